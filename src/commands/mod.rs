@@ -1,0 +1,13 @@
+//! One function per subcommand; each returns the process exit code.
+
+mod codec;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Encode(args) => codec::encode(args),
+        Command::Decode(args) => codec::decode(args),
+    }
+}

@@ -1,0 +1,7 @@
+//! redisadv: what Redis really costs in memory for different ways of caching the same data.
+//!
+//! The library holds everything; `main.rs` only parses the command line and reports errors.
+
+pub mod cli;
+pub mod codec;
+pub mod commands;
