@@ -160,30 +160,15 @@ impl Format {
         self
     }
 
-    /// Appends the bytes the Python stack stores for `payload` with `meta`.
+    /// Appends the bytes the Python stack stores for `payload` with `meta`. For many
+    /// payloads with one `meta`, [`Format::encoder`] does the metadata once.
     pub fn encode_into(
         &self,
         payload: &Value,
         meta: Metadata,
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
-        match self.envelope {
-            Envelope::Dogpile => {
-                json::dumps_into(&meta.to_value(), out)?;
-                out.push(b'|');
-                self.serialize(payload, out)
-            }
-            Envelope::Tuple if self.codec == Codec::Pickle => {
-                pickle::dumps_cached_value_into(payload, meta, self.pickle_protocol, out);
-                Ok(())
-            }
-            // The two-item list is built from borrowed parts to avoid cloning the payload.
-            Envelope::Tuple => self.serialize_pair(payload, &meta.to_value(), out),
-            Envelope::IntTime => {
-                self.serialize_pair(payload, &Value::Int(meta.ct.trunc() as i64), out)
-            }
-            Envelope::Raw => self.serialize(payload, out),
-        }
+        self.encoder(meta)?.encode_into(payload, out)
     }
 
     pub fn encode(&self, payload: &Value, meta: Metadata) -> Result<Vec<u8>, EncodeError> {
@@ -192,43 +177,45 @@ impl Format {
         Ok(out)
     }
 
-    fn serialize(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        match self.codec {
-            Codec::Pickle => {
-                pickle::dumps_into(value, self.pickle_protocol, out);
-                Ok(())
+    /// An encoder for payloads that share `meta` (a bench's fixed clock, one batch): the
+    /// serialized metadata around the payload is computed once.
+    pub fn encoder(&self, meta: Metadata) -> Result<Encoder, EncodeError> {
+        let mut prefix = Vec::new();
+        let mut suffix = Vec::new();
+        let int_time = Value::Int(meta.ct.trunc() as i64);
+        match (self.envelope, self.codec) {
+            (Envelope::Dogpile, _) => {
+                json::dumps_into(&meta.to_value(), &mut prefix)?;
+                prefix.push(b'|');
             }
-            Codec::Json => json::dumps_into(value, out),
-            Codec::Msgpack => msgpack::packb_into(value, out),
+            (Envelope::Tuple | Envelope::IntTime, Codec::Json) => {
+                let second = if self.envelope == Envelope::Tuple {
+                    meta.to_value()
+                } else {
+                    int_time
+                };
+                prefix.push(b'[');
+                suffix.extend_from_slice(b", ");
+                json::dumps_into(&second, &mut suffix)?;
+                suffix.push(b']');
+            }
+            (Envelope::Tuple | Envelope::IntTime, Codec::Msgpack) => {
+                let second = if self.envelope == Envelope::Tuple {
+                    meta.to_value()
+                } else {
+                    int_time
+                };
+                prefix.push(0x92); // fixarray of 2
+                msgpack::packb_into(&second, &mut suffix)?;
+            }
+            _ => {}
         }
-    }
-
-    /// `serializer([first, second])` without building the list value.
-    fn serialize_pair(
-        &self,
-        first: &Value,
-        second: &Value,
-        out: &mut Vec<u8>,
-    ) -> Result<(), EncodeError> {
-        match self.codec {
-            Codec::Json => {
-                out.push(b'[');
-                json::dumps_into(first, out)?;
-                out.extend_from_slice(b", ");
-                json::dumps_into(second, out)?;
-                out.push(b']');
-                Ok(())
-            }
-            Codec::Msgpack => {
-                out.push(0x92); // fixarray of 2
-                msgpack::packb_into(first, out)?;
-                msgpack::packb_into(second, out)
-            }
-            Codec::Pickle => {
-                let pair = Value::List(vec![first.clone(), second.clone()]);
-                self.serialize(&pair, out)
-            }
-        }
+        Ok(Encoder {
+            format: *self,
+            meta,
+            prefix,
+            suffix,
+        })
     }
 
     /// Reads stored bytes written in this format.
@@ -313,6 +300,46 @@ impl Format {
             Codec::Json => json::loads(bytes),
             Codec::Msgpack => msgpack::unpackb(bytes),
         }
+    }
+}
+
+/// Encodes payloads that share one metadata; made by [`Format::encoder`].
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    format: Format,
+    meta: Metadata,
+    /// Serialized bytes before and after the payload's own.
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+}
+
+impl Encoder {
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Appends the stored bytes of `payload`; on error `out` may hold a partial value.
+    pub fn encode_into(&self, payload: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let proto = self.format.pickle_protocol;
+        match (self.format.codec, self.format.envelope) {
+            (Codec::Pickle, Envelope::Tuple) => {
+                pickle::dumps_cached_value_into(payload, self.meta, proto, out);
+            }
+            (Codec::Pickle, Envelope::IntTime) => {
+                let int_time = Value::Int(self.meta.ct.trunc() as i64);
+                pickle::dumps_pair_into(payload, &int_time, proto, out);
+            }
+            (codec, _) => {
+                out.extend_from_slice(&self.prefix);
+                match codec {
+                    Codec::Pickle => pickle::dumps_into(payload, proto, out),
+                    Codec::Json => json::dumps_into(payload, out)?,
+                    Codec::Msgpack => msgpack::packb_into(payload, out)?,
+                }
+                out.extend_from_slice(&self.suffix);
+            }
+        }
+        Ok(())
     }
 }
 

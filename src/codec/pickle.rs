@@ -25,7 +25,6 @@
 //! not the singletons, so they never share with the payload.)
 
 use super::value::{Metadata, Value};
-use std::collections::HashMap;
 
 const MARK: u8 = b'(';
 const STOP: u8 = b'.';
@@ -89,12 +88,12 @@ pub fn dumps_into(value: &Value, protocol: u8, out: &mut Vec<u8>) {
 /// wrote its values: `dogpile.cache.api.CachedValue` reduced to `(payload, metadata)`.
 pub fn dumps_cached_value_into(payload: &Value, meta: Metadata, protocol: u8, out: &mut Vec<u8>) {
     let mut w = Pickler::start(protocol, out);
-    w.save_global(Constant::CachedValue, "dogpile.cache.api", "CachedValue");
+    // The class comes first and nothing refers to it again: no need to remember it.
+    w.write_global("dogpile.cache.api", "CachedValue");
+    w.memoize(None);
     w.commit_frame(false);
     w.save(payload);
-    w.distinct_strs = true;
-    w.save(&meta.to_value());
-    w.distinct_strs = false;
+    w.save_metadata(meta);
     w.write(&[TUPLE2]);
     w.memoize(None);
     w.write(&[REDUCE]);
@@ -102,8 +101,22 @@ pub fn dumps_cached_value_into(payload: &Value, meta: Metadata, protocol: u8, ou
     w.finish();
 }
 
+/// Appends `pickle.dumps([first, second], protocol)` without building the list: the
+/// `int_time` envelope.
+pub fn dumps_pair_into(first: &Value, second: &Value, protocol: u8, out: &mut Vec<u8>) {
+    let mut w = Pickler::start(protocol, out);
+    w.commit_frame(false);
+    w.write(&[EMPTY_LIST]);
+    w.memoize(None);
+    w.write(&[MARK]);
+    w.save(first);
+    w.save(second);
+    w.write(&[APPENDS]);
+    w.finish();
+}
+
 /// Objects that CPython shares by identity no matter how they were built.
-#[derive(Hash, PartialEq, Eq, Clone)]
+#[derive(PartialEq, Eq, Clone)]
 enum Shared {
     Char(char),
     EmptyStr,
@@ -116,7 +129,6 @@ enum Shared {
 enum Constant {
     CodecsEncode,
     Bytes,
-    CachedValue,
 }
 
 struct Pickler<'a> {
@@ -126,9 +138,8 @@ struct Pickler<'a> {
     /// Where the open frame's reserved header starts, if a frame is open.
     frame_start: Option<usize>,
     memo_len: u32,
-    shared: HashMap<Shared, u32>,
-    /// Set while writing strings that are never CPython's singletons (code constants).
-    distinct_strs: bool,
+    /// Memo indices of the shared objects written so far (few: a linear scan beats hashing).
+    shared: Vec<(Shared, u32)>,
 }
 
 impl<'a> Pickler<'a> {
@@ -141,8 +152,7 @@ impl<'a> Pickler<'a> {
             framing: proto >= 4,
             frame_start: None,
             memo_len: 0,
-            shared: HashMap::new(),
-            distinct_strs: false,
+            shared: Vec::new(),
         }
     }
 
@@ -202,13 +212,13 @@ impl<'a> Pickler<'a> {
             self.write(&op);
         }
         if let Some(key) = shared {
-            self.shared.insert(key, idx);
+            self.shared.push((key, idx));
         }
     }
 
     /// Writes a memo reference when `key` was pickled before; true if it did.
     fn get_shared(&mut self, key: &Shared) -> bool {
-        let Some(&idx) = self.shared.get(key) else {
+        let Some(&(_, idx)) = self.shared.iter().find(|(k, _)| k == key) else {
             return false;
         };
         if idx < 256 {
@@ -296,6 +306,28 @@ impl<'a> Pickler<'a> {
         }
     }
 
+    /// dogpile's `{"ct": ct, "v": v}`. Its keys are code constants, never CPython's
+    /// one-character singletons, so they are written out even when the payload had them.
+    fn save_metadata(&mut self, meta: Metadata) {
+        self.commit_frame(false);
+        self.write(&[EMPTY_DICT]);
+        self.memoize(None);
+        self.write(&[MARK]);
+        for (key, value) in [("ct", Value::Float(meta.ct)), ("v", Value::Int(meta.v))] {
+            self.commit_frame(false);
+            let n = key.len() as u8;
+            if self.proto >= 4 {
+                self.write(&[SHORT_BINUNICODE, n]);
+            } else {
+                self.write(&[BINUNICODE, n, 0, 0, 0]);
+            }
+            self.write(key.as_bytes());
+            self.memoize(None);
+            self.save(&value);
+        }
+        self.write(&[SETITEMS]);
+    }
+
     fn save_int(&mut self, n: i64) {
         if (0..=0xff).contains(&n) {
             self.write(&[BININT1, n as u8]);
@@ -323,11 +355,7 @@ impl<'a> Pickler<'a> {
     }
 
     fn save_str(&mut self, s: &str) {
-        let shared = if self.distinct_strs {
-            None
-        } else {
-            shared_str(s)
-        };
+        let shared = shared_str(s);
         if let Some(key) = &shared
             && self.get_shared(key)
         {
@@ -416,6 +444,11 @@ impl<'a> Pickler<'a> {
         if self.get_shared(&Shared::Global(constant)) {
             return;
         }
+        self.write_global(module, name);
+        self.memoize(Some(Shared::Global(constant)));
+    }
+
+    fn write_global(&mut self, module: &str, name: &str) {
         if self.proto >= 4 {
             self.save_str(module);
             self.commit_frame(false);
@@ -429,7 +462,6 @@ impl<'a> Pickler<'a> {
             op.push(b'\n');
             self.write(&op);
         }
-        self.memoize(Some(Shared::Global(constant)));
     }
 
     fn save_tuple(&mut self, items: &[Value]) {

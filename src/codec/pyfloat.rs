@@ -55,10 +55,10 @@ pub fn write_repr(out: &mut Vec<u8>, f: f64) {
             out.extend_from_slice(frac.as_bytes());
         }
     } else {
-        out.extend_from_slice(digits[..1].as_bytes());
+        out.extend_from_slice(&digits.as_bytes()[..1]);
         if digits.len() > 1 {
             out.push(b'.');
-            out.extend_from_slice(digits[1..].as_bytes());
+            out.extend_from_slice(&digits.as_bytes()[1..]);
         }
         out.push(b'e');
         out.push(if exp < 0 { b'-' } else { b'+' });

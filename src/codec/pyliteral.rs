@@ -256,7 +256,7 @@ impl Parser {
             _ => None,
         };
         if let Some(radix) = radix {
-            let n = BigInt::parse_bytes(lower[2..].as_bytes(), radix).ok_or_else(|| bad(self))?;
+            let n = BigInt::parse_bytes(&lower.as_bytes()[2..], radix).ok_or_else(|| bad(self))?;
             return Ok(Value::int(if negative { -n } else { n }));
         }
         if lower.contains(['.', 'e']) {

@@ -180,7 +180,7 @@ impl<'a> Machine<'a> {
     }
 
     fn set_items(&mut self, dict: Id, items: Vec<Id>) -> Result<(), DecodeError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.error("odd number of items for SETITEMS"));
         }
         for pair in items.chunks(2) {

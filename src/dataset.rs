@@ -1,0 +1,618 @@
+//! The records a bench writes: the plugin demo's dataset (quirks included) and user-defined
+//! families with seeded random values. Records stream in set_multi calls; nothing holds the
+//! whole dataset.
+
+use crate::codec::{Value, pyliteral};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+/// Where a record lives in Redis: a plain key, or a field of a hash bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Key {
+    Plain(String),
+    Hash { bucket: String, field: String },
+}
+
+impl Key {
+    pub fn hash(bucket: impl Into<String>, field: impl Into<String>) -> Key {
+        Key::Hash {
+            bucket: bucket.into(),
+            field: field.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Plain(k) => f.write_str(k),
+            Key::Hash { bucket, field } => write!(f, "({bucket:?}, {field:?})"),
+        }
+    }
+}
+
+/// How a variant lays keys out in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// One Redis string per record.
+    Keys,
+    /// `HSET bucket field value`: the plugin's hstore backend.
+    Hash,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Keys => "keys",
+            Layout::Hash => "hash",
+        }
+    }
+}
+
+/// A key template: text with `{i}`, `{i / N}`, `{i % N}` or `{i - i % N}` in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    source: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Index,
+    Div(u64),
+    Mod(u64),
+    /// `i - i % N`: the first index of i's block of N.
+    Block(u64),
+}
+
+impl Template {
+    pub fn parse(source: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_string()));
+            }
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("template {source:?}: '{{' without a closing '}}'"))?
+                + open;
+            let expr: String = rest[open + 1..close]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            parts.push(Self::expr(&expr).ok_or_else(|| {
+                format!(
+                    "template {source:?}: {{{expr}}} is not one of {{i}}, {{i / N}}, {{i % N}}, \
+                     {{i - i % N}} (N a positive integer)"
+                )
+            })?);
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(Template {
+            source: source.to_string(),
+            parts,
+        })
+    }
+
+    fn expr(expr: &str) -> Option<Part> {
+        let positive = |n: &str| n.parse::<u64>().ok().filter(|n| *n > 0);
+        if expr == "i" {
+            Some(Part::Index)
+        } else if let Some(n) = expr.strip_prefix("i-i%") {
+            positive(n).map(Part::Block)
+        } else if let Some(n) = expr.strip_prefix("i/") {
+            positive(n).map(Part::Div)
+        } else if let Some(n) = expr.strip_prefix("i%") {
+            positive(n).map(Part::Mod)
+        } else {
+            None
+        }
+    }
+
+    pub fn render(&self, i: u64) -> String {
+        let mut out = String::with_capacity(self.source.len() + 8);
+        for part in &self.parts {
+            let _ = match part {
+                Part::Text(t) => {
+                    out.push_str(t);
+                    Ok(())
+                }
+                Part::Index => write!(out, "{i}"),
+                Part::Div(n) => write!(out, "{}", i / n),
+                Part::Mod(n) => write!(out, "{}", i % n),
+                Part::Block(n) => write!(out, "{}", i - i % n),
+            };
+        }
+        out
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// How a family's payloads are made. Random kinds draw from the family's seeded generator,
+/// so a scenario writes the same values on every run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ValueSpec {
+    /// `start + i * step`: the demo's `x * 10`.
+    Sequence {
+        #[serde(default)]
+        start: i64,
+        #[serde(default = "one")]
+        step: i64,
+    },
+    /// A random int in `min..=max`.
+    Int { min: i64, max: i64 },
+    /// A random float in `min..max`.
+    Float { min: f64, max: f64 },
+    /// Random letters and digits, `min_len..=max_len` characters.
+    Str { min_len: usize, max_len: usize },
+    /// Random lowercase words separated by spaces, `min_words..=max_words` of them.
+    Text { min_words: usize, max_words: usize },
+    /// Random bytes, `min_len..=max_len` of them.
+    Bytes { min_len: usize, max_len: usize },
+    /// The same value every time, written as a Python literal.
+    Const { value: String },
+    /// A list of `min_len..=max_len` items.
+    List {
+        item: Box<ValueSpec>,
+        min_len: usize,
+        max_len: usize,
+    },
+    /// A dict with these keys, in this order.
+    Dict {
+        fields: toml::map::Map<String, toml::Value>,
+    },
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// A [`ValueSpec`] checked and compiled: const literals parsed, dict fields resolved.
+#[derive(Debug, Clone)]
+pub enum ValueGen {
+    Sequence {
+        start: i64,
+        step: i64,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
+    Str {
+        min_len: usize,
+        max_len: usize,
+    },
+    Text {
+        min_words: usize,
+        max_words: usize,
+    },
+    Bytes {
+        min_len: usize,
+        max_len: usize,
+    },
+    Const(Value),
+    List {
+        item: Box<ValueGen>,
+        min_len: usize,
+        max_len: usize,
+    },
+    Dict(Vec<(String, ValueGen)>),
+}
+
+impl ValueGen {
+    /// Compiles a spec; `at` names where it sits in the scenario, for errors.
+    pub fn compile(spec: &ValueSpec, at: &str) -> Result<ValueGen, String> {
+        let range = |min: usize, max: usize, what: &str| {
+            if min > max {
+                Err(format!(
+                    "{at}: min_{what} ({min}) is larger than max_{what} ({max})"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match spec {
+            ValueSpec::Sequence { start, step } => ValueGen::Sequence {
+                start: *start,
+                step: *step,
+            },
+            ValueSpec::Int { min, max } => {
+                if min > max {
+                    return Err(format!("{at}: min ({min}) is larger than max ({max})"));
+                }
+                ValueGen::Int {
+                    min: *min,
+                    max: *max,
+                }
+            }
+            ValueSpec::Float { min, max } => {
+                if min >= max || !min.is_finite() || !max.is_finite() {
+                    return Err(format!("{at}: need finite min < max, got {min} and {max}"));
+                }
+                ValueGen::Float {
+                    min: *min,
+                    max: *max,
+                }
+            }
+            ValueSpec::Str { min_len, max_len } => {
+                range(*min_len, *max_len, "len")?;
+                ValueGen::Str {
+                    min_len: *min_len,
+                    max_len: *max_len,
+                }
+            }
+            ValueSpec::Text {
+                min_words,
+                max_words,
+            } => {
+                range(*min_words, *max_words, "words")?;
+                ValueGen::Text {
+                    min_words: *min_words,
+                    max_words: *max_words,
+                }
+            }
+            ValueSpec::Bytes { min_len, max_len } => {
+                range(*min_len, *max_len, "len")?;
+                ValueGen::Bytes {
+                    min_len: *min_len,
+                    max_len: *max_len,
+                }
+            }
+            ValueSpec::Const { value } => ValueGen::Const(
+                pyliteral::parse(value)
+                    .map_err(|e| format!("{at}: value {value:?} is not a Python literal: {e}"))?,
+            ),
+            ValueSpec::List {
+                item,
+                min_len,
+                max_len,
+            } => {
+                range(*min_len, *max_len, "len")?;
+                ValueGen::List {
+                    item: Box::new(ValueGen::compile(item, &format!("{at}.item"))?),
+                    min_len: *min_len,
+                    max_len: *max_len,
+                }
+            }
+            ValueSpec::Dict { fields } => {
+                let mut out = Vec::new();
+                for (name, raw) in fields {
+                    let where_ = format!("{at}.fields.{name}");
+                    let spec: ValueSpec = raw
+                        .clone()
+                        .try_into()
+                        .map_err(|e| format!("{where_}: {}", e.to_string().trim()))?;
+                    out.push((name.clone(), ValueGen::compile(&spec, &where_)?));
+                }
+                ValueGen::Dict(out)
+            }
+        })
+    }
+
+    pub fn generate(&self, i: u64, rng: &mut Xoshiro256PlusPlus) -> Value {
+        const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        match self {
+            ValueGen::Sequence { start, step } => {
+                Value::Int(start.wrapping_add((i as i64).wrapping_mul(*step)))
+            }
+            ValueGen::Int { min, max } => Value::Int(rng.random_range(*min..=*max)),
+            ValueGen::Float { min, max } => Value::Float(rng.random_range(*min..*max)),
+            ValueGen::Str { min_len, max_len } => {
+                let n = rng.random_range(*min_len..=*max_len);
+                Value::Str(
+                    (0..n)
+                        .map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char)
+                        .collect(),
+                )
+            }
+            ValueGen::Text {
+                min_words,
+                max_words,
+            } => {
+                let n = rng.random_range(*min_words..=*max_words);
+                let words: Vec<String> = (0..n)
+                    .map(|_| {
+                        let len = rng.random_range(2..=9);
+                        (0..len)
+                            .map(|_| (b'a' + rng.random_range(0..26u8)) as char)
+                            .collect()
+                    })
+                    .collect();
+                Value::Str(words.join(" "))
+            }
+            ValueGen::Bytes { min_len, max_len } => {
+                let n = rng.random_range(*min_len..=*max_len);
+                Value::Bytes((0..n).map(|_| rng.random::<u8>()).collect())
+            }
+            ValueGen::Const(v) => v.clone(),
+            ValueGen::List {
+                item,
+                min_len,
+                max_len,
+            } => {
+                let n = rng.random_range(*min_len..=*max_len);
+                Value::List((0..n).map(|_| item.generate(i, rng)).collect())
+            }
+            ValueGen::Dict(fields) => Value::Dict(
+                fields
+                    .iter()
+                    .map(|(name, g)| (Value::Str(name.clone()), g.generate(i, rng)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// One family of records: `count` keys from templates, values from a generator, written
+/// `per_call` records to a set_multi call.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: String,
+    pub count: u64,
+    pub per_call: usize,
+    pub key: Template,
+    pub bucket: Template,
+    pub field: Template,
+    pub value: ValueGen,
+    pub seed: u64,
+}
+
+impl Family {
+    pub fn key(&self, i: u64, layout: Layout) -> Key {
+        match layout {
+            Layout::Keys => Key::Plain(self.key.render(i)),
+            Layout::Hash => Key::Hash {
+                bucket: self.bucket.render(i),
+                field: self.field.render(i),
+            },
+        }
+    }
+}
+
+/// The records of one scenario.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub families: Vec<Family>,
+    /// Index of each sample key: (family, i).
+    pub samples: Vec<(usize, u64)>,
+}
+
+const DEMO_DICT_PREFIXES: [&str; 6] = [
+    "foo",
+    "foobar",
+    "foobarbiz",
+    "foobarbizbash",
+    "foobarbizbashfizzbuzz",
+    "fizzbuzz",
+];
+const DEMO_STR_PREFIXES: [&str; 4] = [
+    "qkknasdkk",
+    "kehzipqyfnslhtqnzjsgqolf",
+    "7124n9jasdgqbozjayqkdhag",
+    "61jkansd89asd",
+];
+
+impl Dataset {
+    /// The plugin demo's dataset times `scale`: max_a = 1,000,000 x scale int records in
+    /// calls of 100; six dict families and four str families of max_b = 10,000 x scale
+    /// records, the dicts in calls of 100 and the strs one per call (the demo's inner loop
+    /// rewrites one key at a time).
+    pub fn demo(scale: f64) -> Dataset {
+        let max_a = (1_000_000.0 * scale).round() as u64;
+        let max_b = (10_000.0 * scale).round() as u64;
+        let t = |s: &str| Template::parse(s).expect("demo templates are valid");
+        let mut families = vec![Family {
+            name: "ints".into(),
+            count: max_a,
+            per_call: 100,
+            key: t("{i}"),
+            bucket: t("{i - i % 100}"),
+            field: t("{i}"),
+            value: ValueGen::Sequence { start: 0, step: 10 },
+            seed: 0,
+        }];
+        for pfx in DEMO_DICT_PREFIXES {
+            families.push(Family {
+                name: pfx.into(),
+                count: max_b,
+                per_call: 100,
+                key: t(&format!("{pfx}|{{i}}")),
+                bucket: t(pfx),
+                field: t("{i}"),
+                value: ValueGen::Dict(vec![
+                    (
+                        "one".into(),
+                        ValueGen::Sequence {
+                            start: 0,
+                            step: 399,
+                        },
+                    ),
+                    ("two".into(), ValueGen::Const(Value::str(pfx))),
+                ]),
+                seed: 0,
+            });
+        }
+        for pfx in DEMO_STR_PREFIXES {
+            families.push(Family {
+                name: pfx.into(),
+                count: max_b,
+                per_call: 1,
+                key: t(&format!("{pfx}|{{i}}")),
+                bucket: t(pfx),
+                field: t("{i}"),
+                value: ValueGen::Const(Value::str(pfx)),
+                seed: 0,
+            });
+        }
+        // The demo printed keys 1, 100, 1000, fizzbuzz|999 and qkknasdkk|999.
+        let samples = vec![(0, 1), (0, 100), (0, 1000), (6, 999), (7, 999)];
+        Dataset { families, samples }
+    }
+
+    /// User families; each family's generator is seeded from `seed` and its position.
+    /// Samples: the first, middle and last record of each family.
+    pub fn custom(mut families: Vec<Family>, seed: u64) -> Dataset {
+        let mut samples = Vec::new();
+        for (idx, family) in families.iter_mut().enumerate() {
+            family.seed = seed ^ (idx as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            if family.count > 0 {
+                for i in [0, family.count / 2, family.count - 1] {
+                    if !samples.contains(&(idx, i)) {
+                        samples.push((idx, i));
+                    }
+                }
+            }
+        }
+        Dataset { families, samples }
+    }
+
+    pub fn record_count(&self) -> u64 {
+        self.families.iter().map(|f| f.count).sum()
+    }
+
+    /// The sample keys under a layout, skipping any the dataset is too small to hold.
+    pub fn sample_keys(&self, layout: Layout) -> Vec<Key> {
+        self.samples
+            .iter()
+            .filter(|(f, i)| *i < self.families[*f].count)
+            .map(|(f, i)| self.families[*f].key(*i, layout))
+            .collect()
+    }
+
+    /// Every set_multi call, in order, as the application would make them.
+    pub fn calls(&self, layout: Layout) -> Calls<'_> {
+        Calls {
+            dataset: self,
+            layout,
+            family: 0,
+            next: 0,
+            rng: None,
+        }
+    }
+
+    /// One record, regenerated: the value of record `i` of family `f` (for verification).
+    /// Random families replay their generator from the start, so this is for spot checks.
+    pub fn record(&self, f: usize, i: u64, layout: Layout) -> (Key, Value) {
+        let family = &self.families[f];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(family.seed);
+        let mut value = Value::None;
+        for j in 0..=i {
+            value = family.value.generate(j, &mut rng);
+        }
+        (family.key(i, layout), value)
+    }
+}
+
+/// One set_multi call: its records in order.
+pub type Call = Vec<(Key, Value)>;
+
+/// Streams a dataset's calls without holding them.
+pub struct Calls<'a> {
+    dataset: &'a Dataset,
+    layout: Layout,
+    family: usize,
+    next: u64,
+    rng: Option<Xoshiro256PlusPlus>,
+}
+
+impl Iterator for Calls<'_> {
+    type Item = Call;
+
+    fn next(&mut self) -> Option<Call> {
+        loop {
+            let family = self.dataset.families.get(self.family)?;
+            if self.next >= family.count {
+                self.family += 1;
+                self.next = 0;
+                self.rng = None;
+                continue;
+            }
+            let rng = self
+                .rng
+                .get_or_insert_with(|| Xoshiro256PlusPlus::seed_from_u64(family.seed));
+            let end = (self.next + family.per_call as u64).min(family.count);
+            let call = (self.next..end)
+                .map(|i| (family.key(i, self.layout), family.value.generate(i, rng)))
+                .collect();
+            self.next = end;
+            return Some(call);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_matches_the_plugin_demo() {
+        let d = Dataset::demo(0.01);
+        assert_eq!(d.record_count(), 10_000 + 10 * 100);
+        let calls: Vec<Call> = d.calls(Layout::Keys).collect();
+        assert_eq!(calls.len(), 100 + 6 + 4 * 100);
+        assert_eq!(calls[0][1], (Key::Plain("1".into()), Value::Int(10)));
+        let dict_call = &calls[100 + 5];
+        assert_eq!(dict_call[99].0, Key::Plain("fizzbuzz|99".into()));
+        assert_eq!(
+            dict_call[99].1,
+            pyliteral::parse("{'one': 39501, 'two': 'fizzbuzz'}").unwrap()
+        );
+        let hashed: Vec<Call> = d.calls(Layout::Hash).collect();
+        assert_eq!(hashed[3][57].0, Key::hash("300", "357"));
+        assert_eq!(
+            hashed.last().unwrap()[0].0,
+            Key::hash("61jkansd89asd", "99")
+        );
+    }
+
+    #[test]
+    fn templates_render_and_reject() {
+        let t = Template::parse("user:{i / 1000}:{ i % 1000 }|{i - i % 100}").unwrap();
+        assert_eq!(t.render(123456), "user:123:456|123400");
+        assert!(Template::parse("x{j}").is_err());
+        assert!(Template::parse("x{i % 0}").is_err());
+        assert!(Template::parse("x{i").is_err());
+    }
+
+    #[test]
+    fn random_families_repeat() {
+        let spec: ValueSpec = toml::from_str(
+            "type = 'dict'\n[fields]\nname = { type = 'str', min_len = 3, max_len = 9 }\n\
+             tags = { type = 'list', min_len = 0, max_len = 3, item = { type = 'text', min_words = 1, max_words = 2 } }",
+        )
+        .unwrap();
+        let family = Family {
+            name: "users".into(),
+            count: 50,
+            per_call: 7,
+            key: Template::parse("u:{i}").unwrap(),
+            bucket: Template::parse("u:{i / 10}").unwrap(),
+            field: Template::parse("{i % 10}").unwrap(),
+            value: ValueGen::compile(&spec, "value").unwrap(),
+            seed: 0,
+        };
+        let d = Dataset::custom(vec![family], 42);
+        let a: Vec<Call> = d.calls(Layout::Keys).collect();
+        let b: Vec<Call> = d.calls(Layout::Keys).collect();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 8);
+        assert_eq!(d.record(0, 9, Layout::Keys), a[1][2]);
+    }
+}
