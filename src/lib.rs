@@ -2,7 +2,9 @@
 //!
 //! The library holds everything; `main.rs` only parses the command line and reports errors.
 
+pub mod backend;
 pub mod cli;
 pub mod codec;
 pub mod commands;
 pub mod dataset;
+pub mod server;

@@ -1,4 +1,6 @@
 //! All integration tests, in one test binary (one link, one shared Redis helper).
 
+mod backend;
 mod codec_vectors;
+mod common;
 mod decoder_fuzz;

@@ -1,0 +1,360 @@
+//! dogpile_backend_redis_advanced's semantics over real Redis: its plain backend and its
+//! `hstore` backend, values through the codec, TTL policies, and the distributed lock, with
+//! every multi operation one pipelined round trip.
+
+mod connect;
+mod lock;
+pub mod plan;
+mod stream;
+
+pub use connect::ConnectOptions;
+pub use lock::{Lock, LockError, LockOptions};
+pub use plan::{EXPIRES_FIELD, TtlPlan};
+pub use stream::PipeStream;
+
+use crate::codec::{DecodeError, EncodeError, Format, Metadata, StoredMeta, Value};
+use crate::dataset::Key;
+use redis::{Cmd, Connection};
+
+/// When a hash bucket gets a Redis TTL (`redis_expiration_time_hash` in the plugin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HashTtl {
+    /// Python `False`: buckets never get a TTL.
+    Never,
+    /// Python `None`, the plugin's default: EXPIRE only buckets this write created.
+    OnCreate,
+    /// Python `True`: EXPIRE after every write to the bucket.
+    Always,
+    /// The plugin's To Do: an `__expires__` field holds the absolute expiry time; a read of
+    /// an expired bucket finds nothing and deletes the bucket.
+    Field,
+}
+
+impl HashTtl {
+    pub fn name(self) -> &'static str {
+        match self {
+            HashTtl::Never => "never",
+            HashTtl::OnCreate => "on-create",
+            HashTtl::Always => "always",
+            HashTtl::Field => "field",
+        }
+    }
+}
+
+/// Where `ct` comes from when the backend writes metadata.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clock {
+    /// `time.time()` at each write.
+    Now,
+    /// A constant: every run stores the same bytes.
+    Fixed(f64),
+}
+
+impl Clock {
+    pub fn ct(self) -> f64 {
+        match self {
+            Clock::Now => now_seconds(),
+            Clock::Fixed(ct) => ct,
+        }
+    }
+}
+
+/// Seconds since the epoch, as `time.time()`.
+pub fn now_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// How a backend stores values: the plugin's region arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendConfig {
+    pub format: Format,
+    /// dogpile's metadata version `v`.
+    pub version: i64,
+    /// `redis_expiration_time` in seconds; `None` for no Redis TTL.
+    pub redis_ttl: Option<u64>,
+    /// `redis_expiration_time_hash`.
+    pub hash_ttl: HashTtl,
+    pub clock: Clock,
+    pub lock: LockOptions,
+}
+
+impl BackendConfig {
+    pub fn new(format: Format) -> BackendConfig {
+        BackendConfig {
+            format,
+            version: 2,
+            redis_ttl: None,
+            hash_ttl: HashTtl::OnCreate,
+            clock: Clock::Now,
+            lock: LockOptions::default(),
+        }
+    }
+
+    pub fn ttl_plan(&self) -> TtlPlan {
+        TtlPlan {
+            redis_ttl: self.redis_ttl.filter(|t| *t > 0),
+            hash_ttl: self.hash_ttl,
+        }
+    }
+
+    /// Encodes one call's payloads with one metadata, as a region stamps a batch.
+    pub fn encode_call(
+        &self,
+        records: &[(Key, Value)],
+    ) -> Result<Vec<(Key, Vec<u8>)>, BackendError> {
+        let meta = Metadata::new(self.clock.ct(), self.version);
+        let encoder = self
+            .format
+            .encoder(meta)
+            .map_err(|e| BackendError::Encode {
+                key: "(metadata)".into(),
+                source: e,
+            })?;
+        records
+            .iter()
+            .map(|(key, payload)| {
+                let mut bytes = Vec::new();
+                encoder
+                    .encode_into(payload, &mut bytes)
+                    .map_err(|e| BackendError::Encode {
+                        key: key.to_string(),
+                        source: e,
+                    })?;
+                Ok((key.clone(), bytes))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot encode the value of key {key}: {source}")]
+    Encode { key: String, source: EncodeError },
+    #[error("cannot decode the value stored at {key}: {source}")]
+    Decode { key: String, source: DecodeError },
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+    #[error("unexpected reply from Redis: {0}")]
+    Reply(#[from] redis::ParsingError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+}
+
+/// What a read gives back: the payload and dogpile's metadata (filled in for envelopes that
+/// do not store it, as the plugin fakes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedValue {
+    pub payload: Value,
+    pub metadata: Metadata,
+}
+
+impl CachedValue {
+    /// Whether dogpile would still serve it under `expiration_time` seconds.
+    pub fn is_fresh(&self, expiration_time: Option<f64>, now: f64) -> bool {
+        expiration_time.is_none_or(|t| self.metadata.ct + t > now)
+    }
+}
+
+/// A connected backend.
+pub struct Backend {
+    conn: Connection,
+    config: BackendConfig,
+}
+
+impl Backend {
+    pub fn connect(
+        options: &ConnectOptions,
+        config: BackendConfig,
+    ) -> Result<Backend, BackendError> {
+        Ok(Backend {
+            conn: options.connect()?,
+            config,
+        })
+    }
+
+    pub fn from_connection(conn: Connection, config: BackendConfig) -> Backend {
+        Backend { conn, config }
+    }
+
+    pub fn config(&self) -> &BackendConfig {
+        &self.config
+    }
+
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn get(&mut self, key: &Key) -> Result<Option<CachedValue>, BackendError> {
+        Ok(self.get_multi(std::slice::from_ref(key))?.pop().flatten())
+    }
+
+    /// Values in the caller's order; duplicates and mixed plain/hash keys allowed; `None` for
+    /// a miss. One round trip, plus one to delete buckets found expired under the field
+    /// policy.
+    pub fn get_multi(&mut self, keys: &[Key]) -> Result<Vec<Option<CachedValue>>, BackendError> {
+        let field_policy = self.config.hash_ttl == HashTtl::Field;
+        let mut pipe = redis::pipe();
+        for key in keys {
+            match key {
+                Key::Plain(k) => {
+                    pipe.cmd("GET").arg(k);
+                }
+                Key::Hash { bucket, field } if field_policy => {
+                    pipe.cmd("HMGET").arg(bucket).arg(field).arg(EXPIRES_FIELD);
+                }
+                Key::Hash { bucket, field } => {
+                    pipe.cmd("HGET").arg(bucket).arg(field);
+                }
+            }
+        }
+        let replies: Vec<redis::Value> = if keys.is_empty() {
+            Vec::new()
+        } else {
+            pipe.query(&mut self.conn)?
+        };
+        let now = now_seconds();
+        let mut expired: Vec<&str> = Vec::new();
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, reply) in keys.iter().zip(replies) {
+            let stored: Option<Vec<u8>> = match (key, reply) {
+                (Key::Hash { bucket, .. }, redis::Value::Array(mut parts)) if parts.len() == 2 => {
+                    let expires: Option<i64> = redis::from_redis_value(parts.pop().expect("two"))?;
+                    if expires.is_some_and(|t| (t as f64) <= now) {
+                        if !expired.contains(&bucket.as_str()) {
+                            expired.push(bucket);
+                        }
+                        None
+                    } else {
+                        redis::from_redis_value(parts.pop().expect("two"))?
+                    }
+                }
+                (_, reply) => redis::from_redis_value(reply)?,
+            };
+            out.push(match stored {
+                Some(bytes) => Some(self.decode(key, &bytes)?),
+                None => None,
+            });
+        }
+        if !expired.is_empty() {
+            let mut del = redis::cmd("DEL");
+            for bucket in &expired {
+                del.arg(*bucket);
+            }
+            del.query::<()>(&mut self.conn)?;
+        }
+        Ok(out)
+    }
+
+    fn decode(&self, key: &Key, bytes: &[u8]) -> Result<CachedValue, BackendError> {
+        let decoded = self
+            .config
+            .format
+            .decode(bytes)
+            .map_err(|e| BackendError::Decode {
+                key: key.to_string(),
+                source: e,
+            })?;
+        let metadata = match decoded.meta {
+            StoredMeta::Metadata(m) => m,
+            // The plugin fakes metadata so read-through callers see fresh values.
+            StoredMeta::IntTime(t) => Metadata::new(t as f64, self.config.version),
+            StoredMeta::Absent => Metadata::new(now_seconds(), self.config.version),
+        };
+        Ok(CachedValue {
+            payload: decoded.payload,
+            metadata,
+        })
+    }
+
+    /// `set`: SET (with EX under a TTL) for a plain key; for a hash key the same commands as
+    /// a one-record set_multi.
+    pub fn set(&mut self, key: &Key, payload: &Value) -> Result<(), BackendError> {
+        if let Key::Plain(k) = key {
+            let encoded = self.config.encode_call(&[(key.clone(), payload.clone())])?;
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(k).arg(&encoded[0].1);
+            if let Some(ttl) = self.config.ttl_plan().redis_ttl {
+                cmd.arg("EX").arg(ttl);
+            }
+            cmd.query::<()>(&mut self.conn)?;
+            return Ok(());
+        }
+        self.set_multi(&[(key.clone(), payload.clone())])
+    }
+
+    /// One set_multi call: one pipelined round trip (two under the on-create policy: EXISTS
+    /// for the call's buckets first).
+    pub fn set_multi(&mut self, records: &[(Key, Value)]) -> Result<(), BackendError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let encoded = self.config.encode_call(records)?;
+        let plan = self.config.ttl_plan();
+        let buckets = plan::buckets_of(&encoded);
+        let existing: Vec<bool> = if plan.needs_exists() && !buckets.is_empty() {
+            let mut pipe = redis::pipe();
+            for bucket in &buckets {
+                pipe.cmd("EXISTS").arg(*bucket);
+            }
+            pipe.query(&mut self.conn)?
+        } else {
+            Vec::new()
+        };
+        let mut existed = |bucket: &str| {
+            buckets
+                .iter()
+                .position(|b| *b == bucket)
+                .and_then(|i| existing.get(i).copied())
+                .unwrap_or(false)
+        };
+        let mut pipe = redis::pipe();
+        let now = now_seconds() as i64;
+        plan::set_multi_commands(plan, &encoded, &mut existed, now, &mut |cmd: Cmd| {
+            pipe.add_command(cmd).ignore();
+        });
+        pipe.query::<()>(&mut self.conn)?;
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: &Key) -> Result<(), BackendError> {
+        self.delete_multi(std::slice::from_ref(key))
+    }
+
+    /// DEL for plain keys (one command), HDEL per hash key; one round trip.
+    pub fn delete_multi(&mut self, keys: &[Key]) -> Result<(), BackendError> {
+        let mut pipe = redis::pipe();
+        let plain: Vec<&str> = keys
+            .iter()
+            .filter_map(|k| match k {
+                Key::Plain(k) => Some(k.as_str()),
+                Key::Hash { .. } => None,
+            })
+            .collect();
+        if !plain.is_empty() {
+            pipe.cmd("DEL").arg(&plain).ignore();
+        }
+        for key in keys {
+            if let Key::Hash { bucket, field } = key {
+                pipe.cmd("HDEL").arg(bucket).arg(field).ignore();
+            }
+        }
+        if !keys.is_empty() {
+            pipe.query::<()>(&mut self.conn)?;
+        }
+        Ok(())
+    }
+
+    /// dogpile's `get_mutex(key)` with `distributed_lock=True`: a Redis lock named
+    /// `lock_prefix + key` (a hash key as `bucket,field`). Use [`Lock::acquire`] on it.
+    pub fn mutex(&self, key: &Key) -> Lock {
+        let name = match key {
+            Key::Plain(k) => format!("{}{k}", self.config.lock.prefix),
+            Key::Hash { bucket, field } => format!("{}{bucket},{field}", self.config.lock.prefix),
+        };
+        Lock::new(name, self.config.lock.clone())
+    }
+}

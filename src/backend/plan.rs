@@ -1,0 +1,128 @@
+//! The Redis commands one set_multi call becomes, exactly as the Python backends send them.
+//! Shared by [`super::Backend::set_multi`] (one pipelined round trip) and the loader (many
+//! calls streamed per round trip, never merged).
+
+use super::HashTtl;
+use crate::dataset::Key;
+use redis::Cmd;
+
+/// The name of the extra field that carries a bucket's absolute expiry time under
+/// [`HashTtl::Field`].
+pub const EXPIRES_FIELD: &str = "__expires__";
+
+/// TTL settings that decide the commands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TtlPlan {
+    /// `redis_expiration_time` in seconds; `None` (or 0 in Python) means no Redis TTL.
+    pub redis_ttl: Option<u64>,
+    pub hash_ttl: HashTtl,
+}
+
+impl TtlPlan {
+    /// Whether this plan asks Redis which buckets exist before writing (the on-create
+    /// policy).
+    pub fn needs_exists(&self) -> bool {
+        self.redis_ttl.is_some() && self.hash_ttl == HashTtl::OnCreate
+    }
+}
+
+/// Buckets of one call in first-appearance order, each with its fields (a repeated field
+/// keeps its first place and its last value, as a Python dict does).
+pub fn group_buckets<'a>(
+    records: &'a [(Key, Vec<u8>)],
+) -> Vec<(&'a str, Vec<(&'a str, &'a [u8])>)> {
+    let mut buckets: Vec<(&str, Vec<(&str, &[u8])>)> = Vec::new();
+    for (key, value) in records {
+        if let Key::Hash { bucket, field } = key {
+            let slot = match buckets.iter().rposition(|(b, _)| *b == bucket.as_str()) {
+                Some(at) => at,
+                None => {
+                    buckets.push((bucket.as_str(), Vec::new()));
+                    buckets.len() - 1
+                }
+            };
+            let fields = &mut buckets[slot].1;
+            match fields.iter_mut().find(|(f, _)| *f == field.as_str()) {
+                Some(entry) => entry.1 = value,
+                None => fields.push((field.as_str(), value)),
+            }
+        }
+    }
+    buckets
+}
+
+/// Emits the commands of one set_multi call of already-encoded values.
+///
+/// - plain keys without TTL: one `MSET` for the call (redis-py's `mset`);
+/// - plain keys with TTL: `SETEX key ttl value` per key (redis-py's `setex` in a pipeline);
+/// - hash keys: one `HSET bucket field value ...` per bucket per call, then `EXPIRE bucket
+///   ttl` as the policy says; `existed(bucket)` answers for the on-create policy.
+/// - `now` (seconds) dates the `__expires__` field of the field policy.
+pub fn set_multi_commands(
+    plan: TtlPlan,
+    records: &[(Key, Vec<u8>)],
+    existed: &mut dyn FnMut(&str) -> bool,
+    now: i64,
+    emit: &mut dyn FnMut(Cmd),
+) {
+    let plain: Vec<(&str, &[u8])> = records
+        .iter()
+        .filter_map(|(k, v)| match k {
+            Key::Plain(key) => Some((key.as_str(), v.as_slice())),
+            Key::Hash { .. } => None,
+        })
+        .collect();
+    if !plain.is_empty() {
+        match plan.redis_ttl {
+            None => {
+                let mut cmd = redis::cmd("MSET");
+                for (key, value) in &plain {
+                    cmd.arg(*key).arg(*value);
+                }
+                emit(cmd);
+            }
+            Some(ttl) => {
+                for (key, value) in &plain {
+                    let mut cmd = redis::cmd("SETEX");
+                    cmd.arg(*key).arg(ttl).arg(*value);
+                    emit(cmd);
+                }
+            }
+        }
+    }
+    for (bucket, fields) in group_buckets(records) {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(bucket);
+        for (field, value) in &fields {
+            cmd.arg(*field).arg(*value);
+        }
+        let ttl = plan.redis_ttl;
+        if let (Some(ttl), HashTtl::Field) = (ttl, plan.hash_ttl) {
+            cmd.arg(EXPIRES_FIELD).arg(now + ttl as i64);
+        }
+        let expire = match (ttl, plan.hash_ttl) {
+            (None, _) | (_, HashTtl::Never | HashTtl::Field) => false,
+            (Some(_), HashTtl::Always) => true,
+            (Some(_), HashTtl::OnCreate) => !existed(bucket),
+        };
+        emit(cmd);
+        if expire {
+            let mut cmd = redis::cmd("EXPIRE");
+            cmd.arg(bucket).arg(ttl.expect("expire only with a TTL"));
+            emit(cmd);
+        }
+    }
+}
+
+/// Distinct buckets of a call, in order: what the on-create policy asks EXISTS about.
+pub fn buckets_of(records: &[(Key, Vec<u8>)]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (key, _) in records {
+        if let Key::Hash { bucket, .. } = key
+            && !out.contains(&bucket.as_str())
+        {
+            out.push(bucket);
+        }
+    }
+    out
+}

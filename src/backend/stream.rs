@@ -1,0 +1,213 @@
+//! A full-duplex command stream, as `redis-cli --pipe` loads data: one thread writes packed
+//! commands while another reads and checks the replies, so Redis never waits on the client
+//! between batches. Results come back only for commands that ask for them (EXISTS for the
+//! on-create policy); every other reply is counted and checked for errors.
+
+use super::ConnectOptions;
+use redis::{Cmd, ConnectionAddr, Value};
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+const FLUSH_AT: usize = 256 * 1024;
+
+enum Expect {
+    /// Count and check this many replies.
+    Discard(u64),
+    /// Hand this many replies back to the writer.
+    Return(u64),
+}
+
+/// What the reader saw: replies read, and the first error reply with its position.
+#[derive(Debug, Default)]
+pub struct StreamSummary {
+    pub replies: u64,
+    pub first_error: Option<(u64, String)>,
+}
+
+pub struct PipeStream {
+    writer: Box<dyn Write + Send>,
+    buf: Vec<u8>,
+    expect: Option<Sender<Expect>>,
+    pending_discard: u64,
+    results: Receiver<Value>,
+    reader: Option<JoinHandle<std::io::Result<StreamSummary>>>,
+    sent: u64,
+}
+
+impl PipeStream {
+    /// Connects (AUTH and SELECT as the options say) and starts the reply reader.
+    pub fn connect(options: &ConnectOptions) -> anyhow::Result<PipeStream> {
+        let info = options.connection_info()?;
+        let (reader, writer): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
+                let stream = TcpStream::connect_timeout(&addr, options.connect_timeout)?;
+                stream.set_nodelay(true)?;
+                stream.set_read_timeout(options.socket_timeout)?;
+                stream.set_write_timeout(options.socket_timeout)?;
+                (Box::new(stream.try_clone()?), Box::new(stream))
+            }
+            ConnectionAddr::Unix(path) => {
+                let stream = UnixStream::connect(path)?;
+                stream.set_read_timeout(options.socket_timeout)?;
+                stream.set_write_timeout(options.socket_timeout)?;
+                (Box::new(stream.try_clone()?), Box::new(stream))
+            }
+            _ => anyhow::bail!("TLS connections are not supported by the loader"),
+        };
+        let (expect_tx, expect_rx) = channel::<Expect>();
+        let (result_tx, result_rx) = channel::<Value>();
+        let handle = std::thread::spawn(move || read_replies(reader, expect_rx, result_tx));
+        let mut stream = PipeStream {
+            writer,
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            expect: Some(expect_tx),
+            pending_discard: 0,
+            results: result_rx,
+            reader: Some(handle),
+            sent: 0,
+        };
+        let settings = info.redis_settings();
+        if let Some(password) = settings.password() {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(user) = settings.username() {
+                auth.arg(user);
+            }
+            auth.arg(password);
+            stream.query(&[auth])?;
+        }
+        if settings.db() != 0 {
+            stream.query(&[redis::cmd("SELECT").arg(settings.db()).clone()])?;
+        }
+        Ok(stream)
+    }
+
+    /// Queues a command whose reply is only checked.
+    pub fn send(&mut self, cmd: &Cmd) -> std::io::Result<()> {
+        cmd.write_packed_command(&mut self.buf);
+        self.pending_discard += 1;
+        self.sent += 1;
+        if self.buf.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn announce_discards(&mut self) {
+        if self.pending_discard > 0 {
+            if let Some(tx) = &self.expect {
+                let _ = tx.send(Expect::Discard(self.pending_discard));
+            }
+            self.pending_discard = 0;
+        }
+    }
+
+    /// Writes what is queued; replies keep arriving in the background.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.announce_discards();
+        self.writer.write_all(&self.buf)?;
+        self.buf.clear();
+        self.writer.flush()
+    }
+
+    /// Sends `cmds` after everything queued and waits for their replies (which implies that
+    /// every earlier command has been executed).
+    pub fn query(&mut self, cmds: &[Cmd]) -> anyhow::Result<Vec<Value>> {
+        self.announce_discards();
+        for cmd in cmds {
+            cmd.write_packed_command(&mut self.buf);
+        }
+        self.sent += cmds.len() as u64;
+        if let Some(tx) = &self.expect {
+            let _ = tx.send(Expect::Return(cmds.len() as u64));
+        }
+        self.flush()?;
+        let mut out = Vec::with_capacity(cmds.len());
+        for _ in 0..cmds.len() {
+            match self.results.recv() {
+                Ok(value) => out.push(value),
+                Err(_) => {
+                    // The reader stopped: its error says why.
+                    let summary = self.finish_reader();
+                    anyhow::bail!(
+                        "the Redis connection closed while waiting for replies: {}",
+                        match summary {
+                            Err(e) => e.to_string(),
+                            Ok(s) => format!("{} replies read", s.replies),
+                        }
+                    );
+                }
+            }
+        }
+        if let Some(Value::ServerError(err)) =
+            out.iter().find(|v| matches!(v, Value::ServerError(_)))
+        {
+            anyhow::bail!("Redis answered an error: {err:?}");
+        }
+        Ok(out)
+    }
+
+    pub fn commands_sent(&self) -> u64 {
+        self.sent
+    }
+
+    fn finish_reader(&mut self) -> std::io::Result<StreamSummary> {
+        self.expect = None; // closes the channel: the reader ends after what it was told
+        match self.reader.take() {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the reply reader panicked"))),
+            None => Ok(StreamSummary::default()),
+        }
+    }
+
+    /// Flushes, waits for every reply, and reports what the reader saw.
+    pub fn finish(mut self) -> anyhow::Result<StreamSummary> {
+        self.flush()?;
+        let summary = self.finish_reader()?;
+        if summary.replies != self.sent {
+            anyhow::bail!(
+                "Redis answered {} of {} commands before the connection ended",
+                summary.replies,
+                self.sent
+            );
+        }
+        Ok(summary)
+    }
+}
+
+fn read_replies(
+    reader: Box<dyn Read + Send>,
+    expect: Receiver<Expect>,
+    results: Sender<Value>,
+) -> std::io::Result<StreamSummary> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let mut parser = redis::Parser::new();
+    let mut summary = StreamSummary::default();
+    for what in expect {
+        let (count, give_back) = match what {
+            Expect::Discard(n) => (n, false),
+            Expect::Return(n) => (n, true),
+        };
+        for _ in 0..count {
+            let value = parser
+                .parse_value(&mut reader)
+                .map_err(|e| std::io::Error::other(format!("reading a reply: {e}")))?;
+            summary.replies += 1;
+            if let Value::ServerError(err) = &value
+                && summary.first_error.is_none()
+            {
+                summary.first_error = Some((summary.replies, format!("{err:?}")));
+            }
+            if give_back && results.send(value).is_err() {
+                return Ok(summary);
+            }
+        }
+    }
+    Ok(summary)
+}
