@@ -26,12 +26,13 @@ impl TtlPlan {
     }
 }
 
+/// One bucket's writes in a call: its name and its (field, value) pairs.
+pub type BucketWrites<'a> = (&'a str, Vec<(&'a str, &'a [u8])>);
+
 /// Buckets of one call in first-appearance order, each with its fields (a repeated field
 /// keeps its first place and its last value, as a Python dict does).
-pub fn group_buckets<'a>(
-    records: &'a [(Key, Vec<u8>)],
-) -> Vec<(&'a str, Vec<(&'a str, &'a [u8])>)> {
-    let mut buckets: Vec<(&str, Vec<(&str, &[u8])>)> = Vec::new();
+pub fn group_buckets(records: &[(Key, Vec<u8>)]) -> Vec<BucketWrites<'_>> {
+    let mut buckets: Vec<BucketWrites<'_>> = Vec::new();
     for (key, value) in records {
         if let Key::Hash { bucket, field } = key {
             let slot = match buckets.iter().rposition(|(b, _)| *b == bucket.as_str()) {
