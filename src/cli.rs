@@ -1,7 +1,9 @@
 //! The command line, as clap derives it.
 
 use crate::codec::{Codec, Envelope};
+use crate::report::OutputFormat;
 use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,6 +24,101 @@ pub enum Command {
     /// Decode stored values read from stdin (hex, one per line) and print format, metadata and
     /// payload.
     Decode(DecodeArgs),
+    /// Run a scenario: a private redis-server per variant, primed, settled and measured.
+    Bench(BenchArgs),
+    /// Re-render a saved JSON report in another format, without touching Redis.
+    Report(ReportArgs),
+    /// Compare two JSON reports; exit 1 when a variant grew past the threshold.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The scenario file (TOML), e.g. scenarios/all.toml.
+    pub scenario: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Also write the report to FILE, in the format its extension names (.json, .md, .csv,
+    /// anything else: --format). May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
+    /// Run only these variants (comma-separated names).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub only: Vec<String>,
+    /// Override the dataset's scale (1.0 = the full demo).
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Read every record back and compare it with what was written.
+    #[arg(long)]
+    pub verify: bool,
+    /// Keep the loading connection open while measuring, as a Python application's
+    /// connection pool does (every figure then includes one idle client, about 23 KB).
+    #[arg(long)]
+    pub hold_connection: bool,
+    /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// With --url: empty the database first when it holds keys.
+    #[arg(long, requires = "url")]
+    pub flush: bool,
+    /// With --url: leave the records written instead of deleting them.
+    #[arg(long, requires = "url")]
+    pub keep: bool,
+    /// Compare with this saved report and fail (exit 1) on a memory regression.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: the growth allowed, in percent (e.g. 1% or 0.5).
+    #[arg(long, default_value = "0%", value_parser = parse_percent)]
+    pub max_regression: f64,
+    /// With --baseline: the figure compared.
+    #[arg(long, value_enum, default_value = "dataset-bytes")]
+    pub metric: Metric,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `bench --format json` or `--out FILE.json`.
+    pub report: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference report (JSON).
+    pub base: PathBuf,
+    /// The new report (JSON).
+    pub new: PathBuf,
+    /// The growth allowed per variant, in percent (e.g. 1% or 0.5).
+    #[arg(long, default_value = "0%", value_parser = parse_percent)]
+    pub max_regression: f64,
+    /// The figure compared.
+    #[arg(long, value_enum, default_value = "dataset-bytes")]
+    pub metric: Metric,
+}
+
+/// The memory figure `compare` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Settled used_memory minus the empty server's: repeats byte for byte.
+    #[value(name = "dataset-bytes", alias = "dataset_bytes")]
+    DatasetBytes,
+    /// The server's whole used_memory.
+    #[value(name = "used-memory", alias = "used_memory")]
+    UsedMemory,
+}
+
+/// `1%`, `0.5` or `0.5%` as a percentage.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("{text:?} is not a percentage such as 1% or 0.5")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,14 @@
 //! The library holds everything; `main.rs` only parses the command line and reports errors.
 
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod codec;
 pub mod commands;
 pub mod dataset;
+pub mod loader;
+pub mod probe;
+pub mod report;
+pub mod scenario;
 pub mod server;
+pub mod verify;

@@ -101,6 +101,26 @@ impl BackendConfig {
         }
     }
 
+    /// Whether metadata read back is what this config writes (where the envelope keeps it
+    /// and the clock is fixed).
+    pub fn check_metadata(&self, meta: &Metadata) -> Result<(), String> {
+        let Clock::Fixed(ct) = self.clock else {
+            return Ok(());
+        };
+        let expected = match self.format.envelope {
+            crate::codec::Envelope::Dogpile | crate::codec::Envelope::Tuple => {
+                Metadata::new(ct, self.version)
+            }
+            crate::codec::Envelope::IntTime => Metadata::new(ct.trunc(), self.version),
+            crate::codec::Envelope::Raw => return Ok(()),
+        };
+        if *meta == expected {
+            Ok(())
+        } else {
+            Err(format!("metadata {meta:?} instead of {expected:?}"))
+        }
+    }
+
     /// Encodes one call's payloads with one metadata, as a region stamps a batch.
     pub fn encode_call(
         &self,

@@ -166,8 +166,9 @@ impl PipeStream {
         }
     }
 
-    /// Flushes, waits for every reply, and reports what the reader saw.
-    pub fn finish(mut self) -> anyhow::Result<StreamSummary> {
+    /// Flushes, waits for every reply, and reports what the reader saw. The connection
+    /// stays open until the stream is dropped.
+    pub fn finish(&mut self) -> anyhow::Result<StreamSummary> {
         self.flush()?;
         let summary = self.finish_reader()?;
         if summary.replies != self.sent {

@@ -114,6 +114,24 @@ impl fmt::Display for Envelope {
     }
 }
 
+/// Whether a value read back equals the one written, as far as the format can tell: NaN
+/// equals NaN, and a tuple equals the list json and msgpack give back for it.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::List(x) | Value::Tuple(x), Value::List(y) | Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        (Value::Dict(x), Value::Dict(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| same_value(k1, k2) && same_value(v1, v2))
+        }
+        _ => a == b,
+    }
+}
+
 /// The metadata as stored: dogpile's dict, the bare int time, or nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StoredMeta {

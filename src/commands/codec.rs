@@ -11,7 +11,7 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = args.pickle_protocol {
         format = format.with_pickle_protocol(p);
     }
-    let ct = args.ct.unwrap_or_else(now_seconds);
+    let ct = args.ct.unwrap_or_else(crate::backend::now_seconds);
     let meta = Metadata::new(ct, args.version);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -26,7 +26,7 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| format!("not a Python literal: {e}"))
             .and_then(|payload| format.encode(&payload, meta).map_err(|e| e.to_string()));
         match result {
-            Ok(bytes) => writeln!(out, "{}", hex(&bytes))?,
+            Ok(bytes) => writeln!(out, "{}", hex::encode(&bytes))?,
             Err(why) => {
                 failures += 1;
                 eprintln!("error: stdin line {lineno}: {why}");
@@ -51,9 +51,11 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         if text.is_empty() {
             continue;
         }
-        let result = unhex(text).and_then(|bytes| {
-            codec::detect(&bytes, args.codec, args.envelope).map_err(|e| e.to_string())
-        });
+        let result = hex::decode(text)
+            .map_err(|e| format!("not hex: {e}"))
+            .and_then(|bytes| {
+                codec::detect(&bytes, args.codec, args.envelope).map_err(|e| e.to_string())
+            });
         match result {
             Ok(d) => {
                 let meta = match d.meta {
@@ -83,33 +85,4 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         bail!("{failures} line(s) could not be decoded; see the messages above");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Seconds since the epoch as `time.time()` gives them.
-pub fn now_seconds() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", text.len()));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&text[i..i + 2], 16)
-                .map_err(|_| format!("not hex at column {}: {:?}", i + 1, &text[i..i + 2]))
-        })
-        .collect()
 }

@@ -1,5 +1,6 @@
 //! One function per subcommand; each returns the process exit code.
 
+mod bench;
 mod codec;
 
 use crate::cli::{Cli, Command};
@@ -9,5 +10,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Encode(args) => codec::encode(args),
         Command::Decode(args) => codec::decode(args),
+        Command::Bench(args) => bench::bench(args),
+        Command::Report(args) => bench::report(args),
+        Command::Compare(args) => bench::compare(args),
     }
 }

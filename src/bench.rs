@@ -1,0 +1,371 @@
+//! Runs a scenario: per variant a fresh private redis-server (or the `--url` server), the
+//! empty figure, priming through the backend's plan, settling, the loaded figures and the
+//! samples; then the report.
+
+use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
+use crate::dataset::{Dataset, Key};
+use crate::loader;
+use crate::probe;
+use crate::report::{
+    ClockInfo, DatasetInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample, ScenarioInfo,
+    VariantReport,
+};
+use crate::scenario::{ClockKind, DatasetKind, FIXED_CT, Scenario, Variant};
+use crate::server::{self, RedisServer, ServerOptions};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long memory may take to settle after priming.
+const SETTLE_LIMIT: Duration = Duration::from_secs(180);
+
+/// Where the variants run.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A fresh private redis-server per variant.
+    Private,
+    /// An existing server the user named; `flush` allows emptying its database first,
+    /// `keep` leaves the records written.
+    Url {
+        options: ConnectOptions,
+        flush: bool,
+        keep: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub target: Target,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Read every record back and compare it.
+    pub verify: bool,
+    /// Keep the loading connection open while the loaded figures are read, as a Python
+    /// application's connection pool does: every figure then includes one idle client.
+    pub hold_connection: bool,
+}
+
+/// Runs every variant of `scenario`; a failed variant is reported, the others still run.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> {
+    let dataset = scenario.dataset.build();
+    let binary = scenario
+        .server
+        .binary
+        .clone()
+        .unwrap_or_else(server::default_binary);
+    let (version, allocator) = match &options.target {
+        Target::Private => {
+            let version = server::binary_version(&binary)?;
+            server::check_version(&binary, &version)?;
+            (version, String::new())
+        }
+        Target::Url {
+            options: connect, ..
+        } => {
+            let mut conn = connect
+                .connect()
+                .with_context(|| format!("--url: cannot reach Redis at {}", connect.describe()))?;
+            probe::server_identity(&mut conn)?
+        }
+    };
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            description: scenario.description.clone(),
+            file: scenario.path.display().to_string(),
+            dataset: DatasetInfo {
+                kind: match scenario.dataset.kind {
+                    DatasetKind::Demo => "demo",
+                    DatasetKind::Custom => "custom",
+                }
+                .into(),
+                scale: scenario.dataset.scale,
+                seed: scenario.dataset.seed,
+                records: dataset.record_count(),
+            },
+            clock: ClockInfo {
+                kind: match scenario.clock_kind {
+                    ClockKind::Fixed => "fixed",
+                    ClockKind::Now => "now",
+                }
+                .into(),
+                ct: (scenario.clock_kind == ClockKind::Fixed).then_some(FIXED_CT),
+            },
+            server_overrides: scenario.server.overrides.iter().cloned().collect(),
+        },
+        redis: RedisInfo {
+            version,
+            allocator,
+            target: match &options.target {
+                Target::Private => "private".into(),
+                Target::Url { options, .. } => options.url.clone(),
+            },
+        },
+        baseline: scenario.variants[scenario.baseline].name.clone(),
+        variants: Vec::new(),
+    };
+    for variant in &scenario.variants {
+        let progress = progress_bar(options.progress, dataset.record_count(), &variant.name);
+        let outcome = match &options.target {
+            Target::Private => {
+                run_private(scenario, variant, &dataset, options, &progress, &binary)
+            }
+            Target::Url {
+                options: connect,
+                flush,
+                keep,
+            } => run_url(
+                scenario, variant, &dataset, options, &progress, connect, *flush, *keep,
+            ),
+        };
+        progress.finish_and_clear();
+        let (result, error) = match outcome {
+            Ok((measured, allocator)) => {
+                if report.redis.allocator.is_empty() {
+                    report.redis.allocator = allocator;
+                }
+                (Some(measured), None)
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                eprintln!("error: variant {}: {message}", variant.name);
+                (None, Some(message))
+            }
+        };
+        report.variants.push(variant_report(variant, result, error));
+    }
+    Ok(report)
+}
+
+fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) -> VariantReport {
+    VariantReport {
+        name: v.name.clone(),
+        codec: v.format.codec.name().into(),
+        envelope: v.format.envelope.name().into(),
+        pickle_protocol: (v.format.codec == crate::codec::Codec::Pickle)
+            .then_some(v.format.pickle_protocol),
+        layout: v.layout.name().into(),
+        redis_ttl: v.redis_ttl,
+        expiration_time: v.expiration_time,
+        hash_ttl: v.hash_ttl.name().into(),
+        version: v.version,
+        overrides: v.overrides.iter().cloned().collect::<BTreeMap<_, _>>(),
+        result,
+        error,
+    }
+}
+
+fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(records), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>28} [{bar:30}] {human_pos}/{human_len} records {per_sec} {elapsed}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(name.to_string());
+    bar
+}
+
+pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
+    let mut config = BackendConfig::new(variant.format);
+    config.version = variant.version;
+    config.redis_ttl = variant.redis_ttl;
+    config.hash_ttl = variant.hash_ttl;
+    config.clock = scenario.clock();
+    config
+}
+
+fn run_private(
+    scenario: &Scenario,
+    variant: &Variant,
+    dataset: &Dataset,
+    options: &RunOptions,
+    progress: &ProgressBar,
+    binary: &std::path::Path,
+) -> anyhow::Result<(Measured, String)> {
+    let mut overrides = scenario.server.overrides.clone();
+    overrides.extend(variant.overrides.iter().cloned());
+    let server = RedisServer::start(&ServerOptions {
+        binary: binary.to_path_buf(),
+        config_file: Some(scenario.server.config_file.clone()),
+        overrides,
+        ..ServerOptions::default()
+    })?;
+    let result = measure(
+        scenario,
+        variant,
+        dataset,
+        options,
+        progress,
+        &server.connect_options(),
+        0,
+    );
+    result.map_err(|e| {
+        let mut server = server;
+        if server.is_running() {
+            e
+        } else {
+            e.context(format!(
+                "redis-server died; its last log lines:\n{}",
+                server.last_log_lines(10).join("\n")
+            ))
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_url(
+    scenario: &Scenario,
+    variant: &Variant,
+    dataset: &Dataset,
+    options: &RunOptions,
+    progress: &ProgressBar,
+    connect: &ConnectOptions,
+    flush: bool,
+    keep: bool,
+) -> anyhow::Result<(Measured, String)> {
+    let db = connect.connection_info()?.redis_settings().db();
+    let mut conn = connect
+        .connect()
+        .with_context(|| format!("--url: cannot reach {}", connect.describe()))?;
+    let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
+    if size > 0 {
+        if !flush {
+            anyhow::bail!(
+                "--url: database {db} of {} holds {size} keys; redisadv does not write into a \
+                 database it did not empty. Use an empty database, or add --flush to delete \
+                 those {size} keys first",
+                connect.describe()
+            );
+        }
+        eprintln!(
+            "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
+            connect.describe()
+        );
+        redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
+    }
+    eprintln!(
+        "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
+        connect.describe()
+    );
+    let result = measure(scenario, variant, dataset, options, progress, connect, db);
+    if !keep {
+        remove_written(&mut conn, dataset, variant)?;
+    }
+    result
+}
+
+/// Deletes exactly the keys (or hash buckets) the dataset wrote.
+fn remove_written(
+    conn: &mut redis::Connection,
+    dataset: &Dataset,
+    variant: &Variant,
+) -> anyhow::Result<()> {
+    let mut pipe = redis::pipe();
+    let mut queued = 0;
+    let mut last_bucket = String::new();
+    for call in dataset.calls(variant.layout) {
+        for (key, _) in call {
+            match key {
+                Key::Plain(k) => {
+                    pipe.cmd("DEL").arg(k).ignore();
+                }
+                Key::Hash { bucket, .. } if bucket != last_bucket => {
+                    pipe.cmd("DEL").arg(&bucket).ignore();
+                    last_bucket = bucket;
+                }
+                Key::Hash { .. } => continue,
+            }
+            queued += 1;
+            if queued == 10_000 {
+                pipe.query::<()>(conn)
+                    .context("removing the records written")?;
+                pipe = redis::pipe();
+                queued = 0;
+            }
+        }
+    }
+    if queued > 0 {
+        pipe.query::<()>(conn)
+            .context("removing the records written")?;
+    }
+    Ok(())
+}
+
+fn measure(
+    scenario: &Scenario,
+    variant: &Variant,
+    dataset: &Dataset,
+    options: &RunOptions,
+    progress: &ProgressBar,
+    connect: &ConnectOptions,
+    db: i64,
+) -> anyhow::Result<(Measured, String)> {
+    let mut conn = connect.connect().context("connecting to read INFO")?;
+    // The empty figure is read exactly as the loaded one, so the INFO connection's own
+    // buffers cancel out.
+    probe::settle(&mut conn, db, SETTLE_LIMIT)?;
+    let empty = probe::memory(&mut conn)?;
+    let config = backend_config(scenario, variant);
+    let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
+    let outcome = loader::load(&mut stream, dataset, variant.layout, &config, progress)
+        .with_context(|| format!("priming {}", variant.name))?;
+    let summary = stream.finish().context("priming")?;
+    if let Some((n, err)) = summary.first_error {
+        anyhow::bail!("Redis refused command {n} of the load: {err}");
+    }
+    let held = options.hold_connection.then_some(stream);
+    let settled = probe::settle(&mut conn, db, SETTLE_LIMIT)?;
+    let memory = probe::memory(&mut conn)?;
+    let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;
+    let (_, allocator) = probe::server_identity(&mut conn)?;
+    let samples = probe::samples(&mut conn, &dataset.sample_keys(variant.layout))?
+        .into_iter()
+        .map(|(key, bytes)| Sample {
+            key,
+            hex: bytes.map(hex::encode),
+        })
+        .collect();
+    let verify = if options.verify {
+        Some(crate::verify::verify(
+            connect,
+            dataset,
+            variant.layout,
+            &config,
+        )?)
+    } else {
+        None
+    };
+    drop(held);
+    let dataset_bytes = memory.used_memory.saturating_sub(empty.used_memory);
+    Ok((
+        Measured {
+            memory,
+            empty_used_memory: empty.used_memory,
+            dataset_bytes,
+            keys,
+            keys_with_ttl,
+            records: outcome.records,
+            calls: outcome.calls,
+            commands: outcome.commands,
+            prime_seconds: outcome.seconds,
+            records_per_second: if outcome.seconds > 0.0 {
+                outcome.records as f64 / outcome.seconds
+            } else {
+                0.0
+            },
+            settle_seconds: settled.seconds,
+            samples,
+            verify,
+        },
+        allocator,
+    ))
+}

@@ -1,0 +1,151 @@
+//! What Redis says about memory: INFO memory and keyspace, rehashing and settling, and the
+//! stored bytes of sample keys.
+
+use crate::dataset::Key;
+use anyhow::Context;
+use redis::Connection;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The INFO memory figures a report keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryInfo {
+    pub used_memory: u64,
+    pub used_memory_human: String,
+    pub used_memory_rss: u64,
+    pub used_memory_peak: u64,
+    pub used_memory_dataset: u64,
+    pub used_memory_overhead: u64,
+}
+
+/// Parses `INFO` text into its `name:value` fields.
+pub fn parse_info(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn info(conn: &mut Connection, section: &str) -> anyhow::Result<HashMap<String, String>> {
+    let text: String = redis::cmd("INFO")
+        .arg(section)
+        .query(conn)
+        .with_context(|| format!("reading INFO {section}"))?;
+    Ok(parse_info(&text))
+}
+
+fn number(fields: &HashMap<String, String>, name: &str) -> anyhow::Result<u64> {
+    fields
+        .get(name)
+        .with_context(|| format!("INFO has no {name}"))?
+        .parse()
+        .with_context(|| format!("INFO {name} is not a number"))
+}
+
+pub fn memory(conn: &mut Connection) -> anyhow::Result<MemoryInfo> {
+    let f = info(conn, "memory")?;
+    Ok(MemoryInfo {
+        used_memory: number(&f, "used_memory")?,
+        used_memory_human: f.get("used_memory_human").cloned().unwrap_or_default(),
+        used_memory_rss: number(&f, "used_memory_rss")?,
+        used_memory_peak: number(&f, "used_memory_peak")?,
+        used_memory_dataset: number(&f, "used_memory_dataset")?,
+        used_memory_overhead: number(&f, "used_memory_overhead")?,
+    })
+}
+
+/// `redis_version` and `mem_allocator`.
+pub fn server_identity(conn: &mut Connection) -> anyhow::Result<(String, String)> {
+    let server = info(conn, "server")?;
+    let memory = info(conn, "memory")?;
+    Ok((
+        server.get("redis_version").cloned().unwrap_or_default(),
+        memory.get("mem_allocator").cloned().unwrap_or_default(),
+    ))
+}
+
+/// Keys and keys with a TTL in database `db`.
+pub fn keyspace(conn: &mut Connection, db: i64) -> anyhow::Result<(u64, u64)> {
+    let f = info(conn, "keyspace")?;
+    let Some(line) = f.get(&format!("db{db}")) else {
+        return Ok((0, 0));
+    };
+    let parts: HashMap<&str, &str> = line.split(',').filter_map(|p| p.split_once('=')).collect();
+    let get = |k: &str| parts.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok((get("keys"), get("expires")))
+}
+
+/// Whether any key table of `db` is being rehashed (`DEBUG HTSTATS` lists a "rehashing
+/// target" table meanwhile).
+pub fn rehashing(conn: &mut Connection, db: i64) -> anyhow::Result<bool> {
+    let text: String = redis::cmd("DEBUG")
+        .arg("HTSTATS")
+        .arg(db)
+        .query(conn)
+        .context("DEBUG HTSTATS (the server needs enable-debug-command local)")?;
+    Ok(text.contains("rehashing target"))
+}
+
+/// How settling went.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Settled {
+    pub seconds: f64,
+    pub polls: u32,
+}
+
+/// Waits until no key table is rehashing and used_memory has not moved over 5 polls 100 ms
+/// apart, or fails after `limit`.
+pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result<Settled> {
+    const STABLE_POLLS: u32 = 5;
+    let started = Instant::now();
+    let mut last = None;
+    let mut stable = 0;
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        if rehashing(conn, db)? {
+            stable = 0;
+            last = None;
+        } else {
+            let used = memory(conn)?.used_memory;
+            if last == Some(used) {
+                stable += 1;
+            } else {
+                stable = 0;
+                last = Some(used);
+            }
+            if stable + 1 >= STABLE_POLLS {
+                return Ok(Settled {
+                    seconds: started.elapsed().as_secs_f64(),
+                    polls,
+                });
+            }
+        }
+        if started.elapsed() > limit {
+            anyhow::bail!(
+                "memory did not settle within {limit:?} (still rehashing or used_memory still \
+                 moving); raise hz in redis.conf"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The stored bytes of each sample key (`None` where nothing is stored).
+pub fn samples(conn: &mut Connection, keys: &[Key]) -> anyhow::Result<Vec<(Key, Option<Vec<u8>>)>> {
+    let mut pipe = redis::pipe();
+    for key in keys {
+        match key {
+            Key::Plain(k) => pipe.cmd("GET").arg(k),
+            Key::Hash { bucket, field } => pipe.cmd("HGET").arg(bucket).arg(field),
+        };
+    }
+    let values: Vec<Option<Vec<u8>>> = if keys.is_empty() {
+        Vec::new()
+    } else {
+        pipe.query(conn).context("reading sample keys")?
+    };
+    Ok(keys.iter().cloned().zip(values).collect())
+}

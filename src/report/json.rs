@@ -1,0 +1,11 @@
+//! The report as JSON: the schema in `schema/report.schema.json`.
+
+use super::{Exporter, Report};
+
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn render(&self, report: &Report) -> anyhow::Result<String> {
+        Ok(serde_json::to_string_pretty(report)? + "\n")
+    }
+}

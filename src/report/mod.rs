@@ -1,0 +1,262 @@
+//! The report a bench produces: one versioned model, relative figures computed by pure
+//! functions, and one exporter per output format.
+
+mod csv;
+mod json;
+mod markdown;
+mod table;
+
+pub mod compare;
+
+use crate::codec::pyliteral;
+use crate::dataset::Key;
+use crate::probe::MemoryInfo;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped whenever a field changes meaning or disappears; `compare` refuses to mix versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `redisadv X.Y.Z`.
+    pub tool: String,
+    pub scenario: ScenarioInfo,
+    pub redis: RedisInfo,
+    /// The variant relative figures divide by.
+    pub baseline: String,
+    pub variants: Vec<VariantReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+    pub file: String,
+    pub dataset: DatasetInfo,
+    pub clock: ClockInfo,
+    /// `[server.overrides]` of the scenario.
+    pub server_overrides: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetInfo {
+    /// `demo` or `custom`.
+    pub kind: String,
+    pub scale: f64,
+    pub seed: u64,
+    pub records: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockInfo {
+    /// `fixed` or `now`.
+    pub kind: String,
+    /// The metadata `ct` of the fixed clock.
+    pub ct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisInfo {
+    pub version: String,
+    pub allocator: String,
+    /// `private` (a server per variant) or the `--url` given.
+    pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantReport {
+    pub name: String,
+    pub codec: String,
+    pub envelope: String,
+    pub pickle_protocol: Option<u8>,
+    pub layout: String,
+    pub redis_ttl: Option<u64>,
+    pub expiration_time: Option<f64>,
+    pub hash_ttl: String,
+    pub version: i64,
+    pub overrides: BTreeMap<String, String>,
+    /// `None` when the variant failed.
+    pub result: Option<Measured>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measured {
+    pub memory: MemoryInfo,
+    /// used_memory of the empty server, read the same way before priming.
+    pub empty_used_memory: u64,
+    /// Settled used_memory minus the empty server's: repeats byte for byte.
+    pub dataset_bytes: u64,
+    pub keys: u64,
+    pub keys_with_ttl: u64,
+    pub records: u64,
+    pub calls: u64,
+    pub commands: u64,
+    pub prime_seconds: f64,
+    pub records_per_second: f64,
+    pub settle_seconds: f64,
+    pub samples: Vec<Sample>,
+    pub verify: Option<Verified>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    pub key: Key,
+    /// The stored bytes in lowercase hex; `None` when nothing is stored there.
+    pub hex: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verified {
+    pub records: u64,
+    pub mismatches: u64,
+    /// The first few mismatching keys, with what differed.
+    pub examples: Vec<String>,
+}
+
+impl Sample {
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        self.hex.as_deref().and_then(|h| hex::decode(h).ok())
+    }
+
+    /// The stored bytes as Python prints them: `b'...'`, or `None`.
+    pub fn python_repr(&self) -> String {
+        match self.bytes() {
+            Some(b) => pyliteral::bytes_repr(&b),
+            None => "None".into(),
+        }
+    }
+}
+
+impl VariantReport {
+    pub fn dataset_bytes(&self) -> Option<u64> {
+        self.result.as_ref().map(|r| r.dataset_bytes)
+    }
+}
+
+impl Report {
+    pub fn baseline_variant(&self) -> Option<&VariantReport> {
+        self.variants.iter().find(|v| v.name == self.baseline)
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = &VariantReport> {
+        self.variants.iter().filter(|v| v.result.is_none())
+    }
+}
+
+/// Dataset bytes of `variant` over the baseline's, in percent; `None` when either failed
+/// or the baseline stored nothing.
+pub fn relative_percent(report: &Report, variant: &VariantReport) -> Option<f64> {
+    let base = report.baseline_variant()?.dataset_bytes()?;
+    let mine = variant.dataset_bytes()?;
+    (base > 0).then(|| mine as f64 * 100.0 / base as f64)
+}
+
+/// Dataset bytes per record written.
+pub fn bytes_per_record(measured: &Measured) -> f64 {
+    if measured.records == 0 {
+        0.0
+    } else {
+        measured.dataset_bytes as f64 / measured.records as f64
+    }
+}
+
+/// `1.50 MB`-style sizes for tables (binary units, as Redis prints them).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n}B")
+    } else {
+        format!("{value:.2}{}", UNITS[unit])
+    }
+}
+
+/// One output format.
+pub trait Exporter {
+    fn render(&self, report: &Report) -> anyhow::Result<String>;
+}
+
+/// The output formats `--format` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Markdown,
+    Json,
+    Csv,
+}
+
+pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
+    match format {
+        OutputFormat::Table => Box::new(table::TableExporter),
+        OutputFormat::Markdown => Box::new(markdown::MarkdownExporter),
+        OutputFormat::Json => Box::new(json::JsonExporter),
+        OutputFormat::Csv => Box::new(csv::CsvExporter),
+    }
+}
+
+/// Reads a saved JSON report, refusing another schema version.
+pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", path.display()))?;
+    let probe: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a JSON report: {e}", path.display()))?;
+    match probe.get("schema_version").and_then(|v| v.as_u64()) {
+        Some(v) if v == SCHEMA_VERSION as u64 => {}
+        Some(v) => anyhow::bail!(
+            "{}: report schema version {v}, this redisadv reads version {SCHEMA_VERSION}; \
+             regenerate the report with this redisadv",
+            path.display()
+        ),
+        None => anyhow::bail!(
+            "{}: not a redisadv report (no schema_version)",
+            path.display()
+        ),
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: invalid report: {e}", path.display()))
+}
+
+/// Yes/no for the TTL columns.
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// What the Markdown and terminal tables show per variant: shared so the two agree.
+struct Row<'a> {
+    variant: &'a VariantReport,
+    measured: Option<&'a Measured>,
+    relative: Option<f64>,
+}
+
+fn rows(report: &Report) -> Vec<Row<'_>> {
+    report
+        .variants
+        .iter()
+        .map(|v| Row {
+            variant: v,
+            measured: v.result.as_ref(),
+            relative: relative_percent(report, v),
+        })
+        .collect()
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into())
+}
