@@ -316,9 +316,12 @@ fn measure(
     let empty = probe::memory(&mut conn)?;
     let config = backend_config(scenario, variant);
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
+    // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
+    let started = std::time::Instant::now();
     let outcome = loader::load(&mut stream, dataset, variant.layout, &config, progress)
         .with_context(|| format!("priming {}", variant.name))?;
     let summary = stream.finish().context("priming")?;
+    let prime_seconds = started.elapsed().as_secs_f64();
     if let Some((n, err)) = summary.first_error {
         anyhow::bail!("Redis refused command {n} of the load: {err}");
     }
@@ -356,12 +359,8 @@ fn measure(
             records: outcome.records,
             calls: outcome.calls,
             commands: outcome.commands,
-            prime_seconds: outcome.seconds,
-            records_per_second: if outcome.seconds > 0.0 {
-                outcome.records as f64 / outcome.seconds
-            } else {
-                0.0
-            },
+            prime_seconds,
+            records_per_second: outcome.records as f64 / prime_seconds.max(1e-9),
             settle_seconds: settled.seconds,
             samples,
             verify,

@@ -30,6 +30,21 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two JSON reports; exit 1 when a variant grew past the threshold.
     Compare(CompareArgs),
+    /// Write the exact commands `bench` sends for one variant, in RESP, for `redis-cli
+    /// --pipe` (scripts/bench-vs-pipe compares the two loaders on the same commands).
+    Commands(CommandsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommandsArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The variant whose commands to write.
+    #[arg(long)]
+    pub variant: String,
+    /// Override the dataset's scale.
+    #[arg(long)]
+    pub scale: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -2,35 +2,145 @@
 //! becomes exactly the commands Python would send for it, streamed many calls per round trip
 //! (never merged), with a progress bar.
 
+use crate::backend::resp::Value;
 use crate::backend::{BackendConfig, PipeStream, plan};
 use crate::codec::Metadata;
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
 use indicatif::ProgressBar;
-use std::collections::HashMap;
-use std::time::Instant;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
 
 /// Calls are grouped into batches of about this many records; only the on-create policy
 /// waits for Redis between batches (for EXISTS).
-const BATCH_RECORDS: usize = 10_000;
+const BATCH_RECORDS: usize = 50_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LoadOutcome {
     pub records: u64,
     pub calls: u64,
     pub commands: u64,
-    pub seconds: f64,
+}
+
+/// Where the loader's commands go: a live [`PipeStream`], or a [`DumpSink`] that writes
+/// them out for `redis-cli --pipe`.
+pub trait Sink {
+    /// Queues a command whose reply is only checked.
+    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()>;
+    /// Sends commands after everything queued; their replies are kept for `query_finish`.
+    fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()>;
+    /// The replies of the oldest `n` commands sent with `query_start`.
+    fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>>;
+    fn flush(&mut self) -> std::io::Result<()>;
+    fn commands_sent(&self) -> u64;
+}
+
+impl Sink for PipeStream {
+    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
+        PipeStream::send(self, cmd)
+    }
+    fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
+        PipeStream::query_start(self, cmds)
+    }
+    fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
+        PipeStream::query_finish(self, n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        PipeStream::flush(self)
+    }
+    fn commands_sent(&self) -> u64 {
+        PipeStream::commands_sent(self)
+    }
+}
+
+/// Writes the commands a load would send, in RESP, as `redis-cli --pipe` reads them. It
+/// answers EXISTS as a fresh server would: a bucket exists once an HSET wrote it.
+pub struct DumpSink<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    written_buckets: HashSet<Vec<u8>>,
+    answers: std::collections::VecDeque<Value>,
+    sent: u64,
+}
+
+impl<W: Write> DumpSink<W> {
+    pub fn new(out: W) -> Self {
+        DumpSink {
+            out,
+            buf: Vec::with_capacity(1 << 16),
+            written_buckets: HashSet::new(),
+            answers: Default::default(),
+            sent: 0,
+        }
+    }
+}
+
+impl<W: Write> Sink for DumpSink<W> {
+    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
+        let mut args = cmd.args_iter();
+        if let (Some(redis::Arg::Simple(name)), Some(redis::Arg::Simple(bucket))) =
+            (args.next(), args.next())
+            && name == b"HSET"
+        {
+            self.written_buckets.insert(bucket.to_vec());
+        }
+        cmd.write_packed_command(&mut self.buf);
+        self.sent += 1;
+        if self.buf.len() > 1 << 16 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
+        for cmd in cmds {
+            // Answered as a fresh server would, after everything written before it.
+            let exists = match cmd.args_iter().nth(1) {
+                Some(redis::Arg::Simple(key)) => self.written_buckets.contains(key),
+                _ => false,
+            };
+            cmd.write_packed_command(&mut self.buf);
+            self.sent += 1;
+            self.answers.push_back(Value::Int(exists as i64));
+        }
+        Ok(())
+    }
+    fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
+        anyhow::ensure!(
+            n <= self.answers.len(),
+            "more replies asked for than commands sent"
+        );
+        Ok(self.answers.drain(..n).collect())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
+    fn commands_sent(&self) -> u64 {
+        self.sent
+    }
+}
+
+/// Encoded calls of one batch, and the buckets the on-create policy asks about.
+struct Batch {
+    calls: Vec<Vec<(Key, Vec<u8>)>>,
+    records: u64,
+    /// Distinct buckets, in order, whose EXISTS replies are pending.
+    asked: Vec<String>,
 }
 
 /// Writes every record of `dataset` under `layout` through `stream`.
+///
+/// Under the on-create policy each batch needs EXISTS answers before its writes. To keep
+/// Redis busy, batch k+1 is encoded and its EXISTS sent right behind batch k's writes, so
+/// the answers reflect batch k and the client works while Redis does.
 pub fn load(
-    stream: &mut PipeStream,
+    stream: &mut dyn Sink,
     dataset: &Dataset,
     layout: Layout,
     config: &BackendConfig,
     progress: &ProgressBar,
 ) -> anyhow::Result<LoadOutcome> {
-    let started = Instant::now();
     let plan = config.ttl_plan();
     let fixed_encoder = match config.clock {
         crate::backend::Clock::Fixed(ct) => {
@@ -38,83 +148,106 @@ pub fn load(
         }
         crate::backend::Clock::Now => None,
     };
-    let mut records = 0u64;
-    let mut calls = 0u64;
-    let mut batch: Vec<Vec<(Key, Vec<u8>)>> = Vec::new();
-    let mut batch_records = 0usize;
-    let mut calls_iter = dataset.calls(layout).peekable();
-    while let Some(call) = calls_iter.next() {
-        let now_encoder;
-        let encoder = match &fixed_encoder {
-            Some(e) => e,
-            None => {
-                now_encoder = config
-                    .format
-                    .encoder(Metadata::new(config.clock.ct(), config.version))?;
-                &now_encoder
-            }
+    let mut calls_iter = dataset.calls(layout);
+    let mut next_batch = || -> anyhow::Result<Option<Batch>> {
+        let mut batch = Batch {
+            calls: Vec::new(),
+            records: 0,
+            asked: Vec::new(),
         };
-        let mut encoded = Vec::with_capacity(call.len());
-        for (key, payload) in call {
-            let mut bytes = Vec::with_capacity(64);
-            encoder
-                .encode_into(&payload, &mut bytes)
-                .with_context(|| format!("cannot encode the value of key {key}"))?;
-            encoded.push((key, bytes));
+        while batch.records < BATCH_RECORDS as u64 {
+            let Some(call) = calls_iter.next() else { break };
+            let now_encoder;
+            let encoder = match &fixed_encoder {
+                Some(e) => e,
+                None => {
+                    now_encoder = config
+                        .format
+                        .encoder(Metadata::new(config.clock.ct(), config.version))?;
+                    &now_encoder
+                }
+            };
+            let mut encoded = Vec::with_capacity(call.len());
+            for (key, payload) in call {
+                let mut bytes = Vec::with_capacity(64);
+                encoder
+                    .encode_into(&payload, &mut bytes)
+                    .with_context(|| format!("cannot encode the value of key {key}"))?;
+                encoded.push((key, bytes));
+            }
+            batch.records += encoded.len() as u64;
+            batch.calls.push(encoded);
         }
-        batch_records += encoded.len();
-        batch.push(encoded);
-        calls += 1;
-        if batch_records >= BATCH_RECORDS || calls_iter.peek().is_none() {
-            send_batch(stream, &batch, plan)?;
-            records += batch_records as u64;
-            progress.inc(batch_records as u64);
-            batch.clear();
-            batch_records = 0;
+        Ok((!batch.calls.is_empty()).then_some(batch))
+    };
+    let (mut records, mut calls) = (0u64, 0u64);
+    let mut pending = next_batch()?;
+    if let Some(batch) = &mut pending {
+        ask_exists(stream, batch, plan)?;
+    }
+    while let Some(batch) = pending {
+        let mut following = next_batch()?;
+        let answers = stream
+            .query_finish(batch.asked.len())
+            .context("asking Redis which buckets exist")?;
+        send_writes(stream, &batch, &answers, plan)?;
+        if let Some(next) = &mut following {
+            ask_exists(stream, next, plan)?;
         }
+        stream.flush().context("writing to Redis")?;
+        records += batch.records;
+        calls += batch.calls.len() as u64;
+        progress.inc(batch.records);
+        pending = following;
     }
     stream.flush().context("writing to Redis")?;
     Ok(LoadOutcome {
         records,
         calls,
         commands: stream.commands_sent(),
-        seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-fn send_batch(
-    stream: &mut PipeStream,
-    batch: &[Vec<(Key, Vec<u8>)>],
-    plan: plan::TtlPlan,
-) -> anyhow::Result<()> {
-    // The on-create policy asks which buckets exist before this batch; a bucket written
-    // earlier in the batch exists for the calls after it, exactly as sequential calls see.
-    let mut known: HashMap<&str, bool> = HashMap::new();
-    if plan.needs_exists() {
-        let mut order: Vec<&str> = Vec::new();
-        for call in batch {
-            for bucket in plan::buckets_of(call) {
-                if known.insert(bucket, false).is_none() {
-                    order.push(bucket);
-                }
-            }
-        }
-        if !order.is_empty() {
-            let cmds: Vec<redis::Cmd> = order
-                .iter()
-                .map(|b| redis::cmd("EXISTS").arg(*b).clone())
-                .collect();
-            let replies = stream
-                .query(&cmds)
-                .context("asking Redis which buckets exist")?;
-            for (bucket, reply) in order.iter().zip(replies) {
-                known.insert(bucket, matches!(reply, redis::Value::Int(n) if n > 0));
+/// Sends EXISTS for the batch's buckets (on-create policy only) without waiting.
+fn ask_exists(stream: &mut dyn Sink, batch: &mut Batch, plan: plan::TtlPlan) -> anyhow::Result<()> {
+    if !plan.needs_exists() {
+        return Ok(());
+    }
+    let mut seen = HashSet::new();
+    for call in &batch.calls {
+        for bucket in plan::buckets_of(call) {
+            if seen.insert(bucket) {
+                batch.asked.push(bucket.to_string());
             }
         }
     }
+    let cmds: Vec<redis::Cmd> = batch
+        .asked
+        .iter()
+        .map(|b| redis::cmd("EXISTS").arg(b).clone())
+        .collect();
+    stream
+        .query_start(&cmds)
+        .context("asking Redis which buckets exist")
+}
+
+/// The batch's commands, with the EXISTS answers: a bucket written earlier in the batch
+/// exists for the calls after it, exactly as sequential calls see it.
+fn send_writes(
+    stream: &mut dyn Sink,
+    batch: &Batch,
+    answers: &[Value],
+    plan: plan::TtlPlan,
+) -> anyhow::Result<()> {
+    let mut known: HashMap<&str, bool> = batch
+        .asked
+        .iter()
+        .zip(answers)
+        .map(|(b, reply)| (b.as_str(), matches!(reply, Value::Int(n) if *n > 0)))
+        .collect();
     let now = crate::backend::now_seconds() as i64;
     let mut io_error = None;
-    for call in batch {
+    for call in &batch.calls {
         let mut existed = |bucket: &str| match known.get_mut(bucket) {
             Some(seen) => std::mem::replace(seen, true),
             None => false,

@@ -178,12 +178,14 @@ impl Scenario {
             let (line, col) = line_col(text, span.start);
             format!("{}:{line}:{col}", path.display())
         };
-        let raw: RawScenario = toml::from_str(text).map_err(|e| {
-            let location = e
-                .span()
-                .map(|s| at(s))
-                .unwrap_or_else(|| path.display().to_string());
-            anyhow::anyhow!("{location}: {}", e.message())
+        let raw: RawScenario = toml::from_str(text).map_err(|e| match e.span() {
+            // The offending line names the key even when the message does not.
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].matches('\n').count();
+                let source = text.lines().nth(line).unwrap_or("").trim();
+                anyhow::anyhow!("{}: {} (in `{source}`)", at(span), e.message())
+            }
+            None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
         })?;
         let fail =
             |span: std::ops::Range<usize>, msg: String| anyhow::anyhow!("{}: {msg}", at(span));
@@ -331,7 +333,7 @@ impl Scenario {
                 None => None,
             };
             let expiration_time = match &v.expiration_time {
-                Some(t) if !(*t.get_ref() > 0.0) => {
+                Some(t) if t.get_ref().is_nan() || *t.get_ref() <= 0.0 => {
                     return Err(fail(
                         t.span(),
                         format!("variant {name:?}: expiration_time must be positive seconds"),

@@ -5,6 +5,7 @@
 mod connect;
 mod lock;
 pub mod plan;
+pub mod resp;
 mod stream;
 
 pub use connect::ConnectOptions;

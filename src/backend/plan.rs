@@ -5,6 +5,8 @@
 use super::HashTtl;
 use crate::dataset::Key;
 use redis::Cmd;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// The name of the extra field that carries a bucket's absolute expiry time under
 /// [`HashTtl::Field`].
@@ -33,19 +35,22 @@ pub type BucketWrites<'a> = (&'a str, Vec<(&'a str, &'a [u8])>);
 /// keeps its first place and its last value, as a Python dict does).
 pub fn group_buckets(records: &[(Key, Vec<u8>)]) -> Vec<BucketWrites<'_>> {
     let mut buckets: Vec<BucketWrites<'_>> = Vec::new();
+    // Indexes keep this linear: a call may hold thousands of fields.
+    let mut bucket_at: HashMap<&str, usize> = HashMap::new();
+    let mut field_at: HashMap<(usize, &str), usize> = HashMap::new();
     for (key, value) in records {
         if let Key::Hash { bucket, field } = key {
-            let slot = match buckets.iter().rposition(|(b, _)| *b == bucket.as_str()) {
-                Some(at) => at,
-                None => {
-                    buckets.push((bucket.as_str(), Vec::new()));
-                    buckets.len() - 1
-                }
-            };
+            let slot = *bucket_at.entry(bucket.as_str()).or_insert_with(|| {
+                buckets.push((bucket.as_str(), Vec::new()));
+                buckets.len() - 1
+            });
             let fields = &mut buckets[slot].1;
-            match fields.iter_mut().find(|(f, _)| *f == field.as_str()) {
-                Some(entry) => entry.1 = value,
-                None => fields.push((field.as_str(), value)),
+            match field_at.entry((slot, field.as_str())) {
+                Entry::Occupied(at) => fields[*at.get()].1 = value,
+                Entry::Vacant(v) => {
+                    v.insert(fields.len());
+                    fields.push((field.as_str(), value));
+                }
             }
         }
     }
@@ -117,10 +122,11 @@ pub fn set_multi_commands(
 
 /// Distinct buckets of a call, in order: what the on-create policy asks EXISTS about.
 pub fn buckets_of(records: &[(Key, Vec<u8>)]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<&str> = Vec::new();
     for (key, _) in records {
         if let Key::Hash { bucket, .. } = key
-            && !out.contains(&bucket.as_str())
+            && seen.insert(bucket.as_str())
         {
             out.push(bucket);
         }

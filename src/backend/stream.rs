@@ -4,14 +4,17 @@
 //! on-create policy); every other reply is counted and checked for errors.
 
 use super::ConnectOptions;
-use redis::{Cmd, ConnectionAddr, Value};
+use super::resp::{self, Value};
+use redis::{Cmd, ConnectionAddr};
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-const FLUSH_AT: usize = 256 * 1024;
+/// Queued commands are written once this many bytes wait, so Redis starts on a batch
+/// while the rest is still being encoded.
+const FLUSH_AT: usize = 64 * 1024;
 
 enum Expect {
     /// Count and check this many replies.
@@ -118,6 +121,12 @@ impl PipeStream {
     /// Sends `cmds` after everything queued and waits for their replies (which implies that
     /// every earlier command has been executed).
     pub fn query(&mut self, cmds: &[Cmd]) -> anyhow::Result<Vec<Value>> {
+        self.query_start(cmds)?;
+        self.query_finish(cmds.len())
+    }
+
+    /// Queues `cmds` (and writes everything queued); their replies wait for `query_finish`.
+    pub fn query_start(&mut self, cmds: &[Cmd]) -> anyhow::Result<()> {
         self.announce_discards();
         for cmd in cmds {
             cmd.write_packed_command(&mut self.buf);
@@ -127,8 +136,13 @@ impl PipeStream {
             let _ = tx.send(Expect::Return(cmds.len() as u64));
         }
         self.flush()?;
-        let mut out = Vec::with_capacity(cmds.len());
-        for _ in 0..cmds.len() {
+        Ok(())
+    }
+
+    /// The replies of the oldest `n` commands sent with `query_start`.
+    pub fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
             match self.results.recv() {
                 Ok(value) => out.push(value),
                 Err(_) => {
@@ -144,10 +158,8 @@ impl PipeStream {
                 }
             }
         }
-        if let Some(Value::ServerError(err)) =
-            out.iter().find(|v| matches!(v, Value::ServerError(_)))
-        {
-            anyhow::bail!("Redis answered an error: {err:?}");
+        if let Some(Value::Error(err)) = out.iter().find(|v| matches!(v, Value::Error(_))) {
+            anyhow::bail!("Redis answered an error: {err}");
         }
         Ok(out)
     }
@@ -188,7 +200,7 @@ fn read_replies(
     results: Sender<Value>,
 ) -> std::io::Result<StreamSummary> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let mut parser = redis::Parser::new();
+    let mut line = Vec::with_capacity(64);
     let mut summary = StreamSummary::default();
     for what in expect {
         let (count, give_back) = match what {
@@ -196,14 +208,12 @@ fn read_replies(
             Expect::Return(n) => (n, true),
         };
         for _ in 0..count {
-            let value = parser
-                .parse_value(&mut reader)
-                .map_err(|e| std::io::Error::other(format!("reading a reply: {e}")))?;
+            let value = resp::read_reply(&mut reader, &mut line)?;
             summary.replies += 1;
-            if let Value::ServerError(err) = &value
+            if let Value::Error(err) = &value
                 && summary.first_error.is_none()
             {
-                summary.first_error = Some((summary.replies, format!("{err:?}")));
+                summary.first_error = Some((summary.replies, err.clone()));
             }
             if give_back && results.send(value).is_err() {
                 return Ok(summary);

@@ -2,7 +2,7 @@
 
 use crate::backend::ConnectOptions;
 use crate::bench::{self, RunOptions, Target};
-use crate::cli::{BenchArgs, CompareArgs, ReportArgs};
+use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
 use crate::report::{self, OutputFormat, Report, compare};
 use crate::scenario::{self, Scenario};
 use anyhow::Context;
@@ -108,4 +108,26 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
+    let mut scenario = Scenario::load(&args.scenario)?;
+    scenario.select(std::slice::from_ref(&args.variant))?;
+    if let Some(scale) = args.scale {
+        scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
+        scenario.dataset.scale = scale;
+    }
+    let variant = &scenario.variants[0];
+    let dataset = scenario.dataset.build();
+    let config = bench::backend_config(&scenario, variant);
+    let stdout = std::io::stdout();
+    let mut sink = crate::loader::DumpSink::new(std::io::BufWriter::new(stdout.lock()));
+    crate::loader::load(
+        &mut sink,
+        &dataset,
+        variant.layout,
+        &config,
+        &indicatif::ProgressBar::hidden(),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

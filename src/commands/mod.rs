@@ -13,5 +13,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::bench(args),
         Command::Report(args) => bench::report(args),
         Command::Compare(args) => bench::compare(args),
+        Command::Commands(args) => bench::commands(args),
     }
 }

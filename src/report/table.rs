@@ -42,7 +42,7 @@ impl Exporter for TableExporter {
                     right(m.keys.to_string()),
                     right(m.keys_with_ttl.to_string()),
                 ]),
-                None => cells.extend(["FAILED", "-", "-", "-", "-", "-"].map(|s| Cell::new(s))),
+                None => cells.extend(["FAILED", "-", "-", "-", "-", "-"].map(Cell::new)),
             }
             cells.extend([
                 Cell::new(yes_no(v.redis_ttl.is_some())),

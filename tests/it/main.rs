@@ -4,3 +4,4 @@ mod backend;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
+mod scenario;
