@@ -95,41 +95,46 @@ pub struct Settled {
     pub polls: u32,
 }
 
-/// Waits until no key table is rehashing and used_memory has not moved over 5 polls 100 ms
-/// apart, or fails after `limit`.
+/// Waits until no key table is rehashing and then used_memory has not moved over 5 polls
+/// 100 ms apart, or fails after `limit`. Nothing rehashes again without writes, and the
+/// figure read next comes after the same INFO polls on the empty and the loaded server (a
+/// large DEBUG HTSTATS reply right before it would leave the client's buffers in another
+/// state).
+///
+/// `DEBUG HTSTATS` walks the whole key table and blocks Redis meanwhile (about 0.2 s at a
+/// million keys), so it is asked once per round, and while a table is rehashing the wait
+/// between asks is twice what the ask took, leaving the server time to rehash.
 pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result<Settled> {
-    const STABLE_POLLS: u32 = 5;
+    const STABLE_POLLS: usize = 5;
     let started = Instant::now();
-    let mut last = None;
-    let mut stable = 0;
     let mut polls = 0;
     loop {
-        polls += 1;
-        if rehashing(conn, db)? {
-            stable = 0;
-            last = None;
-        } else {
-            let used = memory(conn)?.used_memory;
-            if last == Some(used) {
-                stable += 1;
-            } else {
-                stable = 0;
-                last = Some(used);
-            }
-            if stable + 1 >= STABLE_POLLS {
-                return Ok(Settled {
-                    seconds: started.elapsed().as_secs_f64(),
-                    polls,
-                });
-            }
-        }
         if started.elapsed() > limit {
             anyhow::bail!(
                 "memory did not settle within {limit:?} (still rehashing or used_memory still \
                  moving); raise hz in redis.conf"
             );
         }
-        std::thread::sleep(Duration::from_millis(100));
+        polls += 1;
+        let asked = Instant::now();
+        if rehashing(conn, db)? {
+            std::thread::sleep((asked.elapsed() * 2).max(Duration::from_millis(100)));
+            continue;
+        }
+        let mut readings = Vec::with_capacity(STABLE_POLLS);
+        for i in 0..STABLE_POLLS {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            polls += 1;
+            readings.push(memory(conn)?.used_memory);
+        }
+        if readings.windows(2).all(|w| w[0] == w[1]) {
+            return Ok(Settled {
+                seconds: started.elapsed().as_secs_f64(),
+                polls,
+            });
+        }
     }
 }
 
