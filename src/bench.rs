@@ -209,7 +209,6 @@ fn run_private(
         0,
     );
     result.map_err(|e| {
-        let mut server = server;
         if server.is_running() {
             e
         } else {

@@ -78,15 +78,20 @@ pub fn keyspace(conn: &mut Connection, db: i64) -> anyhow::Result<(u64, u64)> {
 }
 
 /// Whether any key table of `db` is being rehashed (`DEBUG HTSTATS` lists a "rehashing
-/// target" table meanwhile).
-pub fn rehashing(conn: &mut Connection, db: i64) -> anyhow::Result<bool> {
-    let text: String = redis::cmd("DEBUG")
-        .arg("HTSTATS")
-        .arg(db)
-        .query(conn)
-        .context("DEBUG HTSTATS (the server needs enable-debug-command local)")?;
-    Ok(text.contains("rehashing target"))
+/// target" table meanwhile); `None` when the server does not allow DEBUG (a `--url` server
+/// without `enable-debug-command`).
+pub fn rehashing(conn: &mut Connection, db: i64) -> anyhow::Result<Option<bool>> {
+    let reply: redis::RedisResult<String> = redis::cmd("DEBUG").arg("HTSTATS").arg(db).query(conn);
+    match reply {
+        Ok(text) => Ok(Some(text.contains("rehashing target"))),
+        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => {
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("DEBUG HTSTATS")),
+    }
 }
+
+static WARNED_NO_DEBUG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// How settling went.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -117,9 +122,17 @@ pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result
         }
         polls += 1;
         let asked = Instant::now();
-        if rehashing(conn, db)? {
-            std::thread::sleep((asked.elapsed() * 2).max(Duration::from_millis(100)));
-            continue;
+        match rehashing(conn, db)? {
+            Some(true) => {
+                std::thread::sleep((asked.elapsed() * 2).max(Duration::from_millis(100)));
+                continue;
+            }
+            Some(false) => {}
+            None if !WARNED_NO_DEBUG.swap(true, std::sync::atomic::Ordering::Relaxed) => eprintln!(
+                "warning: the server refuses DEBUG HTSTATS (enable-debug-command): settling \
+                 on used_memory alone, which may still be rehashing"
+            ),
+            None => {}
         }
         let mut readings = Vec::with_capacity(STABLE_POLLS);
         for i in 0..STABLE_POLLS {

@@ -21,6 +21,8 @@ struct RawScenario {
     baseline: Option<Spanned<String>>,
     clock: Option<Spanned<ClockKind>>,
     #[serde(default)]
+    verify: bool,
+    #[serde(default)]
     server: RawServer,
     dataset: RawDataset,
     #[serde(default, rename = "variant")]
@@ -107,6 +109,8 @@ pub struct Scenario {
     pub description: String,
     pub baseline: usize,
     pub clock_kind: ClockKind,
+    /// Read every record back after priming (as `bench --verify`).
+    pub verify: bool,
     pub server: ServerSpec,
     pub dataset: DatasetSpec,
     pub variants: Vec<Variant>,
@@ -389,6 +393,7 @@ impl Scenario {
                 .clock
                 .map(|c| c.into_inner())
                 .unwrap_or(ClockKind::Fixed),
+            verify: raw.verify,
             server,
             dataset: DatasetSpec {
                 kind: raw.dataset.kind,

@@ -6,6 +6,8 @@ use anyhow::{Context, bail};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The environment variable that names the redis-server binary.
@@ -41,11 +43,54 @@ pub fn default_binary() -> PathBuf {
 }
 
 /// A running private server. Dropping it kills and reaps the process and removes its
-/// directory.
+/// directory. The process and directory live in a process-wide registry, so that
+/// [`cleanup_on_signals`] can remove them when SIGINT or SIGTERM ends the program.
 pub struct RedisServer {
-    child: Child,
+    id: u64,
+    pid: u32,
     port: u16,
+    dir: PathBuf,
+}
+
+/// A live server's process and directory.
+struct Live {
+    id: u64,
+    child: Child,
     dir: tempfile::TempDir,
+}
+
+static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Kills and reaps every private server still running and removes its directory.
+pub fn stop_all() {
+    for mut server in live().drain(..) {
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+        drop(server.dir);
+    }
+}
+
+/// On SIGINT or SIGTERM: stop every private server, remove its directory, and exit with
+/// 128 + the signal number. For the command line; a library caller keeps its own handling.
+pub fn cleanup_on_signals() -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("installing the SIGINT/SIGTERM handler")?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            stop_all();
+            eprintln!(
+                "interrupted: stopped the private redis-server(s) and removed their directories"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
 }
 
 impl RedisServer {
@@ -89,7 +134,7 @@ impl RedisServer {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().map_err(|e| {
+        let mut child = cmd.spawn().map_err(|e| {
             StartError::Other(if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
                     "cannot run {:?}: not found. Install redis-server (Debian: apt-get install \
@@ -100,25 +145,34 @@ impl RedisServer {
                 anyhow::Error::new(e).context(format!("starting {:?}", options.binary))
             })
         })?;
-        let mut server = RedisServer { child, port, dir };
-        server.wait_ready(options)?;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let stderr = child.stderr.take();
+        let server = RedisServer {
+            id,
+            pid: child.id(),
+            port,
+            dir: dir.path().to_path_buf(),
+        };
+        live().push(Live { id, child, dir });
+        server.wait_ready(options, stderr)?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self, options: &ServerOptions) -> Result<(), StartError> {
+    fn wait_ready(
+        &self,
+        options: &ServerOptions,
+        mut stderr: Option<std::process::ChildStderr>,
+    ) -> Result<(), StartError> {
         let deadline = Instant::now() + options.startup_timeout;
         let mut connect = self.connect_options();
         connect.connect_timeout = Duration::from_millis(500);
         loop {
-            if let Some(status) = self
-                .child
-                .try_wait()
-                .map_err(|e| StartError::Other(e.into()))?
-            {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = self.child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            if let Some(status) = self.exit_status() {
+                let mut stderr_text = String::new();
+                if let Some(mut pipe) = stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr_text);
                 }
+                let stderr = stderr_text;
                 let log = self.last_log_lines(15).join("\n");
                 let output = format!("{}\n{}", stderr.trim(), log).trim().to_string();
                 if output.contains("Address already in use") {
@@ -153,11 +207,20 @@ impl RedisServer {
     }
 
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
+    }
+
+    /// The exit status once the process has ended (`Some` also when it was stopped).
+    fn exit_status(&self) -> Option<std::process::ExitStatus> {
+        let mut live = live();
+        match live.iter_mut().find(|l| l.id == self.id) {
+            Some(l) => l.child.try_wait().ok().flatten(),
+            None => Some(std::process::ExitStatus::default()),
+        }
     }
 
     pub fn connect_options(&self) -> ConnectOptions {
@@ -169,13 +232,13 @@ impl RedisServer {
     }
 
     /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    pub fn is_running(&self) -> bool {
+        self.exit_status().is_none()
     }
 
     /// The server log's last `n` lines, for error messages.
     pub fn last_log_lines(&self, n: usize) -> Vec<String> {
-        let Ok(file) = std::fs::File::open(self.dir.path().join("redis.log")) else {
+        let Ok(file) = std::fs::File::open(self.dir.join("redis.log")) else {
             return Vec::new();
         };
         let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
@@ -185,8 +248,16 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mine = {
+            let mut live = live();
+            live.iter()
+                .position(|l| l.id == self.id)
+                .map(|at| live.remove(at))
+        };
+        if let Some(mut server) = mine {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+        }
     }
 }
 

@@ -35,9 +35,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         target,
         progress: !args.quiet && std::io::stdout().is_terminal(),
-        verify: args.verify,
+        verify: args.verify || scenario.verify,
         hold_connection: args.hold_connection,
     };
+    crate::server::cleanup_on_signals()?;
     let report = bench::run(&scenario, &options)?;
     print!("{}", report::exporter(args.format).render(&report)?);
     for path in &args.out {

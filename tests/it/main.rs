@@ -5,5 +5,6 @@ mod bench_cli;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
+mod reliability;
 mod report_formats;
 mod scenario;
