@@ -30,9 +30,41 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two JSON reports; exit 1 when a variant grew past the threshold.
     Compare(CompareArgs),
+    /// Read keys through the backend from a server and print each payload and metadata
+    /// (read-only; keys from the arguments, or stdin one per line).
+    Get(GetArgs),
     /// Write the exact commands `bench` sends for one variant, in RESP, for `redis-cli
     /// --pipe` (scripts/bench-vs-pipe compares the two loaders on the same commands).
     Commands(CommandsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The server: redis://HOST:PORT/DB or unix:///path.
+    #[arg(long)]
+    pub url: String,
+    #[arg(long, value_enum)]
+    pub codec: Codec,
+    #[arg(long, value_enum)]
+    pub envelope: Envelope,
+    /// Pickle protocol of the stored values (reading accepts any; kept for symmetry).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
+    pub pickle_protocol: Option<u8>,
+    /// The metadata version filled in for raw and int_time values.
+    #[arg(long, default_value_t = 2)]
+    pub version: i64,
+    /// `keys`: each KEY is a Redis key; `hash`: each KEY is `bucket,field`.
+    #[arg(long, value_enum, default_value = "keys")]
+    pub layout: LayoutArg,
+    /// The keys; read from stdin, one per line, when none are given.
+    pub keys: Vec<String>,
+}
+
+/// `--layout` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LayoutArg {
+    Keys,
+    Hash,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 //! `redisadv encode` and `redisadv decode`: line-oriented filters over stdin.
 
-use crate::cli::{DecodeArgs, EncodeArgs};
+use crate::cli::{DecodeArgs, EncodeArgs, GetArgs, LayoutArg};
 use crate::codec::{self, Format, Metadata, StoredMeta, pyfloat, pyliteral};
 use anyhow::{Context, bail};
 use std::io::{BufRead, Write};
@@ -83,6 +83,61 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     if failures > 0 {
         bail!("{failures} line(s) could not be decoded; see the messages above");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `redisadv get`: reads through the backend, never writes.
+pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
+    use crate::backend::{Backend, BackendConfig, ConnectOptions};
+    use crate::dataset::Key;
+    let mut format = Format::new(args.codec, args.envelope);
+    if let Some(p) = args.pickle_protocol {
+        format = format.with_pickle_protocol(p);
+    }
+    let mut config = BackendConfig::new(format);
+    config.version = args.version;
+    // Read-only: the field policy would delete expired buckets on read.
+    config.hash_ttl = crate::backend::HashTtl::Never;
+    let options = ConnectOptions::new(args.url.clone());
+    let mut backend = Backend::connect(&options, config)
+        .with_context(|| format!("--url: cannot reach {}", options.describe()))?;
+    let names: Vec<String> = if args.keys.is_empty() {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<Result<_, _>>()
+            .context("reading keys from stdin")?
+    } else {
+        args.keys
+    };
+    let mut keys = Vec::with_capacity(names.len());
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        keys.push(match args.layout {
+            LayoutArg::Keys => Key::Plain(name.clone()),
+            LayoutArg::Hash => {
+                let (bucket, field) = name
+                    .split_once(',')
+                    .with_context(|| format!("--layout hash: {name:?} is not bucket,field"))?;
+                Key::hash(bucket, field)
+            }
+        });
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for chunk in keys.chunks(1000) {
+        for value in backend.get_multi(chunk)? {
+            match value {
+                Some(v) => writeln!(
+                    out,
+                    "{}\t{{'ct': {}, 'v': {}}}",
+                    pyliteral::repr(&v.payload),
+                    pyfloat::repr(v.metadata.ct),
+                    v.metadata.v
+                )?,
+                None => writeln!(out, "None")?,
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

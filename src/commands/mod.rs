@@ -14,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => bench::report(args),
         Command::Compare(args) => bench::compare(args),
         Command::Commands(args) => bench::commands(args),
+        Command::Get(args) => codec::get(args),
     }
 }
