@@ -109,17 +109,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
     };
     for variant in &scenario.variants {
         let progress = progress_bar(options.progress, dataset.record_count(), &variant.name);
+        let job = Job {
+            scenario,
+            variant,
+            dataset: &dataset,
+            options,
+            progress: &progress,
+        };
         let outcome = match &options.target {
-            Target::Private => {
-                run_private(scenario, variant, &dataset, options, &progress, &binary)
-            }
+            Target::Private => run_private(&job, &binary),
             Target::Url {
                 options: connect,
                 flush,
                 keep,
-            } => run_url(
-                scenario, variant, &dataset, options, &progress, connect, *flush, *keep,
-            ),
+            } => run_url(&job, connect, *flush, *keep),
         };
         progress.finish_and_clear();
         let (result, error) = match outcome {
@@ -174,6 +177,15 @@ fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     bar
 }
 
+/// One variant's run: what every step of it needs.
+struct Job<'a> {
+    scenario: &'a Scenario,
+    variant: &'a Variant,
+    dataset: &'a Dataset,
+    options: &'a RunOptions,
+    progress: &'a ProgressBar,
+}
+
 pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
     let mut config = BackendConfig::new(variant.format);
     config.version = variant.version;
@@ -183,14 +195,8 @@ pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
     config
 }
 
-fn run_private(
-    scenario: &Scenario,
-    variant: &Variant,
-    dataset: &Dataset,
-    options: &RunOptions,
-    progress: &ProgressBar,
-    binary: &std::path::Path,
-) -> anyhow::Result<(Measured, String)> {
+fn run_private(job: &Job, binary: &std::path::Path) -> anyhow::Result<(Measured, String)> {
+    let (scenario, variant) = (job.scenario, job.variant);
     let mut overrides = scenario.server.overrides.clone();
     overrides.extend(variant.overrides.iter().cloned());
     let server = RedisServer::start(&ServerOptions {
@@ -199,15 +205,7 @@ fn run_private(
         overrides,
         ..ServerOptions::default()
     })?;
-    let result = measure(
-        scenario,
-        variant,
-        dataset,
-        options,
-        progress,
-        &server.connect_options(),
-        0,
-    );
+    let result = measure(job, &server.connect_options(), 0);
     result.map_err(|e| {
         if server.is_running() {
             e
@@ -220,13 +218,8 @@ fn run_private(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_url(
-    scenario: &Scenario,
-    variant: &Variant,
-    dataset: &Dataset,
-    options: &RunOptions,
-    progress: &ProgressBar,
+    job: &Job,
     connect: &ConnectOptions,
     flush: bool,
     keep: bool,
@@ -255,9 +248,9 @@ fn run_url(
         "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
         connect.describe()
     );
-    let result = measure(scenario, variant, dataset, options, progress, connect, db);
+    let result = measure(job, connect, db);
     if !keep {
-        remove_written(&mut conn, dataset, variant)?;
+        remove_written(&mut conn, job.dataset, job.variant)?;
     }
     result
 }
@@ -299,15 +292,14 @@ fn remove_written(
     Ok(())
 }
 
-fn measure(
-    scenario: &Scenario,
-    variant: &Variant,
-    dataset: &Dataset,
-    options: &RunOptions,
-    progress: &ProgressBar,
-    connect: &ConnectOptions,
-    db: i64,
-) -> anyhow::Result<(Measured, String)> {
+fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Measured, String)> {
+    let Job {
+        scenario,
+        variant,
+        dataset,
+        options,
+        progress,
+    } = *job;
     let mut conn = connect.connect().context("connecting to read INFO")?;
     // The empty figure is read exactly as the loaded one, so the INFO connection's own
     // buffers cancel out.

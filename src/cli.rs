@@ -43,13 +43,8 @@ pub struct GetArgs {
     /// The server: redis://HOST:PORT/DB or unix:///path.
     #[arg(long)]
     pub url: String,
-    #[arg(long, value_enum)]
-    pub codec: Codec,
-    #[arg(long, value_enum)]
-    pub envelope: Envelope,
-    /// Pickle protocol of the stored values (reading accepts any; kept for symmetry).
-    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
-    pub pickle_protocol: Option<u8>,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// The metadata version filled in for raw and int_time values.
     #[arg(long, default_value_t = 2)]
     pub version: i64,
@@ -168,8 +163,9 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A wire format on the command line: `--codec`, `--envelope`, `--pickle-protocol`.
 #[derive(Debug, Args)]
-pub struct EncodeArgs {
+pub struct FormatArgs {
     #[arg(long, value_enum)]
     pub codec: Codec,
     #[arg(long, value_enum)]
@@ -177,6 +173,22 @@ pub struct EncodeArgs {
     /// Pickle protocol, 2 to 5 (default: 4, or 5 for the legacy tuple envelope).
     #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
     pub pickle_protocol: Option<u8>,
+}
+
+impl FormatArgs {
+    pub fn format(&self) -> crate::codec::Format {
+        let format = crate::codec::Format::new(self.codec, self.envelope);
+        match self.pickle_protocol {
+            Some(p) => format.with_pickle_protocol(p),
+            None => format,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// dogpile's `ct` metadata, seconds since the epoch (default: now).
     #[arg(long)]
     pub ct: Option<f64>,

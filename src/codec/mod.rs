@@ -200,29 +200,24 @@ impl Format {
     pub fn encoder(&self, meta: Metadata) -> Result<Encoder, EncodeError> {
         let mut prefix = Vec::new();
         let mut suffix = Vec::new();
-        let int_time = Value::Int(meta.ct.trunc() as i64);
+        // What the tuple and int_time envelopes put after the payload.
+        let second = if self.envelope == Envelope::Tuple {
+            meta.to_value()
+        } else {
+            Value::Int(meta.ct.trunc() as i64)
+        };
         match (self.envelope, self.codec) {
             (Envelope::Dogpile, _) => {
                 json::dumps_into(&meta.to_value(), &mut prefix)?;
                 prefix.push(b'|');
             }
             (Envelope::Tuple | Envelope::IntTime, Codec::Json) => {
-                let second = if self.envelope == Envelope::Tuple {
-                    meta.to_value()
-                } else {
-                    int_time
-                };
                 prefix.push(b'[');
                 suffix.extend_from_slice(b", ");
                 json::dumps_into(&second, &mut suffix)?;
                 suffix.push(b']');
             }
             (Envelope::Tuple | Envelope::IntTime, Codec::Msgpack) => {
-                let second = if self.envelope == Envelope::Tuple {
-                    meta.to_value()
-                } else {
-                    int_time
-                };
                 prefix.push(0x92); // fixarray of 2
                 msgpack::packb_into(&second, &mut suffix)?;
             }

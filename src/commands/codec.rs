@@ -1,16 +1,13 @@
 //! `redisadv encode` and `redisadv decode`: line-oriented filters over stdin.
 
 use crate::cli::{DecodeArgs, EncodeArgs, GetArgs, LayoutArg};
-use crate::codec::{self, Format, Metadata, StoredMeta, pyfloat, pyliteral};
+use crate::codec::{self, Metadata, StoredMeta, pyfloat, pyliteral};
 use anyhow::{Context, bail};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
-    let mut format = Format::new(args.codec, args.envelope);
-    if let Some(p) = args.pickle_protocol {
-        format = format.with_pickle_protocol(p);
-    }
+    let format = args.format.format();
     let ct = args.ct.unwrap_or_else(crate::backend::now_seconds);
     let meta = Metadata::new(ct, args.version);
     let stdout = std::io::stdout();
@@ -91,11 +88,7 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
 pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     use crate::backend::{Backend, BackendConfig, ConnectOptions};
     use crate::dataset::Key;
-    let mut format = Format::new(args.codec, args.envelope);
-    if let Some(p) = args.pickle_protocol {
-        format = format.with_pickle_protocol(p);
-    }
-    let mut config = BackendConfig::new(format);
+    let mut config = BackendConfig::new(args.format.format());
     config.version = args.version;
     // Read-only: the field policy would delete expired buckets on read.
     config.hash_ttl = crate::backend::HashTtl::Never;
