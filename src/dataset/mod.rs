@@ -344,6 +344,7 @@ impl Iterator for Calls<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::pyliteral;
 
     #[test]
     fn demo_matches_the_plugin_demo() {
