@@ -101,7 +101,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             allocator,
             target: match &options.target {
                 Target::Private => "private".into(),
-                Target::Url { options, .. } => options.url.clone(),
+                Target::Url { options, .. } => redact_password(&options.url),
             },
         },
         baseline: scenario.variants[scenario.baseline].name.clone(),
@@ -143,6 +143,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
     Ok(report)
 }
 
+/// A URL as reports may show it: `redis://user:***@host:port/db`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
 fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) -> VariantReport {
     VariantReport {
         name: v.name.clone(),
@@ -158,6 +172,22 @@ fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) 
         overrides: v.overrides.iter().cloned().collect::<BTreeMap<_, _>>(),
         result,
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_reports() {
+        assert_eq!(
+            super::redact_password("redis://u:secret@h:1/0"),
+            "redis://u:***@h:1/0"
+        );
+        assert_eq!(
+            super::redact_password("redis://:secret@h:1/0"),
+            "redis://:***@h:1/0"
+        );
+        assert_eq!(super::redact_password("redis://h:1/0"), "redis://h:1/0");
     }
 }
 
