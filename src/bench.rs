@@ -175,22 +175,6 @@ fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_stay_out_of_reports() {
-        assert_eq!(
-            super::redact_password("redis://u:secret@h:1/0"),
-            "redis://u:***@h:1/0"
-        );
-        assert_eq!(
-            super::redact_password("redis://:secret@h:1/0"),
-            "redis://:***@h:1/0"
-        );
-        assert_eq!(super::redact_password("redis://h:1/0"), "redis://h:1/0");
-    }
-}
-
 fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
@@ -388,4 +372,20 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         },
         allocator,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_reports() {
+        assert_eq!(
+            super::redact_password("redis://u:secret@h:1/0"),
+            "redis://u:***@h:1/0"
+        );
+        assert_eq!(
+            super::redact_password("redis://:secret@h:1/0"),
+            "redis://:***@h:1/0"
+        );
+        assert_eq!(super::redact_password("redis://h:1/0"), "redis://h:1/0");
+    }
 }
