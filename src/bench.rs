@@ -315,6 +315,10 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         progress,
     } = *job;
     let mut conn = connect.connect().context("connecting to read INFO")?;
+    if matches!(options.target, Target::Private) {
+        // A server-wide setting: only on servers redisadv owns.
+        probe::freeze_reply_buffers(&mut conn);
+    }
     // The empty figure is read exactly as the loaded one, so the INFO connection's own
     // buffers cancel out.
     probe::settle(&mut conn, db, SETTLE_LIMIT)?;

@@ -66,6 +66,19 @@ pub fn server_identity(conn: &mut Connection) -> anyhow::Result<(String, String)
     ))
 }
 
+/// Stops Redis from resizing client reply buffers on its timer (`DEBUG REPLYBUFFER RESIZING
+/// 0`), so the INFO connection's own buffer is the same size at the empty and the loaded
+/// reading instead of moving by 512-byte steps between them. False when the server refuses
+/// DEBUG; the figures may then move by a few hundred bytes from run to run.
+pub fn freeze_reply_buffers(conn: &mut Connection) -> bool {
+    redis::cmd("DEBUG")
+        .arg("REPLYBUFFER")
+        .arg("RESIZING")
+        .arg(0)
+        .query::<()>(conn)
+        .is_ok()
+}
+
 /// Keys and keys with a TTL in database `db`.
 pub fn keyspace(conn: &mut Connection, db: i64) -> anyhow::Result<(u64, u64)> {
     let f = info(conn, "keyspace")?;
