@@ -315,8 +315,9 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         progress,
     } = *job;
     let mut conn = connect.connect().context("connecting to read INFO")?;
-    if matches!(options.target, Target::Private) {
-        // A server-wide setting: only on servers redisadv owns.
+    // A server-wide setting, so only on servers redisadv owns; not with --hold-connection,
+    // whose point is the held connection as Python leaves it (buffer shrunk by the timer).
+    if matches!(options.target, Target::Private) && !options.hold_connection {
         probe::freeze_reply_buffers(&mut conn);
     }
     // The empty figure is read exactly as the loaded one, so the INFO connection's own

@@ -98,7 +98,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub verify: bool,
     /// Keep the loading connection open while measuring, as a Python application's
-    /// connection pool does (every figure then includes one idle client, about 23 KB).
+    /// connection pool does (every figure then includes one idle client, about 23 KB, and
+    /// may move by a few hundred bytes from run to run as Redis resizes its buffers).
     #[arg(long)]
     pub hold_connection: bool,
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
