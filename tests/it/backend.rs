@@ -264,13 +264,7 @@ fn lock_contention_between_two_connections_and_a_lost_lock() {
 
 #[test]
 fn a_server_that_does_not_answer_is_an_error_within_the_timeout() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let _hold = std::thread::spawn(move || {
-        let conns: Vec<_> = listener.incoming().take(2).collect();
-        std::thread::sleep(Duration::from_secs(5));
-        drop(conns);
-    });
+    let port = crate::common::silent_port(5);
     let mut options = ConnectOptions::local(port);
     options.connect_timeout = Duration::from_millis(300);
     let started = Instant::now();

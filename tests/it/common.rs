@@ -16,3 +16,16 @@ pub fn redis() -> RedisServer {
     };
     RedisServer::start(&options).expect("redis-server starts (is it installed?)")
 }
+
+/// A TCP port on 127.0.0.1 that accepts connections and never answers, for `seconds`:
+/// a server that hangs.
+pub fn silent_port(seconds: u64) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(8).collect();
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+        drop(held);
+    });
+    port
+}

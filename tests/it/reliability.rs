@@ -279,13 +279,7 @@ fn url_mode_never_touches_foreign_data() {
 
 #[test]
 fn a_url_that_does_not_answer_is_a_timeout_not_a_hang() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let _hold = std::thread::spawn(move || {
-        let held: Vec<_> = listener.incoming().take(4).collect();
-        std::thread::sleep(Duration::from_secs(30));
-        drop(held);
-    });
+    let port = crate::common::silent_port(30);
     let tmp = tempfile::tempdir().unwrap();
     let scenario = tiny_scenario(tmp.path());
     let started = Instant::now();
