@@ -166,6 +166,27 @@ fn servers_that_cannot_start_say_what_to_do() {
         ],
     );
 
+    let old = tmp.path().join("redis-server-6");
+    std::fs::write(
+        &old,
+        "#!/bin/sh\necho 'Redis server v=6.2.14 sha=00000000:0 malloc=jemalloc-5.1.0'\n",
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&old).status().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["bench", s, "-q"])
+        .env("REDISADV_REDIS_SERVER", &old)
+        .output()
+        .unwrap();
+    assert_clean_error(
+        &out,
+        &[
+            "Redis 6.2.14",
+            "needs Redis 7.0 or newer",
+            "REDISADV_REDIS_SERVER",
+        ],
+    );
+
     let bad = tmp.path().join("bad-override.toml");
     let text = std::fs::read_to_string(&scenario).unwrap().replace(
         "[dataset]",
