@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod cleanup;
 pub mod cli;
 pub mod codec;
 pub mod commands;

@@ -44,7 +44,7 @@ pub fn default_binary() -> PathBuf {
 
 /// A running private server. Dropping it kills and reaps the process and removes its
 /// directory. The process and directory live in a process-wide registry, so that
-/// [`cleanup_on_signals`] can remove them when SIGINT or SIGTERM ends the program.
+/// [`crate::cleanup::on_signals`] can remove them when a signal ends the program.
 pub struct RedisServer {
     id: u64,
     pid: u32,
@@ -73,24 +73,6 @@ pub fn stop_all() {
         let _ = server.child.wait();
         drop(server.dir);
     }
-}
-
-/// On SIGINT or SIGTERM: stop every private server, remove its directory, and exit with
-/// 128 + the signal number. For the command line; a library caller keeps its own handling.
-pub fn cleanup_on_signals() -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("installing the SIGINT/SIGTERM handler")?;
-    std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            stop_all();
-            eprintln!(
-                "interrupted: stopped the private redis-server(s) and removed their directories"
-            );
-            std::process::exit(128 + signal);
-        }
-    });
-    Ok(())
 }
 
 impl RedisServer {

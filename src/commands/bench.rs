@@ -38,7 +38,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         verify: args.verify || scenario.verify,
         hold_connection: args.hold_connection,
     };
-    crate::server::cleanup_on_signals()?;
+    crate::cleanup::on_signals()?;
     let report = bench::run(&scenario, &options)?;
     print!("{}", report::exporter(args.format).render(&report)?);
     for path in &args.out {

@@ -1,0 +1,67 @@
+//! What must happen however redisadv ends: a registry of cleanup hooks (private servers,
+//! records written into a `--url` database) that the signal thread runs before the process
+//! exits. Normal returns and errors run the same hooks through their guards' `Drop`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+type Hook = Box<dyn FnMut() + Send>;
+
+static HOOKS: Mutex<Vec<(u64, Hook)>> = Mutex::new(Vec::new());
+static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
+
+fn hooks() -> std::sync::MutexGuard<'static, Vec<(u64, Hook)>> {
+    HOOKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A registered hook; dropping it unregisters the hook without running it (the owner has
+/// cleaned up by itself).
+#[must_use = "dropping the registration unregisters the hook"]
+pub struct Registration(u64);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        hooks().retain(|(id, _)| *id != self.0);
+    }
+}
+
+/// Registers `hook` to run when a signal ends the program. Hooks run newest first, so a
+/// `--url` cleanup registered after its connection's server runs before anything else.
+pub fn register(hook: impl FnMut() + Send + 'static) -> Registration {
+    let id = NEXT_HOOK.fetch_add(1, Ordering::Relaxed);
+    hooks().push((id, Box::new(hook)));
+    Registration(id)
+}
+
+/// Runs every registered hook once, newest first, and forgets them.
+pub fn run_all() {
+    let taken: Vec<(u64, Hook)> = std::mem::take(&mut *hooks());
+    for (_, mut hook) in taken.into_iter().rev() {
+        hook();
+    }
+    crate::server::stop_all();
+}
+
+/// On SIGINT, SIGTERM, SIGHUP or SIGQUIT: run every cleanup hook, stop every private server,
+/// remove its directory, and exit with 128 + the signal number. For the command line; a
+/// library caller keeps its own handling.
+pub fn on_signals() -> anyhow::Result<()> {
+    use anyhow::Context;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+        .context("installing the signal handlers")?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            run_all();
+            // stderr may be a closed terminal (SIGHUP): never panic on it.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"interrupted: stopped the private redis-server(s) and removed their directories\n",
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
