@@ -3,12 +3,15 @@
 //! exits. Normal returns and errors run the same hooks through their guards' `Drop`.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 type Hook = Box<dyn FnMut() + Send>;
 
 static HOOKS: Mutex<Vec<(u64, Hook)>> = Mutex::new(Vec::new());
 static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
+/// Set when a signal starts ending the program.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn hooks() -> std::sync::MutexGuard<'static, Vec<(u64, Hook)>> {
     HOOKS
@@ -44,23 +47,42 @@ pub fn run_all() {
     crate::server::stop_all();
 }
 
+/// While the signal thread cleans up, the main thread may see its server vanish, fail, and
+/// return from `main`: its `exit` would then race the signal thread, ending the program with
+/// the wrong exit code and maybe before every server is stopped. This `atexit` handler holds
+/// such an exit back (at most 10 s) so that the signal thread's `_exit` ends the program.
+extern "C" fn hold_exit_while_interrupted() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while INTERRUPTED.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// On SIGINT, SIGTERM, SIGHUP or SIGQUIT: run every cleanup hook, stop every private server,
 /// remove its directory, and exit with 128 + the signal number. For the command line; a
-/// library caller keeps its own handling.
+/// library caller keeps its own handling. (SIGKILL and aborts cannot be handled: private
+/// servers then end through their guardian, see `server::spawn`.)
 pub fn on_signals() -> anyhow::Result<()> {
     use anyhow::Context;
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         .context("installing the signal handlers")?;
+    // SAFETY: registers a plain function; it only reads an atomic and sleeps.
+    unsafe {
+        libc::atexit(hold_exit_while_interrupted);
+    }
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             run_all();
             // stderr may be a closed terminal (SIGHUP): never panic on it.
             let _ = std::io::Write::write_all(
                 &mut std::io::stderr(),
                 b"interrupted: stopped the private redis-server(s) and removed their directories\n",
             );
-            std::process::exit(128 + signal);
+            // _exit, not exit: the main thread may be inside exit already (see above).
+            // SAFETY: ends the process; nothing runs after it.
+            unsafe { libc::_exit(128 + signal) }
         }
     });
     Ok(())

@@ -1,5 +1,11 @@
 //! A private `redis-server`: 127.0.0.1 on a free port, a temporary directory, no persistence,
-//! ready when it answers PING, killed and reaped when dropped.
+//! ready when the server answering the port is the one we started, killed with its whole
+//! process group and reaped when dropped, and never outliving redisadv (see [`spawn`]).
+
+mod spawn;
+mod stale;
+
+pub use stale::{processes_in, sweep};
 
 use crate::backend::ConnectOptions;
 use anyhow::{Context, bail};
@@ -7,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The environment variable that names the redis-server binary.
@@ -52,32 +58,97 @@ pub struct RedisServer {
     dir: PathBuf,
 }
 
-/// A live server's process and directory.
+/// A live server's process, guardian and directory.
 struct Live {
     id: u64,
     child: Child,
+    guardian: spawn::Guardian,
     dir: tempfile::TempDir,
+}
+
+impl Live {
+    /// Retires the guardian first (so it never acts on a reused group id), then kills the
+    /// server's whole process group, reaps it, and removes the directory.
+    fn stop(mut self) {
+        self.guardian.retire();
+        spawn::kill_group(&mut self.child);
+        drop(self.dir);
+    }
 }
 
 static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Set once a signal is ending the program: no new server may start after `stop_all`.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Settings redisadv owns on every private server; they come after the config file and the
+/// overrides so that nothing can change them, and an override naming one is refused.
+/// What each protects: the server stays inside its directory, on 127.0.0.1, in the
+/// foreground (a child redisadv can kill), without persistence, and talking to no one else.
+const RESERVED: &[&str] = &[
+    "port",
+    "bind",
+    "dir",
+    "logfile",
+    "pidfile",
+    "daemonize",
+    "save",
+    "appendonly",
+    "dbfilename",
+    "appendfilename",
+    "appenddirname",
+    "unixsocket",
+    "unixsocketperm",
+    "include",
+    "replicaof",
+    "slaveof",
+];
+
+/// The socket inside the private directory through which readiness identifies the server.
+const SOCKET: &str = "redis.sock";
+/// `sun_path` holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
 
 fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Kills and reaps every private server still running and removes its directory.
+/// Kills and reaps every private server still running and removes its directory; servers
+/// asked for afterwards are refused (a signal is ending the program).
 pub fn stop_all() {
-    for mut server in live().drain(..) {
-        let _ = server.child.kill();
-        let _ = server.child.wait();
-        drop(server.dir);
+    STOPPING.store(true, Ordering::SeqCst);
+    let all: Vec<Live> = live().drain(..).collect();
+    for server in all {
+        server.stop();
     }
 }
 
+/// Refuses an override of a setting redisadv owns (see [`RESERVED`]).
+fn check_overrides(overrides: &[(String, String)]) -> anyhow::Result<()> {
+    for (name, _) in overrides {
+        let bare = name.trim_start_matches('-').to_ascii_lowercase();
+        if RESERVED.contains(&bare.as_str()) {
+            bail!(
+                "override {name:?}: redisadv sets {bare} itself on a private redis-server (it \
+                 keeps the server on 127.0.0.1, inside its temporary directory, without \
+                 persistence and ending with redisadv); remove this override"
+            );
+        }
+    }
+    Ok(())
+}
+
 impl RedisServer {
-    /// Starts a server and waits until it answers PING; retries on a port taken meanwhile.
+    /// Starts a server and waits until the server answering its TCP port is that very
+    /// server; retries on another port when the port was taken meanwhile or another server
+    /// answers it. The first start in a process removes directories left by a redisadv that
+    /// no longer runs.
     pub fn start(options: &ServerOptions) -> anyhow::Result<RedisServer> {
+        check_overrides(&options.overrides)?;
+        static SWEEP: std::sync::Once = std::sync::Once::new();
+        SWEEP.call_once(|| {
+            sweep(&std::env::temp_dir());
+        });
         let mut last_error = None;
         for _ in 0..5 {
             match Self::start_once(options) {
@@ -98,25 +169,46 @@ impl RedisServer {
             .tempdir()
             .context("creating a temporary directory for redis-server")
             .map_err(StartError::Other)?;
+        stale::mark_owner(dir.path())
+            .with_context(|| format!("writing {}", dir.path().join(stale::OWNER_FILE).display()))
+            .map_err(StartError::Other)?;
         let log = dir.path().join("redis.log");
+        let socket = dir.path().join(SOCKET);
+        if socket.as_os_str().len() > MAX_SOCKET_PATH {
+            return Err(StartError::Other(anyhow::anyhow!(
+                "the private redis-server's socket path {} is longer than the {MAX_SOCKET_PATH} \
+                 bytes a unix socket allows; set TMPDIR to a shorter directory",
+                socket.display()
+            )));
+        }
         let mut cmd = Command::new(&options.binary);
         if let Some(conf) = &options.config_file {
             cmd.arg(conf);
         }
+        cmd.args(["--enable-debug-command", "local"]);
+        for (name, value) in &options.overrides {
+            cmd.arg(format!("--{name}")).arg(value);
+        }
+        // Last, so that neither the config file nor an override can change them.
         cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(dir.path())
             .arg("--logfile")
             .arg(&log)
-            .args(["--daemonize", "no", "--save", "", "--appendonly", "no"])
-            .args(["--enable-debug-command", "local"]);
-        for (name, value) in &options.overrides {
-            cmd.arg(format!("--{name}")).arg(value);
-        }
+            .args(["--pidfile", "", "--daemonize", "no"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .args(["--unixsocketperm", "700"]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| {
+        if STOPPING.load(Ordering::SeqCst) {
+            return Err(StartError::Other(anyhow::anyhow!(
+                "interrupted: not starting another redis-server"
+            )));
+        }
+        let (mut child, guardian) = spawn::spawn_guarded(cmd, dir.path()).map_err(|e| {
             StartError::Other(if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
                     "cannot run {:?}: not found. Install redis-server (Debian: apt-get install \
@@ -129,13 +221,20 @@ impl RedisServer {
         })?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let stderr = child.stderr.take();
+        let _ = stale::mark_group(dir.path(), child.id());
         let server = RedisServer {
             id,
             pid: child.id(),
             port,
             dir: dir.path().to_path_buf(),
         };
-        live().push(Live { id, child, dir });
+        live().push(Live {
+            id,
+            child,
+            guardian,
+            dir,
+        });
+        // On an error `server` drops here, which stops it and removes its directory.
         server.wait_ready(options, stderr)?;
         Ok(server)
     }
@@ -150,6 +249,10 @@ impl RedisServer {
         connect.connect_timeout = Duration::from_millis(500);
         loop {
             if let Some(status) = self.exit_status() {
+                // A wrapper's children may still hold stderr open: end them before reading.
+                if let Some(l) = live().iter().find(|l| l.id == self.id) {
+                    spawn::signal_group(&l.child);
+                }
                 let mut stderr_text = String::new();
                 if let Some(mut pipe) = stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr_text);
@@ -168,10 +271,19 @@ impl RedisServer {
                      and the overrides. It said:\n{output}"
                 )));
             }
-            if let Ok(mut conn) = connect.connect()
-                && redis::cmd("PING").query::<String>(&mut conn).is_ok()
+            // Our server answers on the socket inside our private directory; the port is ours
+            // only if the same server (same run_id) answers there too.
+            if let Some(ours) = run_id(&self.socket_options())
+                && let Some(on_port) = run_id(&connect)
             {
-                return Ok(());
+                if on_port == ours {
+                    return Ok(());
+                }
+                return Err(StartError::PortTaken(anyhow::anyhow!(
+                    "port {} is answered by another redis-server (run_id {on_port}), not the \
+                     one redisadv started (run_id {ours})",
+                    self.port
+                )));
             }
             if Instant::now() > deadline {
                 return Err(StartError::Other(anyhow::anyhow!(
@@ -198,11 +310,20 @@ impl RedisServer {
 
     /// The exit status once the process has ended (`Some` also when it was stopped).
     fn exit_status(&self) -> Option<std::process::ExitStatus> {
-        let mut live = live();
-        match live.iter_mut().find(|l| l.id == self.id) {
-            Some(l) => l.child.try_wait().ok().flatten(),
+        let live = live();
+        match live.iter().find(|l| l.id == self.id) {
+            Some(l) => spawn::peek_exit(&l.child),
             None => Some(std::process::ExitStatus::default()),
         }
+    }
+
+    /// The private unix socket, which only the server redisadv started can answer.
+    fn socket_options(&self) -> ConnectOptions {
+        let mut options =
+            ConnectOptions::new(format!("unix://{}", self.dir.join(SOCKET).display()));
+        options.connect_timeout = Duration::from_millis(500);
+        options.socket_timeout = Some(Duration::from_secs(2));
+        options
     }
 
     pub fn connect_options(&self) -> ConnectOptions {
@@ -236,11 +357,19 @@ impl Drop for RedisServer {
                 .position(|l| l.id == self.id)
                 .map(|at| live.remove(at))
         };
-        if let Some(mut server) = mine {
-            let _ = server.child.kill();
-            let _ = server.child.wait();
+        if let Some(server) = mine {
+            server.stop();
         }
     }
+}
+
+/// `run_id` from `INFO server`, if a server answers there.
+fn run_id(options: &ConnectOptions) -> Option<String> {
+    let mut conn = options.connect().ok()?;
+    let info: String = redis::cmd("INFO").arg("server").query(&mut conn).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("run_id:"))
+        .map(|id| id.trim().to_string())
 }
 
 enum StartError {
