@@ -80,6 +80,9 @@ static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// Set once a signal is ending the program: no new server may start after `stop_all`.
 static STOPPING: AtomicBool = AtomicBool::new(false);
+/// Held from a start's first file to its registration in [`LIVE`], and by `stop_all` while
+/// it sets [`STOPPING`]: a start is either registered (and stopped) or never begins.
+static STARTING: Mutex<()> = Mutex::new(());
 
 /// Settings redisadv owns on every private server; they come after the config file and the
 /// overrides so that nothing can change them, and an override naming one is refused.
@@ -116,7 +119,10 @@ fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
 /// Kills and reaps every private server still running and removes its directory; servers
 /// asked for afterwards are refused (a signal is ending the program).
 pub fn stop_all() {
-    STOPPING.store(true, Ordering::SeqCst);
+    {
+        let _starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
+        STOPPING.store(true, Ordering::SeqCst);
+    }
     let all: Vec<Live> = live().drain(..).collect();
     for server in all {
         server.stop();
@@ -164,6 +170,12 @@ impl RedisServer {
 
     fn start_once(options: &ServerOptions) -> Result<RedisServer, StartError> {
         let port = free_port().map_err(StartError::Other)?;
+        let starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
+        if STOPPING.load(Ordering::SeqCst) {
+            return Err(StartError::Other(anyhow::anyhow!(
+                "interrupted: not starting another redis-server"
+            )));
+        }
         let dir = tempfile::Builder::new()
             .prefix("redisadv-")
             .tempdir()
@@ -203,11 +215,6 @@ impl RedisServer {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if STOPPING.load(Ordering::SeqCst) {
-            return Err(StartError::Other(anyhow::anyhow!(
-                "interrupted: not starting another redis-server"
-            )));
-        }
         let (mut child, guardian) = spawn::spawn_guarded(cmd, dir.path()).map_err(|e| {
             StartError::Other(if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
@@ -234,6 +241,7 @@ impl RedisServer {
             guardian,
             dir,
         });
+        drop(starting);
         // On an error `server` drops here, which stops it and removes its directory.
         server.wait_ready(options, stderr)?;
         Ok(server)

@@ -29,3 +29,30 @@ pub fn silent_port(seconds: u64) -> u16 {
     });
     port
 }
+
+/// Pids of the processes whose working directory is `dir` or inside it (also once the
+/// directory is deleted). redis-server retitles itself, so its command line cannot tell
+/// whose it is; its working directory (`--dir`) can.
+pub fn processes_under(dir: &std::path::Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        if let Ok(cwd) = std::fs::read_link(entry.path().join("cwd"))
+            && cwd.to_string_lossy().starts_with(&*dir.to_string_lossy())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Waits until `done` holds; panics naming `what` after `limit` (a bound against hangs).
+pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
