@@ -5,8 +5,6 @@
 mod spawn;
 mod stale;
 
-pub use stale::{processes_in, sweep};
-
 use crate::backend::ConnectOptions;
 use anyhow::{Context, bail};
 use std::io::{BufRead, BufReader};
@@ -123,8 +121,8 @@ pub fn stop_all() {
         let _starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         STOPPING.store(true, Ordering::SeqCst);
     }
-    let all: Vec<Live> = live().drain(..).collect();
-    for server in all {
+    let mut live = live();
+    for server in live.drain(..) {
         server.stop();
     }
 }
@@ -153,7 +151,7 @@ impl RedisServer {
         check_overrides(&options.overrides)?;
         static SWEEP: std::sync::Once = std::sync::Once::new();
         SWEEP.call_once(|| {
-            sweep(&std::env::temp_dir());
+            stale::sweep(&std::env::temp_dir());
         });
         let mut last_error = None;
         for _ in 0..5 {
@@ -255,6 +253,7 @@ impl RedisServer {
         let deadline = Instant::now() + options.startup_timeout;
         let mut connect = self.connect_options();
         connect.connect_timeout = Duration::from_millis(500);
+        connect.socket_timeout = Some(Duration::from_secs(2));
         loop {
             if let Some(status) = self.exit_status() {
                 // A wrapper's children may still hold stderr open: end them before reading.
@@ -295,7 +294,8 @@ impl RedisServer {
             }
             if Instant::now() > deadline {
                 return Err(StartError::Other(anyhow::anyhow!(
-                    "redis-server did not answer PING within {:?}; its log:\n{}",
+                    "redis-server did not answer INFO on its socket and its port within {:?}; its \
+                     log:\n{}",
                     options.startup_timeout,
                     self.last_log_lines(15).join("\n")
                 )));
@@ -359,14 +359,11 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let mine = {
-            let mut live = live();
-            live.iter()
-                .position(|l| l.id == self.id)
-                .map(|at| live.remove(at))
-        };
-        if let Some(server) = mine {
-            server.stop();
+        // Stop while holding the registry, so that a signal's `stop_all` (and the exit after
+        // it) waits for this stop to finish instead of cutting it short.
+        let mut live = live();
+        if let Some(at) = live.iter().position(|l| l.id == self.id) {
+            live.remove(at).stop();
         }
     }
 }

@@ -60,7 +60,7 @@ fn recorded_group(marker: &str) -> Option<u32> {
 }
 
 /// Pids of the processes whose working directory is `dir` or inside it.
-pub fn processes_in(dir: &Path) -> Vec<u32> {
+pub(super) fn processes_in(dir: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -78,7 +78,7 @@ pub fn processes_in(dir: &Path) -> Vec<u32> {
 /// Removes the `redisadv-*` directories in `tmp` that this user owns and whose owner no
 /// longer runs, after killing their server's processes. Directories without a marker (an
 /// older redisadv, or one being created this instant) are left alone. Returns what it removed.
-pub fn sweep(tmp: &Path) -> Vec<PathBuf> {
+pub(super) fn sweep(tmp: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
