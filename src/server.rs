@@ -83,10 +83,11 @@ static STOPPING: AtomicBool = AtomicBool::new(false);
 static STARTING: Mutex<()> = Mutex::new(());
 
 /// Settings redisadv owns on every private server; they come after the config file and the
-/// overrides so that nothing can change them, and an override naming one is refused.
-/// What each protects: the server stays inside its directory, on 127.0.0.1, in the
-/// foreground (a child redisadv can kill), without persistence, and talking to no one else.
-const RESERVED: &[&str] = &[
+/// overrides so that nothing can change them, and an override naming one is refused (public
+/// so that scenario checks can refuse them early, naming the line). What each protects: the
+/// server stays inside its directory, on 127.0.0.1, in the foreground (a child redisadv can
+/// kill), without persistence, and talking to no one else.
+pub const RESERVED: &[&str] = &[
     "port",
     "bind",
     "dir",
