@@ -2,6 +2,7 @@
 
 mod backend;
 mod bench_cli;
+mod cli_contract;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
