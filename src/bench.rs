@@ -124,7 +124,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 (Some(measured), None)
             }
             Err(e) => {
-                let message = format!("{e:#}");
+                let message = crate::commands::error_text(&e);
                 eprintln!("error: variant {}: {message}", variant.name);
                 (None, Some(message))
             }

@@ -133,3 +133,27 @@ pub fn redact(url: &str) -> String {
         None => url.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ConnectOptions, redact};
+
+    #[test]
+    fn passwords_never_shown() {
+        assert_eq!(redact("redis://u:secret@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("rediss://:secret@h:1"), "rediss://:***@h:1");
+        assert_eq!(redact("redis://u:se@cret@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("redis://h:1/0"), "redis://h:1/0");
+        for url in [
+            "http://u:secret@h",
+            "rediss://u:secret@h:1",
+            "redis://u:secret@h:1/x",
+        ] {
+            let err = ConnectOptions::new(url).check("--url").unwrap_err();
+            assert!(!format!("{err:#}").contains("secret"), "{err:#}");
+        }
+        ConnectOptions::new("redis://u:secret@127.0.0.1:1/0")
+            .check("--url")
+            .unwrap();
+    }
+}

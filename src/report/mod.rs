@@ -304,3 +304,16 @@ fn rows(report: &Report) -> Vec<Row<'_>> {
 fn percent(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_and_rates() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(110_814), "110,814");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::rate(110_813.806), "110,814/s");
+    }
+}

@@ -581,3 +581,23 @@ fn encode_and_decode_report_a_non_utf8_line_and_go_on() {
     assert_eq!(o, "31\n32\n");
     assert!(e.contains("stdin line 2") && e.contains("UTF-8"), "{e}");
 }
+
+#[test]
+fn the_schema_takes_version_2_with_its_fingerprint() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project_file("schema/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let mut v2: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project_file("tests/expected/report.json")).unwrap(),
+    )
+    .unwrap();
+    v2["schema_version"] = 2.into();
+    assert!(!validator.is_valid(&v2), "version 2 needs the fingerprint");
+    v2["scenario"]["dataset"]["fingerprint"] = "0123456789abcdef".into();
+    let errors: Vec<String> = validator.iter_errors(&v2).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    v2["scenario"]["dataset"]["fingerprint"] = "not hex".into();
+    assert!(!validator.is_valid(&v2));
+}
