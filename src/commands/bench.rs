@@ -100,12 +100,9 @@ fn check_baseline(
     scenario: &Scenario,
 ) -> anyhow::Result<()> {
     let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
-    if let Some(note) =
-        compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset))
-            .map_err(at)?
-    {
-        eprintln!("{note}");
-    }
+    // A version-1 baseline's note is printed with the comparison after the run.
+    compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset))
+        .map_err(at)?;
     if !scenario
         .variants
         .iter()
