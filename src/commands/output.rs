@@ -60,10 +60,10 @@ pub fn prepare_out_files(
                 path.join("report.json").display()
             );
         }
-        let resolved = match path.file_name() {
-            Some(name) => std::fs::canonicalize(&dir).map(|d| d.join(name)).ok(),
-            None => None,
-        };
+        let resolved = std::fs::canonicalize(path).ok().or_else(|| {
+            let name = path.file_name()?;
+            std::fs::canonicalize(&dir).map(|d| d.join(name)).ok()
+        });
         if resolved.is_some() && resolved == scenario {
             anyhow::bail!(
                 "--out {}: that is the scenario file being run; writing the report there would \
@@ -71,9 +71,17 @@ pub fn prepare_out_files(
                 path.display()
             );
         }
+        if is_special(path) {
+            // /dev/stdout, a FIFO: written in place, nothing to rename.
+            files.push(OutFile {
+                path: path.clone(),
+                format: format_for(path, fallback),
+            });
+            continue;
+        }
         // A file the directory refuses (permissions, read-only mount) fails now, not after
         // the run.
-        temp_in(&dir).with_context(|| {
+        temp_in(&out_dir(&target_of(path))).with_context(|| {
             format!(
                 "--out {}: cannot create a file in {}",
                 path.display(),
@@ -93,9 +101,13 @@ impl OutFile {
     /// so a full disk or a crash never leaves a truncated report behind.
     pub fn write(&self, report: &Report) -> anyhow::Result<()> {
         let text = report::exporter(self.format).render(report)?;
-        let dir = out_dir(&self.path);
         let context = || format!("--out: writing {}", self.path.display());
-        let mut temp = temp_in(&dir).with_context(context)?;
+        if is_special(&self.path) {
+            return std::fs::write(&self.path, text).with_context(context);
+        }
+        // Through a symlink, the file it names is replaced, not the link.
+        let target = target_of(&self.path);
+        let mut temp = temp_in(&out_dir(&target)).with_context(context)?;
         temp.write_all(text.as_bytes()).with_context(context)?;
         temp.as_file().sync_all().with_context(context)?;
         // Reports are not secrets: the mode a plain write would give, not the temp's 0600.
@@ -103,11 +115,32 @@ impl OutFile {
         let _ = temp
             .as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644));
-        temp.persist(&self.path)
+        temp.persist(&target)
             .map_err(|e| e.error)
             .with_context(context)?;
         Ok(())
     }
+}
+
+/// An existing path that is not a regular file (a device such as /dev/stdout, a FIFO):
+/// renaming over it would replace it.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
+/// The file a write lands in: `path`, or what it links to (even a link to a file that does
+/// not exist yet, which a plain write would create).
+fn target_of(path: &Path) -> PathBuf {
+    let mut target = path.to_path_buf();
+    // The kernel's own limit on links followed.
+    for _ in 0..40 {
+        match std::fs::read_link(&target) {
+            Ok(next) if next.is_absolute() => target = next,
+            Ok(next) => target = out_dir(&target).join(next),
+            Err(_) => break,
+        }
+    }
+    target
 }
 
 fn out_dir(path: &Path) -> PathBuf {

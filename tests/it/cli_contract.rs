@@ -181,6 +181,34 @@ fn out_and_baseline_are_checked_before_the_run() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("no variant in common"));
     assert!(!never.exists());
+
+    // The rename that makes --out atomic keeps a symlink a symlink and a device a device.
+    let real = dir.path().join("real.json");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = redisadv(&[
+        "bench",
+        s(&scenario),
+        "-q",
+        "--only",
+        "pickle_ttl",
+        "--format",
+        "csv",
+        "--out",
+        s(&link),
+        "--out",
+        "/dev/stderr",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(written["variants"][0]["name"], "pickle_ttl");
+    assert!(
+        text(&out.stderr).contains("variant,status"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
