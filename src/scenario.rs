@@ -154,7 +154,9 @@ impl DatasetSpec {
     /// A stable identity of what this spec writes (kind, seed, scale, and every family's
     /// count, batching, templates, value generator and seed), so `compare` can tell two
     /// different custom datasets apart even when their record counts agree. FNV-1a over a
-    /// canonical text: the same definition gives the same 16 hex digits on every build.
+    /// canonical text: the same definition gives the same 16 hex digits on every run and
+    /// platform (value generators enter by their Debug form, so reshaping `ValueGen` changes
+    /// fingerprints, which is what a changed generator should do).
     pub fn fingerprint(&self) -> String {
         let kind = match self.kind {
             DatasetKind::Demo => "demo",
