@@ -10,7 +10,7 @@ use crate::report::{
     ClockInfo, DatasetInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample, ScenarioInfo,
     VariantReport,
 };
-use crate::scenario::{ClockKind, DatasetKind, FIXED_CT, Scenario, Variant};
+use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
 use crate::server::{self, RedisServer, ServerOptions};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -76,16 +76,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             name: scenario.name.clone(),
             description: scenario.description.clone(),
             file: scenario.path.display().to_string(),
-            dataset: DatasetInfo {
-                kind: match scenario.dataset.kind {
-                    DatasetKind::Demo => "demo",
-                    DatasetKind::Custom => "custom",
-                }
-                .into(),
-                scale: scenario.dataset.scale,
-                seed: scenario.dataset.seed,
-                records: dataset.record_count(),
-            },
+            dataset: DatasetInfo::of(&scenario.dataset),
             clock: ClockInfo {
                 kind: match scenario.clock_kind {
                     ClockKind::Fixed => "fixed",
@@ -133,7 +124,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 (Some(measured), None)
             }
             Err(e) => {
-                let message = format!("{e:#}");
+                let message = crate::commands::error_text(&e);
                 eprintln!("error: variant {}: {message}", variant.name);
                 (None, Some(message))
             }
@@ -182,9 +173,16 @@ fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(records), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{prefix:>28} [{bar:30}] {human_pos}/{human_len} records {per_sec} {elapsed}",
+            "{prefix:>28} [{bar:30}] {human_pos}/{human_len} records {rate} {elapsed}",
         )
         .expect("valid template")
+        // indicatif's {per_sec} prints `110,813.806/s`; whole records per second read better.
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&crate::report::rate(state.per_sec()));
+            },
+        )
         .progress_chars("=> "),
     );
     bar.set_prefix(name.to_string());
@@ -264,9 +262,23 @@ fn run_url(
     );
     let result = measure(job, connect, db);
     if !keep {
-        remove_written(&mut conn, job.dataset, job.variant)?;
+        let removed = remove_written(&mut conn, job.dataset, job.variant);
+        // When the load failed, its error comes first; the cleanup's only follows.
+        match (&result, removed) {
+            (Ok(_), Err(e)) => return Err(e),
+            (Err(_), Err(e)) => eprintln!("warning: variant {}: {e:#}", job.variant.name),
+            _ => {}
+        }
     }
     result
+}
+
+/// One line however many DELs failed (a read-only replica refuses all of them).
+fn removal_error(e: redis::RedisError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "removing the records written: {}",
+        crate::backend::redis_errors::brief(&e)
+    )
 }
 
 /// Deletes exactly the keys (or hash buckets) the dataset wrote.
@@ -292,16 +304,14 @@ fn remove_written(
             }
             queued += 1;
             if queued == 10_000 {
-                pipe.query::<()>(conn)
-                    .context("removing the records written")?;
+                pipe.query::<()>(conn).map_err(removal_error)?;
                 pipe = redis::pipe();
                 queued = 0;
             }
         }
     }
     if queued > 0 {
-        pipe.query::<()>(conn)
-            .context("removing the records written")?;
+        pipe.query::<()>(conn).map_err(removal_error)?;
     }
     Ok(())
 }
@@ -332,9 +342,7 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         .with_context(|| format!("priming {}", variant.name))?;
     let summary = stream.finish().context("priming")?;
     let prime_seconds = started.elapsed().as_secs_f64();
-    if let Some((n, err)) = summary.first_error {
-        anyhow::bail!("Redis refused command {n} of the load: {err}");
-    }
+    summary.check().context("priming")?;
     let held = options.hold_connection.then_some(stream);
     let settled = probe::settle(&mut conn, db, SETTLE_LIMIT)?;
     let memory = probe::memory(&mut conn)?;

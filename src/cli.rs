@@ -9,12 +9,25 @@ use std::path::PathBuf;
 #[command(
     name = "redisadv",
     version,
-    about = "What Redis really costs in memory for different ways of caching the same data"
+    about = "What Redis really costs in memory for different ways of caching the same data",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit-code contract, shown by `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (compare, bench --baseline: no variant grew past --max-regression)
+  1  a memory regression: a variant grew past --max-regression, failed in the new run, or
+     is missing from it (unless --allow-missing)
+  2  an error: bad input, a failed variant, unreachable Redis, reports that cannot be
+     compared (another dataset, scale or schema version, or no variant in common)
+A closed stdout (e.g. `| head`) is not an error: the output stops, --out files are still
+written, and the exit code is that of the run.
+Units: memory figures are bytes; --max-regression is a percentage of the base figure.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -25,10 +38,13 @@ pub enum Command {
     /// payload.
     Decode(DecodeArgs),
     /// Run a scenario: a private redis-server per variant, primed, settled and measured.
+    #[command(after_help = EXIT_CODES)]
     Bench(BenchArgs),
     /// Re-render a saved JSON report in another format, without touching Redis.
     Report(ReportArgs),
-    /// Compare two JSON reports; exit 1 when a variant grew past the threshold.
+    /// Compare two JSON reports; exit 1 when a variant grew past the threshold, failed or is
+    /// missing, exit 2 when nothing can be compared.
+    #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
     /// Read keys through the backend from a server and print each payload and metadata
     /// (read-only; keys from the arguments, or stdin one per line).
@@ -111,12 +127,18 @@ pub struct BenchArgs {
     /// With --url: leave the records written instead of deleting them.
     #[arg(long, requires = "url")]
     pub keep: bool,
-    /// Compare with this saved report and fail (exit 1) on a memory regression.
+    /// Compare with this saved report and fail (exit 1) on a memory regression. Checked
+    /// against the scenario (dataset fingerprint, scale) before the run.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
-    /// With --baseline: the growth allowed, in percent (e.g. 1% or 0.5).
-    #[arg(long, default_value = "0%", value_parser = parse_percent)]
+    /// With --baseline: the growth allowed per variant, a percentage of the baseline's
+    /// bytes (1% and 1 mean the same; 0.5 is half a percent).
+    #[arg(long, default_value = "0%", value_parser = parse_percent, value_name = "PERCENT")]
     pub max_regression: f64,
+    /// With --baseline: a baseline variant this run does not measure (e.g. left out by
+    /// --only) does not fail the run.
+    #[arg(long, requires = "baseline")]
+    pub allow_missing: bool,
     /// With --baseline: the figure compared.
     #[arg(long, value_enum, default_value = "dataset-bytes")]
     pub metric: Metric,
@@ -136,12 +158,20 @@ pub struct CompareArgs {
     pub base: PathBuf,
     /// The new report (JSON).
     pub new: PathBuf,
-    /// The growth allowed per variant, in percent (e.g. 1% or 0.5).
-    #[arg(long, default_value = "0%", value_parser = parse_percent)]
+    /// The growth allowed per variant, a percentage of BASE's bytes (1% and 1 mean the
+    /// same; 0.5 is half a percent).
+    #[arg(long, default_value = "0%", value_parser = parse_percent, value_name = "PERCENT")]
     pub max_regression: f64,
-    /// The figure compared.
+    /// The figure compared (bytes).
     #[arg(long, value_enum, default_value = "dataset-bytes")]
     pub metric: Metric,
+    /// A variant of BASE that NEW lacks passes instead of failing (exit 1).
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// What to print on stdout: a terminal table, Markdown for a pull request, or JSON
+    /// (per-variant base/new/delta/percent/status and an overall verdict).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::report::compare::CompareFormat,
 }
 
 /// The memory figure `compare` checks.

@@ -59,12 +59,101 @@ impl ConnectOptions {
         Ok(conn)
     }
 
-    /// `host:port` or the socket path, for messages.
+    /// `host:port` or the socket path, for messages; never the password.
     pub fn describe(&self) -> String {
         match self.connection_info().map(|i| i.addr().clone()) {
             Ok(ConnectionAddr::Tcp(host, port)) => format!("{host}:{port}"),
             Ok(ConnectionAddr::Unix(path)) => path.display().to_string(),
-            _ => self.url.clone(),
+            _ => redact(&self.url),
         }
+    }
+
+    /// Checks the URL before anything connects: a scheme this build speaks and a URL the
+    /// client parses, with a message that says what to write instead. `flag` names the
+    /// option (`--url`); the password never appears in the message.
+    pub fn check(&self, flag: &str) -> anyhow::Result<()> {
+        let shown = redact(&self.url);
+        let scheme = self
+            .url
+            .split_once("://")
+            .map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("redis" | "unix" | "redis+unix") => {}
+            Some("rediss") => anyhow::bail!(
+                "{flag} {shown}: rediss:// (TLS) is not supported by this redisadv build; use \
+                 redis://HOST:PORT/DB or unix:///path/to/socket (for a TLS-only server, through \
+                 a local tunnel such as stunnel)"
+            ),
+            Some(other) => anyhow::bail!(
+                "{flag} {shown}: {other}:// is not a Redis URL; the accepted schemes are \
+                 redis://HOST:PORT/DB, rediss:// (TLS, not in this build) and \
+                 unix:///path/to/socket"
+            ),
+            None => anyhow::bail!(
+                "{flag} {shown}: not a URL; write redis://HOST:PORT/DB or unix:///path/to/socket"
+            ),
+        }
+        if let Err(e) = self.connection_info() {
+            let why = e.detail().unwrap_or("it did not parse");
+            // The client's detail could quote the URL: never with its password.
+            let why = match password_of(&self.url) {
+                Some(p) if !p.is_empty() => why.replace(p, "***"),
+                _ => why.to_string(),
+            };
+            anyhow::bail!(
+                "{flag} {shown}: not a valid Redis URL ({why}); write \
+                 redis://[USER:PASSWORD@]HOST:PORT/DB"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The password part of a URL's userinfo, if any.
+fn password_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    Some(userinfo.split_once(':')?.1)
+}
+
+/// A URL as messages and reports may show it: `redis://user:***@host:port/db`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The userinfo ends at the last '@' before the path: a password may itself hold '@'.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ConnectOptions, redact};
+
+    #[test]
+    fn passwords_never_shown() {
+        assert_eq!(redact("redis://u:secret@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("rediss://:secret@h:1"), "rediss://:***@h:1");
+        assert_eq!(redact("redis://u:se@cret@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("redis://h:1/0"), "redis://h:1/0");
+        for url in [
+            "http://u:secret@h",
+            "rediss://u:secret@h:1",
+            "redis://u:secret@h:1/x",
+        ] {
+            let err = ConnectOptions::new(url).check("--url").unwrap_err();
+            assert!(!format!("{err:#}").contains("secret"), "{err:#}");
+        }
+        ConnectOptions::new("redis://u:secret@127.0.0.1:1/0")
+            .check("--url")
+            .unwrap();
     }
 }

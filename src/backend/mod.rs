@@ -5,6 +5,7 @@
 mod connect;
 mod lock;
 pub mod plan;
+pub mod redis_errors;
 pub mod resp;
 mod stream;
 
@@ -133,7 +134,7 @@ impl BackendConfig {
             .encoder(meta)
             .map_err(|e| BackendError::Encode {
                 key: "(metadata)".into(),
-                source: e,
+                error: e,
             })?;
         records
             .iter()
@@ -143,7 +144,7 @@ impl BackendConfig {
                     .encode_into(payload, &mut bytes)
                     .map_err(|e| BackendError::Encode {
                         key: key.to_string(),
-                        source: e,
+                        error: e,
                     })?;
                 Ok((key.clone(), bytes))
             })
@@ -153,10 +154,12 @@ impl BackendConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("cannot encode the value of key {key}: {source}")]
-    Encode { key: String, source: EncodeError },
-    #[error("cannot decode the value stored at {key}: {source}")]
-    Decode { key: String, source: DecodeError },
+    // The codec error is part of the message and deliberately not `source()`: a field named
+    // `source` would be both, and `{:#}` would print it twice.
+    #[error("cannot encode the value of key {key}: {error}")]
+    Encode { key: String, error: EncodeError },
+    #[error("cannot decode the value stored at {key}: {error}")]
+    Decode { key: String, error: DecodeError },
     #[error(transparent)]
     Redis(#[from] redis::RedisError),
     #[error("unexpected reply from Redis: {0}")]
@@ -277,7 +280,7 @@ impl Backend {
             .decode(bytes)
             .map_err(|e| BackendError::Decode {
                 key: key.to_string(),
-                source: e,
+                error: e,
             })?;
         let metadata = match decoded.meta {
             StoredMeta::Metadata(m) => m,

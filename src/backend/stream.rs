@@ -23,11 +23,31 @@ enum Expect {
     Return(u64),
 }
 
-/// What the reader saw: replies read, and the first error reply with its position.
+/// What the reader saw: replies read, how many were errors, and the first error reply with
+/// its position.
 #[derive(Debug, Default)]
 pub struct StreamSummary {
     pub replies: u64,
+    pub errors: u64,
     pub first_error: Option<(u64, String)>,
+}
+
+impl StreamSummary {
+    /// An error when Redis refused any command: the first refusal and the count, in one
+    /// line however many there were (a read-only replica refuses every write).
+    pub fn check(&self) -> anyhow::Result<()> {
+        match &self.first_error {
+            None => Ok(()),
+            Some((n, err)) if self.errors == 1 => {
+                anyhow::bail!("Redis refused command {n} of {}: {err}", self.replies)
+            }
+            Some((n, err)) => anyhow::bail!(
+                "Redis refused {} of {} commands; the first, command {n}: {err}",
+                self.errors,
+                self.replies
+            ),
+        }
+    }
 }
 
 pub struct PipeStream {
@@ -210,10 +230,11 @@ fn read_replies(
         for _ in 0..count {
             let value = resp::read_reply(&mut reader, &mut line)?;
             summary.replies += 1;
-            if let Value::Error(err) = &value
-                && summary.first_error.is_none()
-            {
-                summary.first_error = Some((summary.replies, err.clone()));
+            if let Value::Error(err) = &value {
+                summary.errors += 1;
+                if summary.first_error.is_none() {
+                    summary.first_error = Some((summary.replies, err.clone()));
+                }
             }
             if give_back && results.send(value).is_err() {
                 return Ok(summary);

@@ -1,13 +1,12 @@
 //! `redisadv bench`, `report` and `compare`.
 
+use super::output::{self, print_stdout};
 use crate::backend::ConnectOptions;
 use crate::bench::{self, RunOptions, Target};
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
-use crate::report::{self, OutputFormat, Report, compare};
+use crate::report::{self, DatasetInfo, compare};
 use crate::scenario::{self, Scenario};
-use anyhow::Context;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -19,11 +18,19 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
         scenario.dataset.scale = scale;
     }
-    // Read the baseline before spending minutes on the run.
+    // Everything that can be wrong with --out and --baseline fails now, not after the run.
+    let out_files = output::prepare_out_files(&args.out, args.format, &args.scenario)?;
     let baseline = match &args.baseline {
-        Some(path) => Some(report::load(path)?),
+        Some(path) => {
+            let base = report::load(path)?;
+            check_baseline(&base, path, &scenario)?;
+            Some(base)
+        }
         None => None,
     };
+    if let Some(url) = &args.url {
+        ConnectOptions::new(url.clone()).check("--url")?;
+    }
     let target = match &args.url {
         Some(url) => Target::Url {
             options: ConnectOptions::new(url.clone()),
@@ -34,16 +41,18 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let options = RunOptions {
         target,
-        progress: !args.quiet && std::io::stdout().is_terminal(),
+        // Progress is drawn on stderr, so stderr decides: `bench ... > out.md` still shows it.
+        progress: !args.quiet && std::io::stderr().is_terminal(),
         verify: args.verify || scenario.verify,
         hold_connection: args.hold_connection,
     };
     crate::cleanup::on_signals()?;
     let report = bench::run(&scenario, &options)?;
-    print!("{}", report::exporter(args.format).render(&report)?);
-    for path in &args.out {
-        write_report(&report, path, args.format)?;
+    // The files first: a closed stdout must never cost an --out file.
+    for file in &out_files {
+        file.write(&report)?;
     }
+    print_stdout(&report::exporter(args.format).render(&report)?)?;
     let mut code = ExitCode::SUCCESS;
     let failed: Vec<&str> = report.failed().map(|v| v.name.as_str()).collect();
     if !failed.is_empty() {
@@ -70,32 +79,57 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(base) = baseline {
         let outcome = compare::compare(&base, &report, args.metric, args.max_regression)?;
-        eprint!("{}", outcome.render());
-        if outcome.regressed() && code == ExitCode::SUCCESS {
+        eprint!(
+            "{}",
+            outcome.render(compare::CompareFormat::Table, args.allow_missing)
+        );
+        if outcome.verdict(args.allow_missing) != compare::Verdict::Pass
+            && code == ExitCode::SUCCESS
+        {
             code = ExitCode::from(1);
         }
     }
     Ok(code)
 }
 
-fn write_report(report: &Report, path: &Path, fallback: OutputFormat) -> anyhow::Result<()> {
-    let format = match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => OutputFormat::Json,
-        Some("md") | Some("markdown") => OutputFormat::Markdown,
-        Some("csv") => OutputFormat::Csv,
-        _ => fallback,
-    };
-    let text = report::exporter(format).render(report)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("--out: creating {}", dir.display()))?;
+/// A baseline this run could never be compared with: another dataset (by fingerprint, or
+/// by kind/scale/seed/records for a version-1 report), or no variant in common.
+fn check_baseline(
+    base: &report::Report,
+    path: &std::path::Path,
+    scenario: &Scenario,
+) -> anyhow::Result<()> {
+    let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
+    // A version-1 baseline's note is printed with the comparison after the run.
+    compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset))
+        .map_err(at)?;
+    if !scenario
+        .variants
+        .iter()
+        .any(|v| base.variants.iter().any(|b| b.name == v.name))
+    {
+        anyhow::bail!(
+            "--baseline {}: no variant in common with this run (baseline: {}; run: {})",
+            path.display(),
+            base.variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            scenario
+                .variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
-    std::fs::write(path, text).with_context(|| format!("--out: writing {}", path.display()))
+    Ok(())
 }
 
 pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let report = report::load(&args.report)?;
-    print!("{}", report::exporter(args.format).render(&report)?);
+    print_stdout(&report::exporter(args.format).render(&report)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -103,16 +137,29 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let base = report::load(&args.base)?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
-    print!("{}", outcome.render());
-    Ok(if outcome.regressed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    // The verdict is the exit code even when stdout was closed early.
+    print_stdout(&outcome.render(args.format, args.allow_missing))?;
+    Ok(match outcome.verdict(args.allow_missing) {
+        compare::Verdict::Pass => ExitCode::SUCCESS,
+        compare::Verdict::Regression | compare::Verdict::Missing => ExitCode::from(1),
     })
 }
 
 pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
     let mut scenario = Scenario::load(&args.scenario)?;
+    if !scenario.variants.iter().any(|v| v.name == args.variant) {
+        anyhow::bail!(
+            "--variant: no variant named {:?} in {} (variants: {})",
+            args.variant,
+            args.scenario.display(),
+            scenario
+                .variants
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     scenario.select(std::slice::from_ref(&args.variant))?;
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;

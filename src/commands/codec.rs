@@ -13,9 +13,15 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failures = 0;
-    for (idx, line) in std::io::stdin().lock().lines().enumerate() {
-        let lineno = idx + 1;
-        let line = line.with_context(|| format!("reading stdin line {lineno}"))?;
+    for (lineno, line) in stdin_lines() {
+        let line = match line? {
+            Ok(line) => line,
+            Err(why) => {
+                failures += 1;
+                eprintln!("error: stdin line {lineno}: {why}");
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -41,9 +47,15 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failures = 0;
-    for (idx, line) in std::io::stdin().lock().lines().enumerate() {
-        let lineno = idx + 1;
-        let line = line.with_context(|| format!("reading stdin line {lineno}"))?;
+    for (lineno, line) in stdin_lines() {
+        let line = match line? {
+            Ok(line) => line,
+            Err(why) => {
+                failures += 1;
+                eprintln!("error: stdin line {lineno}: {why}");
+                continue;
+            }
+        };
         let text = line.trim();
         if text.is_empty() {
             continue;
@@ -84,6 +96,35 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Stdin's lines as bytes, numbered from 1: a line that is not UTF-8 is an `Err` naming the
+/// first bad byte, and the lines after it still come (`BufRead::lines` would stop there).
+fn stdin_lines() -> impl Iterator<Item = (usize, anyhow::Result<Result<String, String>>)> {
+    std::io::stdin()
+        .lock()
+        .split(b'\n')
+        .enumerate()
+        .map(|(idx, line)| {
+            let lineno = idx + 1;
+            let line = line.with_context(|| format!("reading stdin line {lineno}"));
+            (
+                lineno,
+                line.map(|mut bytes| {
+                    if bytes.last() == Some(&b'\r') {
+                        bytes.pop();
+                    }
+                    String::from_utf8(bytes).map_err(|e| {
+                        let at = e.utf8_error().valid_up_to();
+                        format!(
+                            "not UTF-8 (byte 0x{:02x} at column {}); line skipped",
+                            e.as_bytes()[at],
+                            at + 1
+                        )
+                    })
+                }),
+            )
+        })
+}
+
 /// `redisadv get`: reads through the backend, never writes.
 pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     use crate::backend::{Backend, BackendConfig, ConnectOptions};
@@ -93,6 +134,7 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     // Read-only: the field policy would delete expired buckets on read.
     config.hash_ttl = crate::backend::HashTtl::Never;
     let options = ConnectOptions::new(args.url.clone());
+    options.check("--url")?;
     let mut backend = Backend::connect(&options, config)
         .with_context(|| format!("--url: cannot reach {}", options.describe()))?;
     let names: Vec<String> = if args.keys.is_empty() {
@@ -119,7 +161,10 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for chunk in keys.chunks(1000) {
-        for value in backend.get_multi(chunk)? {
+        let values = backend
+            .get_multi(chunk)
+            .map_err(|e| read_error(e, args.layout))?;
+        for value in values {
             match value {
                 Some(v) => writeln!(
                     out,
@@ -133,4 +178,28 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A read error with what to do about it: WRONGTYPE under `--layout keys` is most often a
+/// hash bucket written by the hash layout.
+fn read_error(err: crate::backend::BackendError, layout: LayoutArg) -> anyhow::Error {
+    use crate::backend::{BackendError, redis_errors};
+    let BackendError::Redis(redis) = &err else {
+        return err.into();
+    };
+    let brief = redis_errors::brief(redis);
+    if !redis_errors::is_wrong_type(redis) {
+        return anyhow::anyhow!("reading from Redis: {brief}");
+    }
+    match layout {
+        LayoutArg::Keys => anyhow::anyhow!(
+            "reading from Redis: {brief}. A key holds another type than a string value: if it \
+             is a hash bucket (the hash layout), read it with --layout hash and KEY as \
+             bucket,field"
+        ),
+        LayoutArg::Hash => anyhow::anyhow!(
+            "reading from Redis: {brief}. A bucket is not a hash: if the values are plain \
+             keys, read them with --layout keys"
+        ),
+    }
 }

@@ -1,30 +1,73 @@
-//! `redisadv compare`: two reports, variant by variant. Exit codes: 0 when no variant grew
-//! past the threshold, 1 when one did, 2 on an error (unreadable file, another dataset or
-//! scale, another schema version).
+//! `redisadv compare`: two reports, variant by variant, and the CI gate's exit code.
+//!
+//! Exit codes: 0 when every variant of BASE was measured in NEW and none grew past the
+//! threshold; 1 when one grew, failed in NEW, or is missing from NEW (unless
+//! `--allow-missing`); 2 on an error: unreadable file, another dataset (by fingerprint),
+//! another schema version, or nothing to compare.
 
-use super::Report;
+use super::{DatasetInfo, Report};
 use crate::cli::Metric;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
 
-/// One variant present in both reports.
-#[derive(Debug, Clone, PartialEq)]
+/// What happened to one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured in both, within the threshold.
+    Ok,
+    /// Grew past the threshold.
+    Regression,
+    /// Failed in NEW: it proves nothing, so it fails the gate.
+    Failed,
+    /// In BASE, not in NEW.
+    Missing,
+    /// In NEW only: shown, never judged.
+    Added,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Regression => "REGRESSION",
+            Status::Failed => "FAILED",
+            Status::Missing => "MISSING",
+            Status::Added => "added",
+        }
+    }
+}
+
+/// One variant of either report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
+    #[serde(rename = "name")]
     pub variant: String,
     pub base: Option<u64>,
     pub new: Option<u64>,
-    /// Growth in percent of base; `None` when either side failed.
+    /// new - base, in bytes.
+    pub delta: Option<i128>,
+    /// Growth in percent of base; `None` when either side has no figure.
     pub percent: Option<f64>,
-    pub regressed: bool,
+    pub status: Status,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub metric: Metric,
     pub threshold: f64,
+    /// BASE's variants in order, then those only NEW has.
     pub changes: Vec<Change>,
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// The overall result, and the exit code it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Regression,
+    Missing,
 }
 
 /// Growth of `new` over `base` in percent (pure, for tests and tables).
@@ -49,27 +92,78 @@ fn figure(report: &Report, name: &str, metric: Metric) -> Option<u64> {
     })
 }
 
-/// Compares `new` with `base`; an error when they measured different things.
+/// An error when `base` and `new` describe different datasets. Reports of schema version 2
+/// carry a fingerprint of the dataset's definition; a version-1 report has none, so the
+/// check falls back to kind, scale, seed and record count, and the returned note says so.
+pub fn check_datasets(base: &DatasetInfo, new: &DatasetInfo) -> anyhow::Result<Option<String>> {
+    let describe = |d: &DatasetInfo| {
+        format!(
+            "{} dataset, scale {}, seed {}, {} records{}",
+            d.kind,
+            d.scale,
+            d.seed,
+            d.records,
+            d.fingerprint
+                .as_deref()
+                .map(|f| format!(", fingerprint {f}"))
+                .unwrap_or_default()
+        )
+    };
+    let same_shape = base.kind == new.kind
+        && base.scale == new.scale
+        && base.seed == new.seed
+        && base.records == new.records;
+    let (same, note) = match (&base.fingerprint, &new.fingerprint) {
+        (Some(b), Some(n)) => (same_shape && b == n, None),
+        _ => (
+            same_shape,
+            Some(
+                "note: a version-1 report has no dataset fingerprint; the datasets were matched \
+                 by kind, scale, seed and record count only"
+                    .to_string(),
+            ),
+        ),
+    };
+    if !same {
+        anyhow::bail!(
+            "the reports measured different datasets (BASE: {}; NEW: {}); compare runs of the \
+             same scenario dataset and scale",
+            describe(base),
+            describe(new)
+        );
+    }
+    Ok(note)
+}
+
+/// Compares `new` with `base`; an error when they measured different datasets, or when not
+/// one variant is in both (nothing compared must never pass a gate).
 pub fn compare(
     base: &Report,
     new: &Report,
     metric: Metric,
     threshold: f64,
 ) -> anyhow::Result<Comparison> {
-    let (b, n) = (&base.scenario.dataset, &new.scenario.dataset);
-    if b.kind != n.kind || b.scale != n.scale || b.seed != n.seed || b.records != n.records {
+    let note = check_datasets(&base.scenario.dataset, &new.scenario.dataset)?;
+    let names = |r: &Report| {
+        let names: Vec<&str> = r.variants.iter().map(|v| v.name.as_str()).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    if !base
+        .variants
+        .iter()
+        .any(|v| new.variants.iter().any(|w| w.name == v.name))
+    {
         anyhow::bail!(
-            "the reports measured different datasets ({} scale {} with {} records vs {} scale {} \
-             with {} records); compare runs of the same scenario and scale",
-            b.kind,
-            b.scale,
-            b.records,
-            n.kind,
-            n.scale,
-            n.records
+            "nothing to compare: no variant is in both reports (BASE: {}; NEW: {})",
+            names(base),
+            names(new)
         );
     }
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = note.into_iter().collect();
     if base.redis.version != new.redis.version || base.redis.allocator != new.redis.allocator {
         warnings.push(format!(
             "WARNING: different Redis builds: {} ({}) vs {} ({}); memory figures are not \
@@ -85,65 +179,152 @@ pub fn compare(
     }
     let mut changes = Vec::new();
     for v in &base.variants {
+        let bf = figure(base, &v.name, metric);
         if !new.variants.iter().any(|w| w.name == v.name) {
+            changes.push(Change {
+                variant: v.name.clone(),
+                base: bf,
+                new: None,
+                delta: None,
+                percent: None,
+                status: Status::Missing,
+            });
             continue;
         }
-        let (bf, nf) = (figure(base, &v.name, metric), figure(new, &v.name, metric));
-        let percent = match (bf, nf) {
-            (Some(b), Some(n)) => Some(growth_percent(b, n)),
-            _ => None,
+        let nf = figure(new, &v.name, metric);
+        let (delta, percent) = match (bf, nf) {
+            (Some(b), Some(n)) => (Some(n as i128 - b as i128), Some(growth_percent(b, n))),
+            _ => (None, None),
         };
-        // A variant that failed in the new run counts as a regression: it proves nothing.
-        let regressed = match (bf, nf) {
-            (_, None) => true,
-            (None, Some(_)) => false,
-            _ => percent.is_some_and(|p| p > threshold),
+        let status = match (bf, nf) {
+            (_, None) => Status::Failed,
+            _ if percent.is_some_and(|p| p > threshold) => Status::Regression,
+            _ => Status::Ok,
         };
         changes.push(Change {
             variant: v.name.clone(),
             base: bf,
             new: nf,
+            delta,
             percent,
-            regressed,
+            status,
         });
     }
-    let added = new
-        .variants
-        .iter()
-        .filter(|v| !base.variants.iter().any(|w| w.name == v.name))
-        .map(|v| v.name.clone())
-        .collect();
-    let removed = base
-        .variants
-        .iter()
-        .filter(|v| !new.variants.iter().any(|w| w.name == v.name))
-        .map(|v| v.name.clone())
-        .collect();
+    for v in &new.variants {
+        if !base.variants.iter().any(|w| w.name == v.name) {
+            changes.push(Change {
+                variant: v.name.clone(),
+                base: None,
+                new: figure(new, &v.name, metric),
+                delta: None,
+                percent: None,
+                status: Status::Added,
+            });
+        }
+    }
     Ok(Comparison {
         metric,
         threshold,
         changes,
-        added,
-        removed,
         warnings,
     })
 }
 
+/// `compare --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
 impl Comparison {
-    pub fn regressed(&self) -> bool {
-        self.changes.iter().any(|c| c.regressed)
+    fn count(&self, status: Status) -> usize {
+        self.changes.iter().filter(|c| c.status == status).count()
     }
 
-    pub fn render(&self) -> String {
+    pub fn regressed(&self) -> bool {
+        self.count(Status::Regression) + self.count(Status::Failed) > 0
+    }
+
+    pub fn verdict(&self, allow_missing: bool) -> Verdict {
+        if self.regressed() {
+            Verdict::Regression
+        } else if !allow_missing && self.count(Status::Missing) > 0 {
+            Verdict::Missing
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    fn metric_name(&self) -> &'static str {
+        match self.metric {
+            Metric::DatasetBytes => "dataset-bytes",
+            Metric::UsedMemory => "used-memory",
+        }
+    }
+
+    fn summary(&self, allow_missing: bool) -> String {
+        let (regressed, failed, missing) = (
+            self.count(Status::Regression),
+            self.count(Status::Failed),
+            self.count(Status::Missing),
+        );
+        let mut parts = Vec::new();
+        if regressed > 0 {
+            parts.push(format!("{regressed} variant(s) regressed"));
+        }
+        if failed > 0 {
+            parts.push(format!("{failed} variant(s) failed in NEW"));
+        }
+        if missing > 0 {
+            parts.push(format!(
+                "{missing} variant(s) missing from NEW{}",
+                if allow_missing {
+                    " (allowed by --allow-missing)"
+                } else {
+                    " (--allow-missing accepts that)"
+                }
+            ));
+        }
+        if parts.is_empty() {
+            "no regression".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+
+    pub fn render(&self, format: CompareFormat, allow_missing: bool) -> String {
+        match format {
+            CompareFormat::Table => self.render_table(allow_missing),
+            CompareFormat::Markdown => self.render_markdown(allow_missing),
+            CompareFormat::Json => self.render_json(allow_missing),
+        }
+    }
+
+    fn cells(c: &Change) -> [String; 4] {
+        let show = |v: Option<u64>| v.map(super::thousands).unwrap_or_else(|| "-".into());
+        [
+            show(c.base),
+            show(c.new),
+            c.delta
+                .map(|d| {
+                    let sign = if d < 0 { "-" } else { "+" };
+                    format!("{sign}{}", super::thousands(d.unsigned_abs() as u64))
+                })
+                .unwrap_or_else(|| "-".into()),
+            c.percent
+                .map(|p| format!("{p:+.3}%"))
+                .unwrap_or_else(|| "-".into()),
+        ]
+    }
+
+    fn render_table(&self, allow_missing: bool) -> String {
         let mut out = String::new();
         for w in &self.warnings {
             out.push_str(w);
             out.push('\n');
         }
-        let metric = match self.metric {
-            Metric::DatasetBytes => "dataset bytes",
-            Metric::UsedMemory => "used_memory",
-        };
         let mut table = Table::new();
         table.load_style(UTF8_FULL_CONDENSED);
         table.set_header(vec![
@@ -155,41 +336,72 @@ impl Comparison {
             "verdict",
         ]);
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-        let show = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "FAILED".into());
         for c in &self.changes {
-            let diff = match (c.base, c.new) {
-                (Some(b), Some(n)) => format!("{:+}", n as i128 - b as i128),
-                _ => "-".into(),
-            };
+            let [b, n, d, p] = Self::cells(c);
             table.add_row(vec![
                 Cell::new(&c.variant),
-                right(show(c.base)),
-                right(show(c.new)),
-                right(diff),
-                right(
-                    c.percent
-                        .map(|p| format!("{p:+.3}%"))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-                Cell::new(if c.regressed { "REGRESSION" } else { "ok" }),
+                right(b),
+                right(n),
+                right(d),
+                right(p),
+                Cell::new(c.status.label()),
             ]);
         }
         out.push_str(&format!(
-            "{metric}, allowed growth {}%\n{table}\n",
-            self.threshold
+            "{} (bytes), allowed growth {}%\n{table}\n{}\n",
+            self.metric_name(),
+            self.threshold,
+            self.summary(allow_missing)
         ));
-        for name in &self.added {
-            out.push_str(&format!("added: {name}\n"));
-        }
-        for name in &self.removed {
-            out.push_str(&format!("removed: {name}\n"));
-        }
-        let n = self.changes.iter().filter(|c| c.regressed).count();
-        out.push_str(&if n == 0 {
-            "no regression\n".to_string()
-        } else {
-            format!("{n} variant(s) regressed\n")
-        });
         out
+    }
+
+    fn render_markdown(&self, allow_missing: bool) -> String {
+        let mut out = format!(
+            "**{}**: {} (bytes), allowed growth {}%\n\n",
+            self.summary(allow_missing),
+            self.metric_name(),
+            self.threshold
+        );
+        for w in &self.warnings {
+            out.push_str(&format!("> {w}\n\n"));
+        }
+        out.push_str("| variant | base | new | difference | percent | verdict |\n");
+        out.push_str("|---|---:|---:|---:|---:|---|\n");
+        for c in &self.changes {
+            let [b, n, d, p] = Self::cells(c);
+            out.push_str(&format!(
+                "| {} | {b} | {n} | {d} | {p} | {} |\n",
+                c.variant.replace('|', "\\|"),
+                c.status.label()
+            ));
+        }
+        out
+    }
+
+    fn render_json(&self, allow_missing: bool) -> String {
+        /// The JSON shape, field order as a reader expects it.
+        #[derive(Serialize)]
+        struct Json<'a> {
+            verdict: Verdict,
+            summary: String,
+            metric: &'a str,
+            max_regression_percent: f64,
+            allow_missing: bool,
+            variants: &'a [Change],
+            warnings: &'a [String],
+        }
+        let value = Json {
+            verdict: self.verdict(allow_missing),
+            summary: self.summary(allow_missing),
+            metric: self.metric_name(),
+            max_regression_percent: self.threshold,
+            allow_missing,
+            variants: &self.changes,
+            warnings: &self.warnings,
+        };
+        let mut text = serde_json::to_string_pretty(&value).expect("plain JSON values");
+        text.push('\n');
+        text
     }
 }

@@ -43,7 +43,7 @@ impl Exporter for MarkdownExporter {
             match row.measured {
                 Some(m) => writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     v.name,
                     m.memory.used_memory,
                     human_bytes(m.memory.used_memory),
@@ -53,7 +53,7 @@ impl Exporter for MarkdownExporter {
                     yes_no(v.expiration_time.is_some()),
                     backend,
                     encoder,
-                    m.records_per_second
+                    super::thousands(m.records_per_second.max(0.0).round() as u64)
                 )?,
                 None => writeln!(
                     out,

@@ -14,8 +14,12 @@ use crate::probe::MemoryInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Bumped whenever a field changes meaning or disappears; `compare` refuses to mix versions.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a field changes meaning or disappears. Version 2 added the dataset's
+/// fingerprint; version-1 reports are still read (see [`load`]).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest report version `report` and `compare` still read.
+pub const OLDEST_READABLE: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +54,27 @@ pub struct DatasetInfo {
     pub scale: f64,
     pub seed: u64,
     pub records: u64,
+    /// [`crate::scenario::DatasetSpec::fingerprint`]; absent in version-1 reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+impl DatasetInfo {
+    /// What a report says of `spec`, known before any server starts (so a `--baseline`
+    /// for another dataset is refused before the run).
+    pub fn of(spec: &crate::scenario::DatasetSpec) -> DatasetInfo {
+        DatasetInfo {
+            kind: match spec.kind {
+                crate::scenario::DatasetKind::Demo => "demo",
+                crate::scenario::DatasetKind::Custom => "custom",
+            }
+            .into(),
+            scale: spec.scale,
+            seed: spec.seed,
+            records: spec.build().record_count(),
+            fingerprint: Some(spec.fingerprint()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,17 +236,18 @@ pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
     }
 }
 
-/// Reads a saved JSON report, refusing another schema version.
+/// Reads a saved JSON report of version [`OLDEST_READABLE`] to [`SCHEMA_VERSION`], refusing
+/// any other.
 pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", path.display()))?;
     let probe: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: not a JSON report: {e}", path.display()))?;
     match probe.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == SCHEMA_VERSION as u64 => {}
+        Some(v) if (OLDEST_READABLE as u64..=SCHEMA_VERSION as u64).contains(&v) => {}
         Some(v) => anyhow::bail!(
-            "{}: report schema version {v}, this redisadv reads version {SCHEMA_VERSION}; \
-             regenerate the report with this redisadv",
+            "{}: report schema version {v}, this redisadv reads versions {OLDEST_READABLE} to \
+             {SCHEMA_VERSION}; regenerate the report with this redisadv",
             path.display()
         ),
         None => anyhow::bail!(
@@ -231,6 +257,24 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
     }
     serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: invalid report: {e}", path.display()))
+}
+
+/// `110,814`: integers with thousands separators, for rates and byte counts in tables.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate as tables print it: `110,814/s`, rounded to a whole number.
+pub fn rate(per_second: f64) -> String {
+    format!("{}/s", thousands(per_second.max(0.0).round() as u64))
 }
 
 /// Yes/no for the TTL columns.
@@ -259,4 +303,17 @@ fn rows(report: &Report) -> Vec<Row<'_>> {
 
 fn percent(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_and_rates() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(110_814), "110,814");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::rate(110_813.806), "110,814/s");
+    }
 }

@@ -54,7 +54,9 @@ impl Exporter for TableExporter {
             match row.measured {
                 Some(m) => cells.extend([
                     right(format!("{:.2}", m.prime_seconds)),
-                    right(format!("{:.0}", m.records_per_second)),
+                    right(super::thousands(
+                        m.records_per_second.max(0.0).round() as u64
+                    )),
                 ]),
                 None => cells.extend([Cell::new("-"), Cell::new("-")]),
             }

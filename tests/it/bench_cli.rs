@@ -68,7 +68,7 @@ fn bench_measures_repeatably_and_reports_every_figure() {
     let second = redisadv(&["bench", scenario, "--format", "json"]);
     assert!(second.status.success(), "{}", stderr(&second));
     let (a, b) = (json_report(&first), json_report(&second));
-    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["schema_version"], 2);
     assert_eq!(a["scenario"]["dataset"]["records"], 2000 + 10 * 20);
     assert!(
         a["redis"]["allocator"]

@@ -2,6 +2,8 @@
 
 mod backend;
 mod bench_cli;
+mod cli_contract;
+mod cli_messages;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
