@@ -4,6 +4,7 @@
 
 use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
 use crate::dataset::{Dataset, Key};
+use crate::explain::{ExplainOptions, Explainer};
 use crate::loader;
 use crate::probe;
 use crate::report::{
@@ -44,6 +45,8 @@ pub struct RunOptions {
     /// Keep the loading connection open while the loaded figures are read, as a Python
     /// application's connection pool does: every figure then includes one idle client.
     pub hold_connection: bool,
+    /// What the explanations measure.
+    pub explain: crate::explain::ExplainOptions,
 }
 
 /// Runs every variant of `scenario`; a failed variant is reported, the others still run.
@@ -322,9 +325,17 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
     }
     // The empty figure is read exactly as the loaded one, so the INFO connection's own
     // buffers cancel out.
+    let config = backend_config(scenario, variant);
+    let explainer = Explainer::before_priming(
+        &mut conn,
+        dataset,
+        variant.layout,
+        &config,
+        scenario.dataset.seed,
+        &variant.name,
+    )?;
     probe::settle(&mut conn, db, SETTLE_LIMIT)?;
     let empty = probe::memory(&mut conn)?;
-    let config = backend_config(scenario, variant);
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
     // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
     let started = std::time::Instant::now();
@@ -359,6 +370,19 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
     };
     drop(held);
     let dataset_bytes = memory.used_memory.saturating_sub(empty.used_memory);
+    // Last: it may remove the TTLs, so only on servers redisadv owns.
+    let explain_options = ExplainOptions {
+        measure_ttl: options.explain.measure_ttl && matches!(options.target, Target::Private),
+    };
+    let explain = explainer.after_figures(
+        &mut conn,
+        db,
+        dataset,
+        variant.layout,
+        dataset_bytes,
+        explain_options,
+        SETTLE_LIMIT,
+    )?;
     Ok((
         Measured {
             memory,
@@ -374,6 +398,7 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
             settle_seconds: settled.seconds,
             samples,
             verify,
+            explain: Some(explain),
         },
         allocator,
     ))

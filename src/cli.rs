@@ -102,6 +102,10 @@ pub struct BenchArgs {
     /// may move by a few hundred bytes from run to run as Redis resizes its buffers).
     #[arg(long)]
     pub hold_connection: bool,
+    /// Measure the Redis TTL's own cost by removing every TTL (PERSIST) after the figures
+    /// are read and letting memory settle, instead of deriving it from MEMORY STATS.
+    #[arg(long)]
+    pub measure_ttl: bool,
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
