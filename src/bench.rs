@@ -378,7 +378,6 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         &mut conn,
         db,
         dataset,
-        variant.layout,
         dataset_bytes,
         explain_options,
         SETTLE_LIMIT,

@@ -67,6 +67,7 @@ pub struct Explainer {
     scan: written::PlanScan,
     warnings: Vec<String>,
     seed: u64,
+    layout: Layout,
     plan_seconds: f64,
 }
 
@@ -96,6 +97,7 @@ impl Explainer {
             scan,
             warnings,
             seed,
+            layout,
             plan_seconds: started.elapsed().as_secs_f64(),
         })
     }
@@ -107,7 +109,6 @@ impl Explainer {
         conn: &mut Connection,
         db: i64,
         dataset: &Dataset,
-        layout: Layout,
         dataset_bytes: u64,
         options: ExplainOptions,
         settle_limit: Duration,
@@ -136,7 +137,7 @@ impl Explainer {
         let (_, entries) = probe::keyspace(conn, db)?;
         let mut ttl = ttl_cost::derived(&stats, entries);
         if options.measure_ttl && entries > 0 {
-            let mut names = redis_keys(dataset, layout, &self.scan);
+            let mut names = redis_keys(dataset, self.layout, &self.scan);
             ttl = ttl_cost::measure(conn, db, &mut names, ttl, settle_limit)?;
         }
         let breakdown = breakdown::breakdown(dataset_bytes, &stats, &ttl);

@@ -19,6 +19,8 @@ pub struct Parts {
     pub fields_mean: Option<f64>,
     /// The encoding most checked keys have.
     pub main_encoding: Option<String>,
+    /// How many checked keys have each encoding, when more than one: `10 hashtable, ...`.
+    pub mixed: Option<String>,
 }
 
 impl Parts {
@@ -42,6 +44,8 @@ impl Parts {
                 .iter()
                 .max_by_key(|(_, n)| **n)
                 .map(|(name, _)| name.clone()),
+            mixed: (e.encodings.measured.len() > 1)
+                .then(|| super::encoding::describe(&e.encodings.measured)),
         })
     }
 
@@ -107,7 +111,10 @@ pub fn why(base: &Parts, mine: &Parts) -> String {
     reasons.extend(shorter_longer(mine.key_mean - base.key_mean, "keys"));
     let encoding = mine.main_encoding.as_deref().unwrap_or("?");
     match (mine.fields_mean, base.layout == mine.layout) {
-        (Some(fields), _) => reasons.push(format!("{fields:.0} fields per {encoding} bucket")),
+        (Some(fields), _) => reasons.push(match &mine.mixed {
+            Some(mix) => format!("{fields:.0} fields per bucket ({mix})"),
+            None => format!("{fields:.0} fields per {encoding} bucket"),
+        }),
         (None, false) => reasons.push(format!("one {encoding} key per record")),
         (None, true) if mine.main_encoding != base.main_encoding => {
             reasons.push(format!(
@@ -155,6 +162,7 @@ mod tests {
             key_mean: 8.0,
             fields_mean: None,
             main_encoding: Some("embstr".into()),
+            mixed: None,
         }
     }
 

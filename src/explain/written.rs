@@ -11,7 +11,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 /// Keys checked one by one when a variant writes at most this many; above it, a sample.
 pub const CHECK_ALL_KEYS: usize = 100_000;
@@ -176,9 +176,7 @@ pub fn scan(
                 Key::Hash { bucket, field } => {
                     keys.add(field.len() as u64);
                     let b = buckets.entry(bucket).or_default();
-                    let mut h = hasher.build_hasher();
-                    field.hash(&mut h);
-                    b.fields.insert(h.finish());
+                    b.fields.insert(hasher.hash_one(&field));
                     b.field_max = b.field_max.max(field.len() as u64);
                     b.value_max = b.value_max.max(size);
                 }

@@ -2,6 +2,7 @@
 //! functions, and one exporter per output format.
 
 mod csv;
+mod explained;
 mod json;
 mod markdown;
 mod table;
