@@ -36,6 +36,19 @@ pub enum Command {
     /// Write the exact commands `bench` sends for one variant, in RESP, for `redis-cli
     /// --pipe` (scripts/bench-vs-pipe compares the two loaders on the same commands).
     Commands(CommandsArgs),
+    /// Write an annotated scenario to start from (a custom family of records in plain keys
+    /// and hash buckets, the demo in comments) and a redis.conf beside it.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the scenario.
+    #[arg(default_value = "scenario.toml")]
+    pub path: PathBuf,
+    /// Overwrite the scenario file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
