@@ -291,6 +291,59 @@ mod tests {
         assert!((s.mean - 112.5).abs() < 1e-9);
     }
 
+    fn many_keys(count: u64) -> Dataset {
+        let family = crate::dataset::Family {
+            name: "n".into(),
+            count,
+            per_call: 100,
+            key: crate::dataset::Template::parse("k{i}").unwrap(),
+            bucket: crate::dataset::Template::parse("b{i / 100}").unwrap(),
+            field: crate::dataset::Template::parse("{i % 100}").unwrap(),
+            value: crate::dataset::ValueGen::Sequence { start: 0, step: 1 },
+            seed: 0,
+        };
+        Dataset::custom(vec![family], 1)
+    }
+
+    fn scan_keys(count: u64, seed: u64) -> PlanScan {
+        let config = BackendConfig::new(crate::codec::Format::new(
+            crate::codec::Codec::Json,
+            crate::codec::Envelope::Raw,
+        ));
+        let limits = Limits {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+        };
+        scan(&many_keys(count), Layout::Keys, &config, limits, seed).unwrap()
+    }
+
+    #[test]
+    fn above_the_limit_a_seeded_sample_of_distinct_keys() {
+        let small = scan_keys(1000, 3);
+        assert!(!small.sampled);
+        assert_eq!(small.check.len(), 1000);
+        assert_eq!(small.written.predicted_encodings["int"], 1000);
+        let big = scan_keys(CHECK_ALL_KEYS as u64 + 50_000, 3);
+        assert!(big.sampled);
+        assert_eq!(big.check.len(), SAMPLE_KEYS);
+        let distinct: HashSet<&String> = big.check.iter().map(|(k, _)| k).collect();
+        assert_eq!(distinct.len(), SAMPLE_KEYS);
+        // Keys written after the first 100,000 are in the sample too.
+        assert!(
+            big.check
+                .iter()
+                .any(|(k, _)| k[1..].parse::<u64>().unwrap() >= 100_000)
+        );
+        assert_eq!(
+            big.check,
+            scan_keys(CHECK_ALL_KEYS as u64 + 50_000, 3).check
+        );
+        assert_ne!(
+            big.check,
+            scan_keys(CHECK_ALL_KEYS as u64 + 50_000, 4).check
+        );
+    }
+
     #[test]
     fn buckets_name_their_extremes() {
         let b = bucket_sizes(&[
