@@ -323,19 +323,21 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
     if matches!(options.target, Target::Private) && !options.hold_connection {
         probe::freeze_reply_buffers(&mut conn);
     }
-    // The empty figure is read exactly as the loaded one, so the INFO connection's own
-    // buffers cancel out.
     let config = backend_config(scenario, variant);
-    let explainer = Explainer::before_priming(
+    // The plan's explanation is computed while the empty server settles. The empty figure
+    // is read exactly as the loaded one, so the INFO connection's own buffers cancel out.
+    let (explainer, empty) = Explainer::before_priming(
         &mut conn,
         dataset,
         variant.layout,
         &config,
         scenario.dataset.seed,
         &variant.name,
+        |conn| {
+            probe::settle(conn, db, SETTLE_LIMIT)?;
+            probe::memory(conn)
+        },
     )?;
-    probe::settle(&mut conn, db, SETTLE_LIMIT)?;
-    let empty = probe::memory(&mut conn)?;
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
     // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
     let started = std::time::Instant::now();

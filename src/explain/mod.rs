@@ -47,7 +47,8 @@ pub struct Explanation {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepSeconds {
-    /// Encoding the plan once more for its sizes and warnings.
+    /// Encoding the plan once more for its sizes and warnings (on its own thread, while
+    /// the empty server settles).
     pub plan: f64,
     pub encodings: f64,
     /// MEMORY STATS, and PERSIST with settling when the TTL cost is measured.
@@ -72,34 +73,48 @@ pub struct Explainer {
 }
 
 impl Explainer {
-    /// Reads the server's limits, scans the plan and prints the warnings on stderr. Runs
-    /// before the empty figure, so nothing it asks changes what is measured.
-    pub fn before_priming(
+    /// Reads the server's limits, then scans the plan on another thread while `meanwhile`
+    /// (settling and reading the empty figure) runs on `conn`, and prints the warnings on
+    /// stderr. CONFIG GET comes before the empty figure, so nothing it asks changes what
+    /// is measured.
+    #[allow(clippy::too_many_arguments)]
+    pub fn before_priming<T>(
         conn: &mut Connection,
         dataset: &Dataset,
         layout: Layout,
         config: &BackendConfig,
         seed: u64,
         variant: &str,
-    ) -> anyhow::Result<Explainer> {
-        let started = Instant::now();
+        meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<(Explainer, T)> {
         let limits = Limits {
             hash_max_listpack_entries: probe::config_number(conn, "hash-max-listpack-entries")?,
             hash_max_listpack_value: probe::config_number(conn, "hash-max-listpack-value")?,
         };
-        let scan = written::scan(dataset, layout, config, limits, seed)?;
+        let (scan, plan_seconds, other) = std::thread::scope(|s| {
+            let scan = s.spawn(|| {
+                let started = Instant::now();
+                let scan = written::scan(dataset, layout, config, limits, seed);
+                (scan, started.elapsed().as_secs_f64())
+            });
+            let other = meanwhile(conn);
+            let (result, seconds) = scan.join().expect("the plan scan does not panic");
+            (result, seconds, other)
+        });
+        let (scan, other) = (scan?, other?);
         let warnings = warnings::warnings(&scan, limits);
         for w in &warnings {
             eprintln!("warning: variant {variant}: {w}");
         }
-        Ok(Explainer {
+        let explainer = Explainer {
             limits,
             scan,
             warnings,
             seed,
             layout,
-            plan_seconds: started.elapsed().as_secs_f64(),
-        })
+            plan_seconds,
+        };
+        Ok((explainer, other))
     }
 
     /// After every reported figure is read: encodings, MEMORY STATS, the TTL cost (measured

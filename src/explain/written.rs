@@ -58,19 +58,38 @@ pub struct Written {
 }
 
 /// Sizes counted by value (sizes repeat a lot), so the median is exact without holding
-/// every record.
-#[derive(Default)]
+/// every record; sizes under 4 KiB in an array, as this runs once per record.
 struct Histogram {
-    counts: BTreeMap<u64, u64>,
+    small: Vec<u64>,
+    large: BTreeMap<u64, u64>,
     total: u128,
     n: u64,
+    max: u64,
+}
+
+const SMALL_SIZES: usize = 4096;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            small: vec![0; SMALL_SIZES],
+            large: BTreeMap::new(),
+            total: 0,
+            n: 0,
+            max: 0,
+        }
+    }
 }
 
 impl Histogram {
     fn add(&mut self, size: u64) {
-        *self.counts.entry(size).or_default() += 1;
+        match self.small.get_mut(size as usize) {
+            Some(count) => *count += 1,
+            None => *self.large.entry(size).or_default() += 1,
+        }
         self.total += size as u128;
         self.n += 1;
+        self.max = self.max.max(size);
     }
     fn stat(&self) -> SizeStat {
         if self.n == 0 {
@@ -79,17 +98,23 @@ impl Histogram {
         let half = self.n.div_ceil(2);
         let mut seen = 0;
         let mut p50 = 0;
-        for (size, count) in &self.counts {
+        let counts = self
+            .small
+            .iter()
+            .enumerate()
+            .map(|(size, count)| (size as u64, *count))
+            .chain(self.large.iter().map(|(s, c)| (*s, *c)));
+        for (size, count) in counts {
             seen += count;
             if seen >= half {
-                p50 = *size;
+                p50 = size;
                 break;
             }
         }
         SizeStat {
             mean: self.total as f64 / self.n as f64,
             p50,
-            max: self.counts.keys().next_back().copied().unwrap_or(0),
+            max: self.max,
         }
     }
 }
@@ -171,7 +196,9 @@ pub fn scan(
                         longest = Some((k.clone(), size));
                     }
                     seen_keys += 1;
-                    reserve(&mut reservoir, &mut rng, seen_keys, (k, encoding.into()));
+                    if let Some(slot) = reserve(&reservoir, &mut rng, seen_keys) {
+                        place(&mut reservoir, slot, (k, encoding.into()));
+                    }
                 }
                 Key::Hash { bucket, field } => {
                     keys.add(field.len() as u64);
@@ -202,12 +229,9 @@ pub fn scan(
         for (i, (name, fields, field_max, value_max)) in listed.iter().enumerate() {
             let encoding = hash_encoding(*fields, (*field_max).max(*value_max), limits);
             *predicted.entry(encoding.into()).or_default() += 1;
-            reserve(
-                &mut reservoir,
-                &mut rng,
-                i as u64 + 1,
-                (name.clone(), encoding.into()),
-            );
+            if let Some(slot) = reserve(&reservoir, &mut rng, i as u64 + 1) {
+                place(&mut reservoir, slot, (name.clone(), encoding.into()));
+            }
         }
     }
     let redis_keys = match layout {
@@ -241,20 +265,22 @@ pub fn scan(
     })
 }
 
-/// Algorithm R over the `n`th key, keeping at most [`CHECK_ALL_KEYS`].
-fn reserve(
-    reservoir: &mut Vec<(String, String)>,
-    rng: &mut Xoshiro256PlusPlus,
-    n: u64,
-    item: (String, String),
-) {
+/// Algorithm R over the `n`th key, keeping at most [`CHECK_ALL_KEYS`]: the slot the key
+/// goes to, if any (the key is only built when it is kept).
+fn reserve(reservoir: &[(String, String)], rng: &mut Xoshiro256PlusPlus, n: u64) -> Option<usize> {
     if reservoir.len() < CHECK_ALL_KEYS {
+        Some(reservoir.len())
+    } else {
+        let j = rng.random_range(0..n) as usize;
+        (j < CHECK_ALL_KEYS).then_some(j)
+    }
+}
+
+fn place(reservoir: &mut Vec<(String, String)>, slot: usize, item: (String, String)) {
+    if slot == reservoir.len() {
         reservoir.push(item);
     } else {
-        let j = rng.random_range(0..n);
-        if (j as usize) < CHECK_ALL_KEYS {
-            reservoir[j as usize] = item;
-        }
+        reservoir[slot] = item;
     }
 }
 
