@@ -21,6 +21,8 @@ pub struct Parts {
     pub main_encoding: Option<String>,
     /// How many checked keys have each encoding, when more than one: `10 hashtable, ...`.
     pub mixed: Option<String>,
+    /// Why buckets are hashtables, when the plan says: `values up to 407 B > ...`.
+    pub hashtable_cause: Option<String>,
 }
 
 impl Parts {
@@ -46,6 +48,7 @@ impl Parts {
                 .map(|(name, _)| name.clone()),
             mixed: (e.encodings.measured.len() > 1)
                 .then(|| super::encoding::describe(&e.encodings.measured)),
+            hashtable_cause: hashtable_cause(e),
         })
     }
 
@@ -55,6 +58,27 @@ impl Parts {
         } else {
             bytes / self.records as f64
         }
+    }
+}
+
+/// The limit the plan crosses, for variants whose buckets became hashtables.
+fn hashtable_cause(e: &Explanation) -> Option<String> {
+    let h = e.written.hash.as_ref()?;
+    e.encodings.measured.get("hashtable")?;
+    let l = &e.limits;
+    let longest = e.written.value_bytes.max.max(h.field_bytes_max);
+    if longest > l.hash_max_listpack_value {
+        Some(format!(
+            "values up to {longest} B > hash-max-listpack-value {}",
+            l.hash_max_listpack_value
+        ))
+    } else if h.fields_max > l.hash_max_listpack_entries {
+        Some(format!(
+            "up to {} fields > hash-max-listpack-entries {}",
+            h.fields_max, l.hash_max_listpack_entries
+        ))
+    } else {
+        None
     }
 }
 
@@ -111,10 +135,18 @@ pub fn why(base: &Parts, mine: &Parts) -> String {
     reasons.extend(shorter_longer(mine.key_mean - base.key_mean, "keys"));
     let encoding = mine.main_encoding.as_deref().unwrap_or("?");
     match (mine.fields_mean, base.layout == mine.layout) {
-        (Some(fields), _) => reasons.push(match &mine.mixed {
-            Some(mix) => format!("{fields:.0} fields per bucket ({mix})"),
-            None => format!("{fields:.0} fields per {encoding} bucket"),
-        }),
+        (Some(fields), _) => {
+            let cause = mine
+                .hashtable_cause
+                .as_ref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            reasons.push(match &mine.mixed {
+                Some(mix) => format!("{fields:.0} fields per bucket ({mix}{cause})"),
+                None if cause.is_empty() => format!("{fields:.0} fields per {encoding} bucket"),
+                None => format!("{fields:.0} fields per {encoding} bucket ({})", &cause[2..]),
+            })
+        }
         (None, false) => reasons.push(format!("one {encoding} key per record")),
         (None, true) if mine.main_encoding != base.main_encoding => {
             reasons.push(format!(
@@ -163,6 +195,7 @@ mod tests {
             fields_mean: None,
             main_encoding: Some("embstr".into()),
             mixed: None,
+            hashtable_cause: None,
         }
     }
 
@@ -190,6 +223,11 @@ mod tests {
             "-89%: no expires entries (-46 B/record), key table -55 B/record (10 keys \
              instead of 1000), 100 fields per listpack bucket"
         );
+        mine.main_encoding = Some("hashtable".into());
+        mine.hashtable_cause = Some("values up to 310 B > hash-max-listpack-value 64".into());
+        assert!(why(&base, &mine).ends_with(
+            "100 fields per hashtable bucket (values up to 310 B > hash-max-listpack-value 64)"
+        ));
     }
 
     #[test]
