@@ -383,7 +383,7 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         dataset_bytes,
         explain_options,
         SETTLE_LIMIT,
-    )?;
+    );
     Ok((
         Measured {
             memory,
@@ -399,7 +399,7 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
             settle_seconds: settled.seconds,
             samples,
             verify,
-            explain: Some(explain),
+            explain,
         },
         allocator,
     ))

@@ -69,6 +69,7 @@ pub struct Explainer {
     warnings: Vec<String>,
     seed: u64,
     layout: Layout,
+    variant: String,
     plan_seconds: f64,
 }
 
@@ -87,10 +88,7 @@ impl Explainer {
         variant: &str,
         meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<(Explainer, T)> {
-        let limits = Limits {
-            hash_max_listpack_entries: probe::config_number(conn, "hash-max-listpack-entries")?,
-            hash_max_listpack_value: probe::config_number(conn, "hash-max-listpack-value")?,
-        };
+        let limits = read_limits(conn, variant);
         let (scan, plan_seconds, other) = std::thread::scope(|s| {
             let scan = s.spawn(|| {
                 let started = Instant::now();
@@ -112,14 +110,32 @@ impl Explainer {
             warnings,
             seed,
             layout,
+            variant: variant.to_string(),
             plan_seconds,
         };
         Ok((explainer, other))
     }
 
     /// After every reported figure is read: encodings, MEMORY STATS, the TTL cost (measured
-    /// when asked, which removes the TTLs) and the breakdown.
+    /// when asked, which removes the TTLs) and the breakdown. A server that refuses one of
+    /// these (a `--url` server's ACL) costs the explanation, with a warning, not the
+    /// variant's figures.
     pub fn after_figures(
+        self,
+        conn: &mut Connection,
+        db: i64,
+        dataset: &Dataset,
+        dataset_bytes: u64,
+        options: ExplainOptions,
+        settle_limit: Duration,
+    ) -> Option<Explanation> {
+        let variant = self.variant.clone();
+        self.measure(conn, db, dataset, dataset_bytes, options, settle_limit)
+            .map_err(|e| eprintln!("warning: variant {variant}: no explanation: {e:#}"))
+            .ok()
+    }
+
+    fn measure(
         self,
         conn: &mut Connection,
         db: i64,
@@ -170,6 +186,29 @@ impl Explainer {
             },
             why: None,
         })
+    }
+}
+
+/// The effective hash limits; Redis 7.0's defaults, with a warning, when CONFIG GET is
+/// refused (a `--url` server may rename or forbid CONFIG).
+fn read_limits(conn: &mut Connection, variant: &str) -> Limits {
+    let entries = probe::config_number(conn, "hash-max-listpack-entries");
+    let value = probe::config_number(conn, "hash-max-listpack-value");
+    match (entries, value) {
+        (Ok(entries), Ok(value)) => Limits {
+            hash_max_listpack_entries: entries,
+            hash_max_listpack_value: value,
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!(
+                "warning: variant {variant}: {e:#}; warnings assume Redis's defaults \
+                 (hash-max-listpack-entries 128, hash-max-listpack-value 64)"
+            );
+            Limits {
+                hash_max_listpack_entries: 128,
+                hash_max_listpack_value: 64,
+            }
+        }
     }
 }
 

@@ -257,3 +257,51 @@ fn init_writes_a_scenario_that_runs_and_refuses_to_overwrite() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(stdout(&run).contains("## Why each variant costs what it costs"));
 }
+
+#[test]
+fn a_server_refusing_config_and_memory_loses_the_explanation_not_the_figures() {
+    let server = crate::common::redis();
+    let mut conn = server.connect().unwrap();
+    redis::cmd("ACL")
+        .arg(&[
+            "SETUSER",
+            "limited",
+            "on",
+            ">pw-secret-1",
+            "~*",
+            "&*",
+            "+@all",
+            "-config",
+            "-memory",
+        ])
+        .query::<()>(&mut conn)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = profiles(dir.path());
+    let url = format!("redis://limited:pw-secret-1@127.0.0.1:{}/0", server.port());
+    let out = redisadv(&[
+        "bench",
+        scenario.to_str().unwrap(),
+        "-q",
+        "--only",
+        "hash_ttl",
+        "--url",
+        &url,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("assume Redis's defaults"), "{err}");
+    // The defaults' 64-byte value limit still predicts the hashtables.
+    assert!(err.contains("20 of 20 buckets will be hashtables"), "{err}");
+    assert!(
+        err.contains("warning: variant hash_ttl: no explanation:"),
+        "{err}"
+    );
+    assert!(!err.contains("pw-secret-1") && !stdout(&out).contains("pw-secret-1"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &variant(&report, "hash_ttl")["result"];
+    assert!(n(&result["dataset_bytes"]) > 0);
+    assert!(result.get("explain").is_none(), "{result}");
+}
