@@ -4,6 +4,7 @@
 
 use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
 use crate::dataset::{Dataset, Key};
+use crate::explain::{ExplainOptions, Explainer};
 use crate::loader;
 use crate::probe;
 use crate::report::{
@@ -44,6 +45,8 @@ pub struct RunOptions {
     /// Keep the loading connection open while the loaded figures are read, as a Python
     /// application's connection pool does: every figure then includes one idle client.
     pub hold_connection: bool,
+    /// What the explanations measure.
+    pub explain: crate::explain::ExplainOptions,
 }
 
 /// Runs every variant of `scenario`; a failed variant is reported, the others still run.
@@ -330,11 +333,21 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
     if matches!(options.target, Target::Private) && !options.hold_connection {
         probe::freeze_reply_buffers(&mut conn);
     }
-    // The empty figure is read exactly as the loaded one, so the INFO connection's own
-    // buffers cancel out.
-    probe::settle(&mut conn, db, SETTLE_LIMIT)?;
-    let empty = probe::memory(&mut conn)?;
     let config = backend_config(scenario, variant);
+    // The plan's explanation is computed while the empty server settles. The empty figure
+    // is read exactly as the loaded one, so the INFO connection's own buffers cancel out.
+    let (explainer, empty) = Explainer::before_priming(
+        &mut conn,
+        dataset,
+        variant.layout,
+        &config,
+        scenario.dataset.seed,
+        &variant.name,
+        |conn| {
+            probe::settle(conn, db, SETTLE_LIMIT)?;
+            probe::memory(conn)
+        },
+    )?;
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
     // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
     let started = std::time::Instant::now();
@@ -367,6 +380,18 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
     };
     drop(held);
     let dataset_bytes = memory.used_memory.saturating_sub(empty.used_memory);
+    // Last: it may remove the TTLs, so only on servers redisadv owns.
+    let explain_options = ExplainOptions {
+        measure_ttl: options.explain.measure_ttl && matches!(options.target, Target::Private),
+    };
+    let explain = explainer.after_figures(
+        &mut conn,
+        db,
+        dataset,
+        dataset_bytes,
+        explain_options,
+        SETTLE_LIMIT,
+    );
     Ok((
         Measured {
             memory,
@@ -382,6 +407,7 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
             settle_seconds: settled.seconds,
             samples,
             verify,
+            explain,
         },
         allocator,
     ))

@@ -52,6 +52,19 @@ pub enum Command {
     /// Write the exact commands `bench` sends for one variant, in RESP, for `redis-cli
     /// --pipe` (scripts/bench-vs-pipe compares the two loaders on the same commands).
     Commands(CommandsArgs),
+    /// Write an annotated scenario to start from (a custom family of records in plain keys
+    /// and hash buckets, the demo in comments) and a redis.conf beside it.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the scenario.
+    #[arg(default_value = "scenario.toml")]
+    pub path: PathBuf,
+    /// Overwrite the scenario file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +131,10 @@ pub struct BenchArgs {
     /// may move by a few hundred bytes from run to run as Redis resizes its buffers).
     #[arg(long)]
     pub hold_connection: bool,
+    /// Measure the Redis TTL's own cost by removing every TTL (PERSIST) after the figures
+    /// are read and letting memory settle, instead of deriving it from MEMORY STATS.
+    #[arg(long)]
+    pub measure_ttl: bool,
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,

@@ -180,3 +180,111 @@ pub fn samples(conn: &mut Connection, keys: &[Key]) -> anyhow::Result<Vec<(Key, 
     };
     Ok(keys.iter().cloned().zip(values).collect())
 }
+
+/// What `MEMORY STATS` says about one database's tables, by Redis's own formula (24 B per
+/// dict entry, 8 B per slot, plus 16 B per key object in the main table), and the keys
+/// count; all zero for a database that holds nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub keys: u64,
+    pub main_table: u64,
+    pub expires_table: u64,
+}
+
+/// `MEMORY STATS` for database `db`.
+pub fn memory_stats(conn: &mut Connection, db: i64) -> anyhow::Result<TableStats> {
+    let reply: redis::Value = redis::cmd("MEMORY")
+        .arg("STATS")
+        .query(conn)
+        .context("reading MEMORY STATS")?;
+    Ok(parse_memory_stats(&reply, db))
+}
+
+/// The name/value pairs of a MEMORY STATS reply (RESP2 flat array or RESP3 map).
+fn pairs(value: &redis::Value) -> Vec<(String, &redis::Value)> {
+    let text = |v: &redis::Value| match v {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        _ => String::new(),
+    };
+    match value {
+        redis::Value::Array(items) => items
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (text(&c[0]), &c[1]))
+            .collect(),
+        redis::Value::Map(items) => items.iter().map(|(k, v)| (text(k), v)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn integer(value: &redis::Value) -> u64 {
+    match value {
+        redis::Value::Int(n) => (*n).max(0) as u64,
+        redis::Value::BulkString(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+pub fn parse_memory_stats(reply: &redis::Value, db: i64) -> TableStats {
+    let mut stats = TableStats::default();
+    let db_name = format!("db.{db}");
+    for (name, value) in pairs(reply) {
+        if name == "keys.count" {
+            stats.keys = integer(value);
+        } else if name == db_name {
+            for (part, bytes) in pairs(value) {
+                match part.as_str() {
+                    "overhead.hashtable.main" => stats.main_table = integer(bytes),
+                    "overhead.hashtable.expires" => stats.expires_table = integer(bytes),
+                    _ => {}
+                }
+            }
+        }
+    }
+    stats
+}
+
+/// A numeric server setting read with `CONFIG GET` (the effective value, not the file's).
+pub fn config_number(conn: &mut Connection, name: &str) -> anyhow::Result<u64> {
+    let reply: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query(conn)
+        .with_context(|| format!("CONFIG GET {name}"))?;
+    reply
+        .get(1)
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("CONFIG GET {name}: no numeric value in {reply:?}"))
+}
+
+/// `OBJECT ENCODING` of each key, pipelined in chunks; `None` for a key that is gone.
+pub fn encodings(conn: &mut Connection, keys: &[String]) -> anyhow::Result<Vec<Option<String>>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(10_000) {
+        let mut pipe = redis::pipe();
+        for key in chunk {
+            pipe.cmd("OBJECT").arg("ENCODING").arg(key);
+        }
+        let got: Vec<Option<String>> = pipe.query(conn).context("OBJECT ENCODING")?;
+        out.extend(got);
+    }
+    Ok(out)
+}
+
+/// `PERSIST` on each key, pipelined in chunks: how many lost a TTL.
+pub fn persist(conn: &mut Connection, keys: &[String]) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    for chunk in keys.chunks(10_000) {
+        let mut pipe = redis::pipe();
+        for key in chunk {
+            pipe.cmd("PERSIST").arg(key);
+        }
+        let got: Vec<u64> = pipe.query(conn).context("PERSIST")?;
+        removed += got.iter().sum::<u64>();
+    }
+    Ok(removed)
+}

@@ -45,6 +45,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         verify: args.verify || scenario.verify,
         hold_connection: args.hold_connection,
+        explain: crate::explain::ExplainOptions {
+            measure_ttl: args.measure_ttl,
+        },
     };
     crate::cleanup::on_signals()?;
     let report = bench::run(&scenario, &options)?;

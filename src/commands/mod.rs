@@ -3,6 +3,7 @@
 mod bench;
 mod codec;
 pub mod output;
+mod init;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => bench::compare(args),
         Command::Commands(args) => bench::commands(args),
         Command::Get(args) => codec::get(args),
+        Command::Init(args) => init::init(args),
     }
 }
 

@@ -6,6 +6,8 @@ pub struct JsonExporter;
 
 impl Exporter for JsonExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
-        Ok(serde_json::to_string_pretty(report)? + "\n")
+        let mut report = report.clone();
+        crate::explain::fill_why(&mut report);
+        Ok(serde_json::to_string_pretty(&report)? + "\n")
     }
 }

@@ -2,6 +2,7 @@
 //! functions, and one exporter per output format.
 
 mod csv;
+mod explained;
 mod json;
 mod markdown;
 mod table;
@@ -131,6 +132,9 @@ pub struct Measured {
     pub settle_seconds: f64,
     pub samples: Vec<Sample>,
     pub verify: Option<Verified>,
+    /// Why the variant costs what it costs; absent in reports from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<crate::explain::Explanation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

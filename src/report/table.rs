@@ -1,5 +1,6 @@
 //! The terminal table (comfy-table).
 
+use super::explained::explained;
 use super::{Exporter, Report, bytes_per_record, human_bytes, percent, rows, yes_no};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -71,6 +72,7 @@ impl Exporter for TableExporter {
             report.redis.allocator,
             report.baseline,
         );
+        out.push_str(&explain_block(report));
         for v in report.failed() {
             out.push_str(&format!(
                 "FAILED {}: {}\n",
@@ -80,4 +82,43 @@ impl Exporter for TableExporter {
         }
         Ok(out)
     }
+}
+
+/// Per variant, what its figures come from: a few indented lines under the table.
+fn explain_block(report: &Report) -> String {
+    let mut out = String::new();
+    for v in report.variants.iter().filter(|v| v.result.is_some()) {
+        let e = explained(report, v);
+        out.push_str(&format!(
+            "\n{}: layout {}, hash_ttl {}, overrides {}\n",
+            v.name, v.layout, e.hash_ttl, e.overrides
+        ));
+        if e.key_bytes == "-" {
+            out.push_str("  (no explanation in this report)\n");
+            continue;
+        }
+        out.push_str(&format!(
+            "  written    key B {} and value B {} (mean / p50 / max){}\n",
+            e.key_bytes,
+            e.value_bytes,
+            if e.buckets == "-" {
+                String::new()
+            } else {
+                format!("; {}", e.buckets)
+            }
+        ));
+        out.push_str(&format!(
+            "  encodings  {} (predicted {})\n",
+            e.encodings, e.predicted
+        ));
+        out.push_str(&format!("  ttl cost   {}\n", e.ttl));
+        for (name, text) in &e.breakdown {
+            out.push_str(&format!("  part       {name}: {text}\n"));
+        }
+        out.push_str(&format!("  why        {}\n", e.why));
+        for w in &e.warnings {
+            out.push_str(&format!("  warning    {w}\n"));
+        }
+    }
+    out
 }

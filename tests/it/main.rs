@@ -8,6 +8,7 @@ mod codec_vectors;
 mod common;
 mod decoder_fuzz;
 mod lifecycle;
+mod explain;
 mod reliability;
 mod report_formats;
 mod scenario;
