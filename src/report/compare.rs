@@ -271,6 +271,9 @@ impl Comparison {
             self.count(Status::Missing),
         );
         let mut parts = Vec::new();
+        if regressed == 0 && failed == 0 {
+            parts.push("no regression".to_string());
+        }
         if regressed > 0 {
             parts.push(format!("{regressed} variant(s) regressed"));
         }
@@ -287,11 +290,7 @@ impl Comparison {
                 }
             ));
         }
-        if parts.is_empty() {
-            "no regression".into()
-        } else {
-            parts.join("; ")
-        }
+        parts.join("; ")
     }
 
     pub fn render(&self, format: CompareFormat, allow_missing: bool) -> String {
