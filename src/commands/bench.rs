@@ -119,7 +119,7 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
         scenario.dataset.scale = scale;
     }
     let variant = &scenario.variants[0];
-    let dataset = scenario.dataset.build();
+    let dataset = scenario.dataset.build()?;
     let config = bench::backend_config(&scenario, variant);
     let stdout = std::io::stdout();
     let mut sink = crate::loader::DumpSink::new(std::io::BufWriter::new(stdout.lock()));

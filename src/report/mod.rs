@@ -55,9 +55,9 @@ pub struct DatasetInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockInfo {
-    /// `fixed` or `now`.
+    /// `simulated`, `fixed` or `now`.
     pub kind: String,
-    /// The metadata `ct` of the fixed clock.
+    /// The metadata `ct` of the fixed clock, or where the simulated clock starts.
     pub ct: Option<f64>,
 }
 
@@ -123,6 +123,15 @@ pub struct Verified {
     pub mismatches: u64,
     /// The first few mismatching keys, with what differed.
     pub examples: Vec<String>,
+}
+
+impl VariantReport {
+    /// Whether Redis holds a TTL for this variant's keys: a Redis TTL on plain keys, or on
+    /// hash buckets unless the policy is `never` or `field` (dogpile-side `__expires__`).
+    pub fn ttl_on_redis(&self) -> bool {
+        self.redis_ttl.is_some()
+            && !(self.layout == "hash" && matches!(self.hash_ttl.as_str(), "never" | "field"))
+    }
 }
 
 impl Sample {
