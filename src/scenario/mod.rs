@@ -172,7 +172,7 @@ impl DatasetSpec {
                 let dataset = Dataset::demo(self.scale);
                 if dataset.families.iter().any(|f| f.count == 0) {
                     bail!(
-                        "{scale_from} gives the demo's dict and str families no records (each has                          10,000 x scale, rounded); use a scale of at least 0.00005"
+                        "{scale_from} gives the demo's dict and str families no records (each has 10,000 x scale, rounded); use a scale of at least 0.00005"
                     );
                 }
                 Ok(dataset)
@@ -184,7 +184,7 @@ impl DatasetSpec {
                     let count = ((f.count as f64) * self.scale).round();
                     if count < 1.0 {
                         bail!(
-                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} gives no                              records; raise the count or the scale",
+                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} gives no records; raise the count or the scale",
                             f.name,
                             f.count
                         );
@@ -195,7 +195,7 @@ impl DatasetSpec {
                         && bytes > memory as f64
                     {
                         bail!(
-                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} is {count:.0}                              records, about {bytes:.3e} bytes in Redis (about {each:.0} bytes a                              record), more than this machine's memory ({memory} bytes); lower the                              count or the scale",
+                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} is {count:.0} records, about {bytes:.3e} bytes in Redis (about {each:.0} bytes a record), more than this machine's memory ({memory} bytes); lower the count or the scale",
                             f.name,
                             f.count
                         );
