@@ -3,6 +3,9 @@
 
 mod validate;
 
+pub use validate::check_scale;
+use validate::{check_distinct, overrides};
+
 use crate::backend::{Clock, HashTtl};
 use crate::codec::{Codec, Envelope, Format, pickle};
 use crate::dataset::{Dataset, Family, Layout, Template, ValueGen, ValueSpec};
@@ -152,10 +155,10 @@ pub struct DatasetSpec {
     families: Vec<Family>,
     /// Where each family's `count` is written (`file:line:col`), for errors.
     count_at: Vec<String>,
-    /// The file's scale and where it is written (the file itself when absent): a different
-    /// `scale` came from `--scale`.
+    /// The file's scale and where it is written (`None`: the default): a different `scale`
+    /// came from `--scale`.
     file_scale: f64,
-    scale_at: String,
+    scale_at: Option<String>,
 }
 
 impl DatasetSpec {
@@ -163,7 +166,10 @@ impl DatasetSpec {
     /// far larger than this machine's memory, is an error naming the line.
     pub fn build(&self) -> anyhow::Result<Dataset> {
         let scale_from = if self.scale == self.file_scale {
-            format!("{}: [dataset] scale = {}", self.scale_at, self.scale)
+            match &self.scale_at {
+                Some(at) => format!("{at}: [dataset] scale = {}", self.scale),
+                None => format!("the default scale {}", self.scale),
+            }
         } else {
             format!("--scale {}", self.scale)
         };
@@ -488,10 +494,7 @@ impl Scenario {
                 families,
                 count_at,
                 file_scale: scale,
-                scale_at: match &raw.dataset.scale {
-                    Some(s) => at(s.span()),
-                    None => path.display().to_string(),
-                },
+                scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
             },
             variants,
         })
@@ -533,94 +536,6 @@ impl Scenario {
             .unwrap_or(0);
         Ok(())
     }
-}
-
-/// A family's templates must give every record its own key under each layout the variants
-/// use, unless the family says `overwrite = true`.
-fn check_distinct(
-    raw: &RawFamily,
-    family: &Family,
-    variants: &[Variant],
-    fail: &dyn Fn(std::ops::Range<usize>, String) -> anyhow::Error,
-) -> anyhow::Result<()> {
-    if raw.overwrite {
-        return Ok(());
-    }
-    let uses = |layout| variants.iter().any(|v| v.layout == layout);
-    let name = &family.name;
-    let advice = "give each record its own key with {i} (or {i / N} with {i % N}), or add \
-                  overwrite = true to the family if later records are meant to overwrite earlier \
-                  ones";
-    if uses(Layout::Keys) && !validate::distinguishes(&[&family.key]) {
-        return Err(fail(
-            raw.key.span(),
-            format!(
-                "[[dataset.family]] {name:?}: key = {:?} writes many records onto one key; \
-                 {advice}",
-                family.key.source()
-            ),
-        ));
-    }
-    if uses(Layout::Hash) && !validate::distinguishes(&[&family.bucket, &family.field]) {
-        let span = raw
-            .field
-            .as_ref()
-            .or(raw.bucket.as_ref())
-            .map_or(raw.name.span(), |t| t.span());
-        return Err(fail(
-            span,
-            format!(
-                "[[dataset.family]] {name:?}: bucket = {:?} with field = {:?} writes many records \
-                 onto one hash field (the hash layout); {advice}",
-                family.bucket.source(),
-                family.field.source()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub fn check_scale(scale: f64) -> Result<(), String> {
-    if scale.is_finite() && scale > 0.0 && scale <= MAX_SCALE {
-        Ok(())
-    } else {
-        Err(format!(
-            "must be more than 0 and at most {MAX_SCALE}, got {scale}"
-        ))
-    }
-}
-
-/// `[server.overrides]` or `[variant.overrides]` as `--name value` pairs. Directives that
-/// would let the private server escape its directory or outlive redisadv are refused.
-fn overrides(
-    map: &std::collections::BTreeMap<String, Spanned<toml::Value>>,
-    what: &str,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-) -> anyhow::Result<Vec<(String, String)>> {
-    map.iter()
-        .map(|(name, spanned)| {
-            let here = at(spanned.span());
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                bail!("{here}: {what}: {name:?} is not a redis.conf directive name");
-            }
-            let text = match spanned.get_ref() {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(n) => n.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => if *b { "yes" } else { "no" }.to_string(),
-                other => {
-                    bail!(
-                        "{here}: {what}: {name} must be a string, number or boolean, not {}",
-                        other.type_str()
-                    );
-                }
-            };
-            if let Some(why) = validate::refused_override(name, &text) {
-                bail!("{here}: {what}: {why}");
-            }
-            Ok((name.clone(), text))
-        })
-        .collect()
 }
 
 fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {

@@ -2,7 +2,10 @@
 //! escape its directory or outlive redisadv, templates that map many records to one key, and
 //! datasets too large for the machine.
 
-use crate::dataset::{Template, ValueGen};
+use super::{MAX_SCALE, RawFamily, Variant};
+use crate::dataset::{Family, Layout, Template, ValueGen};
+use anyhow::bail;
+use toml::Spanned;
 
 /// Why an override is refused, and what to do instead; `None` when it is allowed.
 pub fn refused_override(name: &str, value: &str) -> Option<String> {
@@ -98,6 +101,94 @@ pub fn machine_memory() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+pub fn check_scale(scale: f64) -> Result<(), String> {
+    if scale.is_finite() && scale > 0.0 && scale <= MAX_SCALE {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be more than 0 and at most {MAX_SCALE}, got {scale}"
+        ))
+    }
+}
+
+/// `[server.overrides]` or `[variant.overrides]` as `--name value` pairs. Directives that
+/// would let the private server escape its directory or outlive redisadv are refused.
+pub(super) fn overrides(
+    map: &std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    what: &str,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+) -> anyhow::Result<Vec<(String, String)>> {
+    map.iter()
+        .map(|(name, spanned)| {
+            let here = at(spanned.span());
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                bail!("{here}: {what}: {name:?} is not a redis.conf directive name");
+            }
+            let text = match spanned.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => if *b { "yes" } else { "no" }.to_string(),
+                other => {
+                    bail!(
+                        "{here}: {what}: {name} must be a string, number or boolean, not {}",
+                        other.type_str()
+                    );
+                }
+            };
+            if let Some(why) = refused_override(name, &text) {
+                bail!("{here}: {what}: {why}");
+            }
+            Ok((name.clone(), text))
+        })
+        .collect()
+}
+
+/// A family's templates must give every record its own key under each layout the variants
+/// use, unless the family says `overwrite = true`.
+pub(super) fn check_distinct(
+    raw: &RawFamily,
+    family: &Family,
+    variants: &[Variant],
+    fail: &dyn Fn(std::ops::Range<usize>, String) -> anyhow::Error,
+) -> anyhow::Result<()> {
+    if raw.overwrite {
+        return Ok(());
+    }
+    let uses = |layout| variants.iter().any(|v| v.layout == layout);
+    let name = &family.name;
+    let advice = "give each record its own key with {i} (or {i / N} with {i % N}), or add \
+                  overwrite = true to the family if later records are meant to overwrite earlier \
+                  ones";
+    if uses(Layout::Keys) && !distinguishes(&[&family.key]) {
+        return Err(fail(
+            raw.key.span(),
+            format!(
+                "[[dataset.family]] {name:?}: key = {:?} writes many records onto one key; \
+                 {advice}",
+                family.key.source()
+            ),
+        ));
+    }
+    if uses(Layout::Hash) && !distinguishes(&[&family.bucket, &family.field]) {
+        let span = raw
+            .field
+            .as_ref()
+            .or(raw.bucket.as_ref())
+            .map_or(raw.name.span(), |t| t.span());
+        return Err(fail(
+            span,
+            format!(
+                "[[dataset.family]] {name:?}: bucket = {:?} with field = {:?} writes many records \
+                 onto one hash field (the hash layout); {advice}",
+                family.bucket.source(),
+                family.field.source()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
