@@ -51,7 +51,7 @@ pub struct RunOptions {
 
 /// Runs every variant of `scenario`; a failed variant is reported, the others still run.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> {
-    let dataset = scenario.dataset.build();
+    let dataset = scenario.dataset.build()?;
     let binary = scenario
         .server
         .binary
@@ -79,14 +79,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             name: scenario.name.clone(),
             description: scenario.description.clone(),
             file: scenario.path.display().to_string(),
-            dataset: DatasetInfo::of(&scenario.dataset),
+            dataset: DatasetInfo::of(&scenario.dataset)?,
             clock: ClockInfo {
-                kind: match scenario.clock_kind {
-                    ClockKind::Fixed => "fixed",
-                    ClockKind::Now => "now",
-                }
-                .into(),
-                ct: (scenario.clock_kind == ClockKind::Fixed).then_some(FIXED_CT),
+                kind: scenario.clock_kind.name().into(),
+                ct: (scenario.clock_kind != ClockKind::Now).then_some(FIXED_CT),
             },
             server_overrides: scenario.server.overrides.iter().cloned().collect(),
         },

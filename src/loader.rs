@@ -4,7 +4,7 @@
 
 use crate::backend::resp::Value;
 use crate::backend::{BackendConfig, PipeStream, plan};
-use crate::codec::Metadata;
+use crate::codec::{self, Codec, Encoder, Envelope, Format, Metadata, msgpack, pyfloat};
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
 use indicatif::ProgressBar;
@@ -14,6 +14,10 @@ use std::io::Write;
 /// Calls are grouped into batches of about this many records; only the on-create policy
 /// waits for Redis between batches (for EXISTS).
 const BATCH_RECORDS: usize = 50_000;
+
+/// ...or this many bytes of encoded values, whichever comes first: a batch of large values
+/// must not hold gigabytes (a batch always holds at least one whole call).
+pub const BATCH_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LoadOutcome {
@@ -124,9 +128,100 @@ impl<W: Write> Sink for DumpSink<W> {
 /// Encoded calls of one batch, and the buckets the on-create policy asks about.
 struct Batch {
     calls: Vec<Vec<(Key, Vec<u8>)>>,
+    /// Per call: the clock's reading (seconds) when the call was made, for `__expires__`.
+    nows: Vec<i64>,
     records: u64,
+    bytes: usize,
     /// Distinct buckets, in order, whose EXISTS replies are pending.
     asked: Vec<String>,
+}
+
+/// Encodes records one at a time, stamping record `n` with the clock's `ct_at(n)`. A fixed
+/// clock (or an envelope without `ct`) uses one encoder for the whole load; under a moving
+/// clock the metadata of the dogpile and the json and msgpack tuple envelopes is written
+/// directly around the payload, which costs far less than an encoder per record.
+pub struct Stamper<'a> {
+    config: &'a BackendConfig,
+    /// The payload's own serialization (the raw envelope of the same codec).
+    raw: Encoder,
+    /// The encoder and the stamp it was made for, for the other cases.
+    current: Option<(f64, Encoder)>,
+}
+
+impl<'a> Stamper<'a> {
+    pub fn new(config: &'a BackendConfig) -> anyhow::Result<Stamper<'a>> {
+        let raw = Format {
+            envelope: Envelope::Raw,
+            ..config.format
+        }
+        .encoder(Metadata::new(0.0, config.version))?;
+        Ok(Stamper {
+            config,
+            raw,
+            current: None,
+        })
+    }
+
+    pub fn encode(
+        &mut self,
+        n: u64,
+        payload: &codec::Value,
+        out: &mut Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let ct = self.config.clock.ct_at(n);
+        let (format, v) = (self.config.format, self.config.version);
+        if !self.config.clock.is_constant() {
+            match (format.envelope, format.codec) {
+                (Envelope::Dogpile, _) => {
+                    json_metadata(ct, v, out);
+                    out.push(b'|');
+                    self.raw.encode_into(payload, out)?;
+                    return Ok(());
+                }
+                (Envelope::Tuple, Codec::Json) => {
+                    out.push(b'[');
+                    self.raw.encode_into(payload, out)?;
+                    out.extend_from_slice(b", ");
+                    json_metadata(ct, v, out);
+                    out.push(b']');
+                    return Ok(());
+                }
+                (Envelope::Tuple, Codec::Msgpack) => {
+                    out.push(0x92); // fixarray of 2
+                    self.raw.encode_into(payload, out)?;
+                    // {"ct": float 64, "v": int}
+                    out.extend_from_slice(&[0x82, 0xa2, b'c', b't', 0xcb]);
+                    out.extend_from_slice(&ct.to_be_bytes());
+                    out.extend_from_slice(&[0xa1, b'v']);
+                    msgpack::packb_into(&codec::Value::Int(v), out)?;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        let stamp = match format.envelope {
+            Envelope::Raw => 0.0,
+            Envelope::IntTime => ct.trunc(),
+            Envelope::Dogpile | Envelope::Tuple => ct,
+        };
+        let reuse = matches!(&self.current, Some((s, _)) if s.to_bits() == stamp.to_bits());
+        if !reuse {
+            let encoder = format.encoder(Metadata::new(ct, v))?;
+            self.current = Some((stamp, encoder));
+        }
+        let (_, encoder) = self.current.as_ref().expect("set above");
+        encoder.encode_into(payload, out)?;
+        Ok(())
+    }
+}
+
+/// `json.dumps({"ct": ct, "v": v})`, as dogpile writes its metadata.
+fn json_metadata(ct: f64, v: i64, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"ct\": ");
+    pyfloat::write_repr(out, ct);
+    out.extend_from_slice(b", \"v\": ");
+    out.extend_from_slice(v.to_string().as_bytes());
+    out.push(b'}');
 }
 
 /// Writes every record of `dataset` under `layout` through `stream`.
@@ -142,37 +237,29 @@ pub fn load(
     progress: &ProgressBar,
 ) -> anyhow::Result<LoadOutcome> {
     let plan = config.ttl_plan();
-    let fixed_encoder = match config.clock {
-        crate::backend::Clock::Fixed(ct) => {
-            Some(config.format.encoder(Metadata::new(ct, config.version))?)
-        }
-        crate::backend::Clock::Now => None,
-    };
+    let mut stamper = Stamper::new(config)?;
+    // Records encoded so far: where the clock stands.
+    let mut written = 0u64;
     let mut calls_iter = dataset.calls(layout);
     let mut next_batch = || -> anyhow::Result<Option<Batch>> {
         let mut batch = Batch {
             calls: Vec::new(),
+            nows: Vec::new(),
             records: 0,
+            bytes: 0,
             asked: Vec::new(),
         };
-        while batch.records < BATCH_RECORDS as u64 {
+        while batch.records < BATCH_RECORDS as u64 && batch.bytes < BATCH_BYTES {
             let Some(call) = calls_iter.next() else { break };
-            let now_encoder;
-            let encoder = match &fixed_encoder {
-                Some(e) => e,
-                None => {
-                    now_encoder = config
-                        .format
-                        .encoder(Metadata::new(config.clock.ct(), config.version))?;
-                    &now_encoder
-                }
-            };
+            batch.nows.push(config.now_after(written) as i64);
             let mut encoded = Vec::with_capacity(call.len());
             for (key, payload) in call {
                 let mut bytes = Vec::with_capacity(64);
-                encoder
-                    .encode_into(&payload, &mut bytes)
+                stamper
+                    .encode(written, &payload, &mut bytes)
                     .with_context(|| format!("cannot encode the value of key {key}"))?;
+                written += 1;
+                batch.bytes += bytes.len();
                 encoded.push((key, bytes));
             }
             batch.records += encoded.len() as u64;
@@ -186,18 +273,30 @@ pub fn load(
         ask_exists(stream, batch, plan)?;
     }
     while let Some(batch) = pending {
-        let mut following = next_batch()?;
+        // Under the on-create policy the next batch is encoded while Redis works on this
+        // one; otherwise this batch is sent (and dropped) first, so only one batch of
+        // values is held at a time.
+        let mut following = if plan.needs_exists() {
+            next_batch()?
+        } else {
+            None
+        };
         let answers = stream
             .query_finish(batch.asked.len())
             .context("asking Redis which buckets exist")?;
         send_writes(stream, &batch, &answers, plan)?;
+        records += batch.records;
+        calls += batch.calls.len() as u64;
+        progress.inc(batch.records);
+        if !plan.needs_exists() {
+            drop(batch);
+            stream.flush().context("writing to Redis")?;
+            following = next_batch()?;
+        }
         if let Some(next) = &mut following {
             ask_exists(stream, next, plan)?;
         }
         stream.flush().context("writing to Redis")?;
-        records += batch.records;
-        calls += batch.calls.len() as u64;
-        progress.inc(batch.records);
         pending = following;
     }
     stream.flush().context("writing to Redis")?;
@@ -245,9 +344,8 @@ fn send_writes(
         .zip(answers)
         .map(|(b, reply)| (b.as_str(), matches!(reply, Value::Int(n) if *n > 0)))
         .collect();
-    let now = crate::backend::now_seconds() as i64;
     let mut io_error = None;
-    for call in &batch.calls {
+    for (call, &now) in batch.calls.iter().zip(&batch.nows) {
         let mut existed = |bucket: &str| match known.get_mut(bucket) {
             Some(seen) => std::mem::replace(seen, true),
             None => false,
@@ -264,4 +362,44 @@ fn send_writes(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Clock;
+    use crate::codec::pyliteral;
+
+    /// The direct metadata writing gives exactly the encoder's bytes, for every format.
+    #[test]
+    fn stamped_bytes_are_the_encoders() {
+        let payloads = [
+            "10",
+            "{'one': 398601, 'two': 'fizzbuzz'}",
+            "'qkknasdkk'",
+            "[1.5, None]",
+        ]
+        .map(|p| pyliteral::parse(p).unwrap());
+        for codec in Codec::ALL {
+            for envelope in Envelope::ALL {
+                for version in [1, 2, 300] {
+                    let mut config = BackendConfig::new(Format::new(codec, envelope));
+                    config.version = version;
+                    config.clock = Clock::Simulated {
+                        start: crate::scenario::FIXED_CT,
+                        step: crate::scenario::SIMULATED_STEP,
+                    };
+                    let mut stamper = Stamper::new(&config).unwrap();
+                    for n in 0..2000u64 {
+                        let payload = &payloads[n as usize % payloads.len()];
+                        let mut got = Vec::new();
+                        stamper.encode(n, payload, &mut got).unwrap();
+                        let meta = Metadata::new(config.clock.ct_at(n), version);
+                        let want = config.format.encode(payload, meta).unwrap();
+                        assert_eq!(got, want, "{codec}/{envelope}/v{version}/record {n}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -22,11 +22,12 @@ pub fn verify(
         examples: Vec::new(),
     };
     let mut keys = Vec::new();
-    let mut expected = Vec::new();
+    // (payload, record number in write order: the clock's position when it was written)
+    let mut expected: Vec<(crate::codec::Value, u64)> = Vec::new();
     let mut check =
         |backend: &mut Backend, keys: &mut Vec<_>, expected: &mut Vec<_>| -> anyhow::Result<()> {
             let got = backend.get_multi(keys).context("verify: reading back")?;
-            for ((key, want), got) in keys.iter().zip(expected.iter()).zip(got) {
+            for ((key, (want, n)), got) in keys.iter().zip(expected.iter()).zip(got) {
                 result.records += 1;
                 let problem = match got {
                     None => Some("missing".to_string()),
@@ -35,7 +36,7 @@ pub fn verify(
                         crate::codec::pyliteral::repr(&v.payload),
                         crate::codec::pyliteral::repr(want)
                     )),
-                    Some(v) => config.check_metadata(&v.metadata).err(),
+                    Some(v) => config.check_metadata(&v.metadata, *n).err(),
                 };
                 if let Some(p) = problem {
                     result.mismatches += 1;
@@ -48,10 +49,12 @@ pub fn verify(
             expected.clear();
             Ok(())
         };
+    let mut n = 0u64;
     for call in dataset.calls(layout) {
         for (key, value) in call {
             keys.push(key);
-            expected.push(value);
+            expected.push((value, n));
+            n += 1;
         }
         if keys.len() >= 10_000 {
             check(&mut backend, &mut keys, &mut expected)?;

@@ -44,21 +44,42 @@ impl HashTtl {
     }
 }
 
-/// Where `ct` comes from when the backend writes metadata.
+/// Where `ct` comes from when the backend writes metadata. dogpile stamps every value with
+/// its own `time.time()`, so the clock is read per record: record `n` of a load (0-based, in
+/// write order) gets `ct_at(n)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Clock {
     /// `time.time()` at each write.
     Now,
-    /// A constant: every run stores the same bytes.
+    /// A constant: every record gets the same `ct`.
     Fixed(f64),
+    /// Starts at `start` and advances `step` seconds per record, as a real clock does while
+    /// an application primes: the printed lengths of `ct` vary as real ones do, and every run
+    /// stores the same bytes.
+    Simulated { start: f64, step: f64 },
 }
 
 impl Clock {
-    pub fn ct(self) -> f64 {
+    /// The `ct` of record `n` of a load.
+    pub fn ct_at(self, n: u64) -> f64 {
         match self {
             Clock::Now => now_seconds(),
             Clock::Fixed(ct) => ct,
+            Clock::Simulated { start, step } => start + n as f64 * step,
         }
+    }
+
+    /// What record `n` must carry when read back; `None` for the real clock.
+    pub fn expected_ct(self, n: u64) -> Option<f64> {
+        match self {
+            Clock::Now => None,
+            clock => Some(clock.ct_at(n)),
+        }
+    }
+
+    /// Whether every record gets the same `ct` (one encoder serves a whole load).
+    pub fn is_constant(self) -> bool {
+        matches!(self, Clock::Fixed(_))
     }
 }
 
@@ -103,10 +124,10 @@ impl BackendConfig {
         }
     }
 
-    /// Whether metadata read back is what this config writes (where the envelope keeps it
-    /// and the clock is fixed).
-    pub fn check_metadata(&self, meta: &Metadata) -> Result<(), String> {
-        let Clock::Fixed(ct) = self.clock else {
+    /// Whether metadata read back is what this config wrote for record `n` of the load
+    /// (where the envelope keeps it and the clock is not the real one).
+    pub fn check_metadata(&self, meta: &Metadata, n: u64) -> Result<(), String> {
+        let Some(ct) = self.clock.expected_ct(n) else {
             return Ok(());
         };
         let expected = match self.format.envelope {
@@ -123,25 +144,21 @@ impl BackendConfig {
         }
     }
 
-    /// Encodes one call's payloads with one metadata, as a region stamps a batch.
+    /// Encodes one call's payloads, record `first + i` stamped with the clock's `ct_at`, as
+    /// dogpile stamps each value of a set_multi.
     pub fn encode_call(
         &self,
         records: &[(Key, Value)],
+        first: u64,
     ) -> Result<Vec<(Key, Vec<u8>)>, BackendError> {
-        let meta = Metadata::new(self.clock.ct(), self.version);
-        let encoder = self
-            .format
-            .encoder(meta)
-            .map_err(|e| BackendError::Encode {
-                key: "(metadata)".into(),
-                error: e,
-            })?;
         records
             .iter()
-            .map(|(key, payload)| {
+            .zip(first..)
+            .map(|((key, payload), n)| {
+                let meta = Metadata::new(self.clock.ct_at(n), self.version);
                 let mut bytes = Vec::new();
-                encoder
-                    .encode_into(payload, &mut bytes)
+                self.format
+                    .encode_into(payload, meta, &mut bytes)
                     .map_err(|e| BackendError::Encode {
                         key: key.to_string(),
                         error: e,
@@ -149,6 +166,12 @@ impl BackendConfig {
                 Ok((key.clone(), bytes))
             })
             .collect()
+    }
+
+    /// The clock's "now" once `written` records were written: what the field policy stamps
+    /// into `__expires__` and compares it with, so one clock dates a whole scenario.
+    pub fn now_after(&self, written: u64) -> f64 {
+        self.clock.ct_at(written)
     }
 }
 
@@ -187,6 +210,8 @@ impl CachedValue {
 pub struct Backend {
     conn: Connection,
     config: BackendConfig,
+    /// Records written so far: where the clock stands.
+    written: u64,
 }
 
 impl Backend {
@@ -197,11 +222,16 @@ impl Backend {
         Ok(Backend {
             conn: options.connect()?,
             config,
+            written: 0,
         })
     }
 
     pub fn from_connection(conn: Connection, config: BackendConfig) -> Backend {
-        Backend { conn, config }
+        Backend {
+            conn,
+            config,
+            written: 0,
+        }
     }
 
     pub fn config(&self) -> &BackendConfig {
@@ -240,7 +270,7 @@ impl Backend {
         } else {
             pipe.query(&mut self.conn)?
         };
-        let now = now_seconds();
+        let now = self.config.now_after(self.written);
         let mut expired: Vec<&str> = Vec::new();
         let mut out = Vec::with_capacity(keys.len());
         for (key, reply) in keys.iter().zip(replies) {
@@ -286,7 +316,9 @@ impl Backend {
             StoredMeta::Metadata(m) => m,
             // The plugin fakes metadata so read-through callers see fresh values.
             StoredMeta::IntTime(t) => Metadata::new(t as f64, self.config.version),
-            StoredMeta::Absent => Metadata::new(now_seconds(), self.config.version),
+            StoredMeta::Absent => {
+                Metadata::new(self.config.now_after(self.written), self.config.version)
+            }
         };
         Ok(CachedValue {
             payload: decoded.payload,
@@ -298,7 +330,10 @@ impl Backend {
     /// a one-record set_multi.
     pub fn set(&mut self, key: &Key, payload: &Value) -> Result<(), BackendError> {
         if let Key::Plain(k) = key {
-            let encoded = self.config.encode_call(&[(key.clone(), payload.clone())])?;
+            let encoded = self
+                .config
+                .encode_call(&[(key.clone(), payload.clone())], self.written)?;
+            self.written += 1;
             let mut cmd = redis::cmd("SET");
             cmd.arg(k).arg(&encoded[0].1);
             if let Some(ttl) = self.config.ttl_plan().redis_ttl {
@@ -316,7 +351,9 @@ impl Backend {
         if records.is_empty() {
             return Ok(());
         }
-        let encoded = self.config.encode_call(records)?;
+        let now = self.config.now_after(self.written) as i64;
+        let encoded = self.config.encode_call(records, self.written)?;
+        self.written += records.len() as u64;
         let plan = self.config.ttl_plan();
         let buckets = plan::buckets_of(&encoded);
         let existing: Vec<bool> = if plan.needs_exists() && !buckets.is_empty() {
@@ -336,7 +373,6 @@ impl Backend {
                 .unwrap_or(false)
         };
         let mut pipe = redis::pipe();
-        let now = now_seconds() as i64;
         plan::set_multi_commands(plan, &encoded, &mut existed, now, &mut |cmd: Cmd| {
             pipe.add_command(cmd).ignore();
         });

@@ -104,7 +104,7 @@ fn check_baseline(
 ) -> anyhow::Result<()> {
     let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
     // A version-1 baseline's note is printed with the comparison after the run.
-    compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset))
+    compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset)?)
         .map_err(at)?;
     if !scenario
         .variants
@@ -169,7 +169,7 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
         scenario.dataset.scale = scale;
     }
     let variant = &scenario.variants[0];
-    let dataset = scenario.dataset.build();
+    let dataset = scenario.dataset.build()?;
     let config = bench::backend_config(&scenario, variant);
     let stdout = std::io::stdout();
     let mut sink = crate::loader::DumpSink::new(std::io::BufWriter::new(stdout.lock()));

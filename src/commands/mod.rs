@@ -2,8 +2,8 @@
 
 mod bench;
 mod codec;
-pub mod output;
 mod init;
+pub mod output;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;

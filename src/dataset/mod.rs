@@ -142,6 +142,26 @@ impl Template {
     pub fn source(&self) -> &str {
         &self.source
     }
+
+    /// The template's index expressions, in order (for checks that keys stay distinct).
+    pub fn index_parts(&self) -> impl Iterator<Item = IndexPart> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Text(_) => None,
+            Part::Index => Some(IndexPart::Index),
+            Part::Div(n) => Some(IndexPart::Div(*n)),
+            Part::Mod(n) => Some(IndexPart::Mod(*n)),
+            Part::Block(n) => Some(IndexPart::Block(*n)),
+        })
+    }
+}
+
+/// An index expression of a [`Template`]: `{i}`, `{i / N}`, `{i % N}`, `{i - i % N}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexPart {
+    Index,
+    Div(u64),
+    Mod(u64),
+    Block(u64),
 }
 
 /// One family of records: `count` keys from templates, values from a generator, written

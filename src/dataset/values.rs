@@ -171,6 +171,32 @@ impl ValueGen {
         })
     }
 
+    /// About how many bytes one value takes once serialized: for size estimates only.
+    pub fn estimated_len(&self) -> f64 {
+        let mid = |a: usize, b: usize| (a as f64 + b as f64) / 2.0;
+        match self {
+            ValueGen::Sequence { .. } | ValueGen::Int { .. } | ValueGen::Float { .. } => 9.0,
+            ValueGen::Str { min_len, max_len } | ValueGen::Bytes { min_len, max_len } => {
+                mid(*min_len, *max_len) + 5.0
+            }
+            ValueGen::Text {
+                min_words,
+                max_words,
+            } => mid(*min_words, *max_words) * 6.5 + 5.0,
+            ValueGen::Const(v) => pyliteral::repr(v).len() as f64,
+            ValueGen::List {
+                item,
+                min_len,
+                max_len,
+            } => mid(*min_len, *max_len) * (item.estimated_len() + 1.0) + 5.0,
+            ValueGen::Dict(fields) => fields
+                .iter()
+                .map(|(name, g)| name.len() as f64 + 3.0 + g.estimated_len())
+                .sum::<f64>()
+                .max(1.0),
+        }
+    }
+
     pub fn generate(&self, i: u64, rng: &mut Xoshiro256PlusPlus) -> Value {
         const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         match self {

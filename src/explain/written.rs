@@ -4,7 +4,6 @@
 
 use super::encoding::{Limits, hash_encoding, string_encoding};
 use crate::backend::{BackendConfig, EXPIRES_FIELD, HashTtl};
-use crate::codec::Metadata;
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -159,29 +158,17 @@ pub fn scan(
     let mut raw_values = 0;
     let mut predicted: BTreeMap<String, u64> = BTreeMap::new();
     let hasher = std::collections::hash_map::RandomState::new();
-    let fixed = match config.clock {
-        crate::backend::Clock::Fixed(ct) => {
-            Some(config.format.encoder(Metadata::new(ct, config.version))?)
-        }
-        crate::backend::Clock::Now => None,
-    };
+    // The loader's own encoder, so the sizes are those of the bytes written.
+    let mut stamper = crate::loader::Stamper::new(config)?;
+    let mut written = 0u64;
     let mut bytes = Vec::with_capacity(256);
     for call in dataset.calls(layout) {
-        let now_encoder;
-        let encoder = match &fixed {
-            Some(e) => e,
-            None => {
-                now_encoder = config
-                    .format
-                    .encoder(Metadata::new(config.clock.ct(), config.version))?;
-                &now_encoder
-            }
-        };
         for (key, payload) in call {
             bytes.clear();
-            encoder
-                .encode_into(&payload, &mut bytes)
+            stamper
+                .encode(written, &payload, &mut bytes)
                 .with_context(|| format!("cannot encode the value of key {key}"))?;
+            written += 1;
             let size = bytes.len() as u64;
             values.add(size);
             match key {

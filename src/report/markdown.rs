@@ -50,7 +50,7 @@ impl Exporter for MarkdownExporter {
                     human_bytes(m.memory.used_memory),
                     m.dataset_bytes,
                     percent(row.relative),
-                    yes_no(v.redis_ttl.is_some()),
+                    yes_no(v.ttl_on_redis()),
                     yes_no(v.expiration_time.is_some()),
                     backend,
                     encoder,
@@ -60,7 +60,7 @@ impl Exporter for MarkdownExporter {
                     out,
                     "| {} | FAILED | - | - | - | {} | {} | {} | {} | - |",
                     v.name,
-                    yes_no(v.redis_ttl.is_some()),
+                    yes_no(v.ttl_on_redis()),
                     yes_no(v.expiration_time.is_some()),
                     backend,
                     encoder

@@ -63,8 +63,9 @@ pub struct DatasetInfo {
 impl DatasetInfo {
     /// What a report says of `spec`, known before any server starts (so a `--baseline`
     /// for another dataset is refused before the run).
-    pub fn of(spec: &crate::scenario::DatasetSpec) -> DatasetInfo {
-        DatasetInfo {
+    pub fn of(spec: &crate::scenario::DatasetSpec) -> anyhow::Result<DatasetInfo> {
+        let dataset = spec.build()?;
+        Ok(DatasetInfo {
             kind: match spec.kind {
                 crate::scenario::DatasetKind::Demo => "demo",
                 crate::scenario::DatasetKind::Custom => "custom",
@@ -72,18 +73,18 @@ impl DatasetInfo {
             .into(),
             scale: spec.scale,
             seed: spec.seed,
-            records: spec.build().record_count(),
-            fingerprint: Some(spec.fingerprint()),
-        }
+            records: dataset.record_count(),
+            fingerprint: Some(spec.fingerprint()?),
+        })
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockInfo {
-    /// `fixed` or `now`.
+    /// `simulated`, `fixed` or `now`.
     pub kind: String,
-    /// The metadata `ct` of the fixed clock.
+    /// The metadata `ct` of the fixed clock, or where the simulated clock starts.
     pub ct: Option<f64>,
 }
 
@@ -152,6 +153,15 @@ pub struct Verified {
     pub mismatches: u64,
     /// The first few mismatching keys, with what differed.
     pub examples: Vec<String>,
+}
+
+impl VariantReport {
+    /// Whether Redis holds a TTL for this variant's keys: a Redis TTL on plain keys, or on
+    /// hash buckets unless the policy is `never` or `field` (dogpile-side `__expires__`).
+    pub fn ttl_on_redis(&self) -> bool {
+        self.redis_ttl.is_some()
+            && !(self.layout == "hash" && matches!(self.hash_ttl.as_str(), "never" | "field"))
+    }
 }
 
 impl Sample {

@@ -46,7 +46,7 @@ impl Exporter for TableExporter {
                 None => cells.extend(["FAILED", "-", "-", "-", "-", "-"].map(Cell::new)),
             }
             cells.extend([
-                Cell::new(yes_no(v.redis_ttl.is_some())),
+                Cell::new(yes_no(v.ttl_on_redis())),
                 Cell::new(yes_no(v.expiration_time.is_some())),
                 Cell::new(&v.codec),
                 Cell::new(&v.envelope),

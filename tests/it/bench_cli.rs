@@ -113,7 +113,8 @@ fn bench_measures_repeatably_and_reports_every_figure() {
     assert_eq!(v[1]["result"]["samples"][0]["hex"], hex::encode("10"));
     assert_eq!(
         v[0]["result"]["samples"][0]["hex"],
-        hex::encode(b"{\"ct\": 1795593845.0916238, \"v\": 2}|\x80\x04K\n.")
+        // Record 1 under the default simulated clock: one step (14.14 µs) after the start.
+        hex::encode(b"{\"ct\": 1795593845.0916378, \"v\": 2}|\x80\x04K\n.")
     );
 }
 

@@ -48,7 +48,7 @@ fn a_good_scenario_parses() {
         vec![("hash-max-listpack-entries".into(), "1024".into())]
     );
     assert!(s.server.config_file.ends_with("redis.conf"));
-    assert_eq!(s.dataset.build().record_count(), 1000 + 10 * 10);
+    assert_eq!(s.dataset.build().unwrap().record_count(), 1000 + 10 * 10);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn custom_families_are_checked() {
          value = { type = \"dict\", fields = { n = { type = \"int\", min = 0, max = 9 } } }",
     );
     let s = parse(&custom).unwrap();
-    assert_eq!(s.dataset.build().record_count(), 50);
+    assert_eq!(s.dataset.build().unwrap().record_count(), 50);
     let err = error(&custom.replace("count = 50", "count = -1"));
     assert!(err.contains("count must be positive"), "{err}");
     let err = error(&custom.replace("u:{i}", "u:{j}"));

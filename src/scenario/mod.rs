@@ -1,16 +1,28 @@
 //! Scenario files: the TOML model, its validation, and errors that name the file, the line
 //! and the key.
 
+mod validate;
+
+pub use validate::check_scale;
+use validate::{check_distinct, overrides};
+
 use crate::backend::{Clock, HashTtl};
 use crate::codec::{Codec, Envelope, Format, pickle};
 use crate::dataset::{Dataset, Family, Layout, Template, ValueGen, ValueSpec};
+use anyhow::bail;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// The `ct` of the fixed clock: a present-day `time.time()` with all 17 digits, so stored
-/// values have the length real ones have and every run stores the same bytes.
+/// The `ct` of the fixed clock, and where the simulated clock starts: a present-day
+/// `time.time()`.
 pub const FIXED_CT: f64 = 1795593845.0916238;
+
+/// How far the simulated clock advances per record: about 70,700 records a second, within
+/// the Python stack's 40,000 to 110,000. Not a multiple of the float's ulp (2^-22 s here) nor
+/// of a microsecond, so the last printed digits vary as real `time.time()` values do: about a
+/// quarter of them print one digit shorter.
+pub const SIMULATED_STEP: f64 = 0.000_014_142_135_623_730_95;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,8 +44,20 @@ struct RawScenario {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClockKind {
+    /// The default: starts at [`FIXED_CT`] and advances [`SIMULATED_STEP`] per record.
+    Simulated,
     Fixed,
     Now,
+}
+
+impl ClockKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockKind::Simulated => "simulated",
+            ClockKind::Fixed => "fixed",
+            ClockKind::Now => "now",
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,7 +66,7 @@ struct RawServer {
     config: Option<Spanned<String>>,
     binary: Option<String>,
     #[serde(default)]
-    overrides: toml::map::Map<String, toml::Value>,
+    overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -72,6 +96,10 @@ struct RawFamily {
     key: Spanned<String>,
     bucket: Option<Spanned<String>>,
     field: Option<Spanned<String>>,
+    /// Allows templates that write several records onto one key (a later record
+    /// overwrites an earlier one).
+    #[serde(default)]
+    overwrite: bool,
     value: Spanned<ValueSpec>,
 }
 
@@ -86,19 +114,14 @@ struct RawVariant {
     expiration_time: Option<Spanned<f64>>,
     #[serde(default = "default_layout")]
     layout: Layout,
-    #[serde(default = "default_hash_ttl")]
-    hash_ttl: HashTtl,
+    hash_ttl: Option<Spanned<HashTtl>>,
     version: Option<i64>,
     #[serde(default)]
-    overrides: toml::map::Map<String, toml::Value>,
+    overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 fn default_layout() -> Layout {
     Layout::Keys
-}
-
-fn default_hash_ttl() -> HashTtl {
-    HashTtl::OnCreate
 }
 
 /// A checked scenario, ready to run.
@@ -130,23 +153,65 @@ pub struct DatasetSpec {
     pub scale: f64,
     pub seed: u64,
     families: Vec<Family>,
+    /// Where each family's `count` is written (`file:line:col`), for errors.
+    count_at: Vec<String>,
+    /// The file's scale and where it is written (`None`: the default): a different `scale`
+    /// came from `--scale`.
+    file_scale: f64,
+    scale_at: Option<String>,
 }
 
 impl DatasetSpec {
-    /// The records, at this spec's scale.
-    pub fn build(&self) -> Dataset {
+    /// The records, at this spec's scale. A family that would get no records, or a dataset
+    /// far larger than this machine's memory, is an error naming the line.
+    pub fn build(&self) -> anyhow::Result<Dataset> {
+        let scale_from = if self.scale == self.file_scale {
+            match &self.scale_at {
+                Some(at) => format!("{at}: [dataset] scale = {}", self.scale),
+                None => format!("the default scale {}", self.scale),
+            }
+        } else {
+            format!("--scale {}", self.scale)
+        };
         match self.kind {
-            DatasetKind::Demo => Dataset::demo(self.scale),
+            DatasetKind::Demo => {
+                let dataset = Dataset::demo(self.scale);
+                if dataset.families.iter().any(|f| f.count == 0) {
+                    bail!(
+                        "{scale_from} gives the demo's dict and str families no records (each has 10,000 x scale, rounded); use a scale of at least 0.00005"
+                    );
+                }
+                Ok(dataset)
+            }
             DatasetKind::Custom => {
-                let families = self
-                    .families
-                    .iter()
-                    .map(|f| Family {
-                        count: ((f.count as f64) * self.scale).round().max(1.0) as u64,
+                let mut families = Vec::new();
+                let mut bytes = 0.0;
+                for (f, at) in self.families.iter().zip(&self.count_at) {
+                    let count = ((f.count as f64) * self.scale).round();
+                    if count < 1.0 {
+                        bail!(
+                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} gives no records; raise the count or the scale",
+                            f.name,
+                            f.count
+                        );
+                    }
+                    let each = validate::estimated_record_bytes(&f.key, &f.value);
+                    bytes += count * each;
+                    if let Some(memory) = validate::machine_memory()
+                        && bytes > memory as f64
+                    {
+                        bail!(
+                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} is {count:.0} records, about {bytes:.3e} bytes in Redis (about {each:.0} bytes a record), more than this machine's memory ({memory} bytes); lower the count or the scale",
+                            f.name,
+                            f.count
+                        );
+                    }
+                    families.push(Family {
+                        count: count as u64,
                         ..f.clone()
-                    })
-                    .collect();
-                Dataset::custom(families, self.seed)
+                    });
+                }
+                Ok(Dataset::custom(families, self.seed))
             }
         }
     }
@@ -157,13 +222,13 @@ impl DatasetSpec {
     /// canonical text: the same definition gives the same 16 hex digits on every run and
     /// platform (value generators enter by their Debug form, so reshaping `ValueGen` changes
     /// fingerprints, which is what a changed generator should do).
-    pub fn fingerprint(&self) -> String {
+    pub fn fingerprint(&self) -> anyhow::Result<String> {
         let kind = match self.kind {
             DatasetKind::Demo => "demo",
             DatasetKind::Custom => "custom",
         };
         let mut text = format!("kind={kind}\nseed={}\nscale={:?}\n", self.seed, self.scale);
-        for f in &self.build().families {
+        for f in &self.build()?.families {
             text.push_str(&format!(
                 "family={:?} count={} per_call={} key={:?} bucket={:?} field={:?} seed={} \
                  value={:?}\n",
@@ -180,7 +245,7 @@ impl DatasetSpec {
         let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
-        format!("{hash:016x}")
+        Ok(format!("{hash:016x}"))
     }
 }
 
@@ -253,8 +318,7 @@ impl Scenario {
         let server = ServerSpec {
             config_file,
             binary: raw.server.binary.as_ref().map(PathBuf::from),
-            overrides: overrides(&raw.server.overrides, "[server.overrides]")
-                .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?,
+            overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
         };
 
         let scale = match &raw.dataset.scale {
@@ -266,6 +330,7 @@ impl Scenario {
             None => 1.0,
         };
         let mut families = Vec::new();
+        let mut count_at = Vec::new();
         match raw.dataset.kind {
             DatasetKind::Demo if !raw.dataset.families.is_empty() => {
                 return Err(anyhow::anyhow!(
@@ -317,6 +382,7 @@ impl Scenario {
             };
             let value = ValueGen::compile(f.value.get_ref(), &format!("{where_}: value"))
                 .map_err(|m| fail(f.value.span(), m))?;
+            count_at.push(at(f.count.span()));
             families.push(Family {
                 name,
                 count: count as u64,
@@ -347,6 +413,16 @@ impl Scenario {
             let mut format = Format::new(v.codec, v.envelope);
             if let Some(p) = &v.pickle_protocol {
                 let n = *p.get_ref();
+                if v.codec != Codec::Pickle {
+                    return Err(fail(
+                        p.span(),
+                        format!(
+                            "variant {name:?}: pickle_protocol applies to codec = \"pickle\" only \
+                             (this variant uses {}); remove it",
+                            v.codec.name()
+                        ),
+                    ));
+                }
                 if !pickle::PROTOCOLS.contains(&(n as u8)) || n > 255 {
                     return Err(fail(
                         p.span(),
@@ -378,13 +454,27 @@ impl Scenario {
                 Some(t) => Some(*t.get_ref()),
                 None => None,
             };
+            let hash_ttl = match &v.hash_ttl {
+                Some(h) if v.layout == Layout::Keys => {
+                    return Err(fail(
+                        h.span(),
+                        format!(
+                            "variant {name:?}: hash_ttl applies to layout = \"hash\" only (this \
+                             variant uses the keys layout, whose TTL is redis_ttl); remove it or \
+                             set layout = \"hash\""
+                        ),
+                    ));
+                }
+                Some(h) => *h.get_ref(),
+                None => HashTtl::OnCreate,
+            };
             variants.push(Variant {
                 name: name.clone(),
                 format,
                 redis_ttl,
                 expiration_time,
                 layout: v.layout,
-                hash_ttl: v.hash_ttl,
+                hash_ttl,
                 version: v.version.unwrap_or(
                     if v.envelope == Envelope::Tuple && v.codec == Codec::Pickle {
                         1
@@ -392,9 +482,11 @@ impl Scenario {
                         2
                     },
                 ),
-                overrides: overrides(&v.overrides, &format!("variant {name:?} overrides"))
-                    .map_err(|m| fail(v.name.span(), m))?,
+                overrides: overrides(&v.overrides, &format!("variant {name:?} overrides"), &at)?,
             });
+        }
+        for (f, family) in raw.dataset.families.iter().zip(&families) {
+            check_distinct(f, family, &variants, &fail)?;
         }
         let baseline = match &raw.baseline {
             Some(b) => variants
@@ -424,7 +516,7 @@ impl Scenario {
             clock_kind: raw
                 .clock
                 .map(|c| c.into_inner())
-                .unwrap_or(ClockKind::Fixed),
+                .unwrap_or(ClockKind::Simulated),
             verify: raw.verify,
             server,
             dataset: DatasetSpec {
@@ -432,6 +524,9 @@ impl Scenario {
                 scale,
                 seed: raw.dataset.seed,
                 families,
+                count_at,
+                file_scale: scale,
+                scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
             },
             variants,
         })
@@ -439,6 +534,10 @@ impl Scenario {
 
     pub fn clock(&self) -> Clock {
         match self.clock_kind {
+            ClockKind::Simulated => Clock::Simulated {
+                start: FIXED_CT,
+                step: SIMULATED_STEP,
+            },
             ClockKind::Fixed => Clock::Fixed(FIXED_CT),
             ClockKind::Now => Clock::Now,
         }
@@ -469,44 +568,6 @@ impl Scenario {
             .unwrap_or(0);
         Ok(())
     }
-}
-
-pub fn check_scale(scale: f64) -> Result<(), String> {
-    if scale.is_finite() && scale > 0.0 && scale <= MAX_SCALE {
-        Ok(())
-    } else {
-        Err(format!(
-            "must be more than 0 and at most {MAX_SCALE}, got {scale}"
-        ))
-    }
-}
-
-fn overrides(
-    map: &toml::map::Map<String, toml::Value>,
-    what: &str,
-) -> Result<Vec<(String, String)>, String> {
-    map.iter()
-        .map(|(name, value)| {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(format!(
-                    "{what}: {name:?} is not a redis.conf directive name"
-                ));
-            }
-            let text = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(n) => n.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => if *b { "yes" } else { "no" }.to_string(),
-                other => {
-                    return Err(format!(
-                        "{what}: {name} must be a string, number or boolean, not {}",
-                        other.type_str()
-                    ));
-                }
-            };
-            Ok((name.clone(), text))
-        })
-        .collect()
 }
 
 fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
