@@ -36,7 +36,20 @@ fn info(conn: &mut Connection, section: &str) -> anyhow::Result<HashMap<String, 
     Ok(parse_info(&text))
 }
 
-fn number(fields: &HashMap<String, String>, name: &str) -> anyhow::Result<u64> {
+/// One INFO section's fields, for callers that need others than the memory figures.
+pub fn info_section(
+    conn: &mut Connection,
+    section: &str,
+) -> anyhow::Result<HashMap<String, String>> {
+    info(conn, section)
+}
+
+/// Keys the server has evicted since it started (INFO stats), summed over all databases.
+pub fn evicted_keys(conn: &mut Connection) -> anyhow::Result<u64> {
+    number(&info(conn, "stats")?, "evicted_keys")
+}
+
+pub fn number(fields: &HashMap<String, String>, name: &str) -> anyhow::Result<u64> {
     fields
         .get(name)
         .with_context(|| format!("INFO has no {name}"))?
