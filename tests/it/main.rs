@@ -8,3 +8,4 @@ mod decoder_fuzz;
 mod reliability;
 mod report_formats;
 mod scenario;
+mod url_safety;
