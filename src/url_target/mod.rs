@@ -101,28 +101,26 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
     })?;
     let name = &v.variant.name;
     let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
+    if size > 0 && !v.flush {
+        anyhow::bail!(
+            "--url: database {db} of {} holds {size} keys; redisadv does not write into a \
+             database it did not empty. Use an empty database, or add --flush to delete those \
+             {size} keys first",
+            connect.describe()
+        );
+    }
+    // Before any FLUSHDB, so a refused run deletes nothing (the keys to flush still count).
+    let limits = projection::listpack_limits(&mut conn);
+    let projected = project(v.dataset, v.variant.layout, &v.config, limits)?;
+    let what = format!("variant {name} into database {db} of {}", connect.describe());
+    projection::check(&mut conn, &projected, &what)?;
     if size > 0 {
-        if !v.flush {
-            anyhow::bail!(
-                "--url: database {db} of {} holds {size} keys; redisadv does not write into a \
-                 database it did not empty. Use an empty database, or add --flush to delete \
-                 those {size} keys first",
-                connect.describe()
-            );
-        }
         eprintln!(
             "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
             connect.describe()
         );
         redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
     }
-    let limits = projection::listpack_limits(&mut conn);
-    let projected = project(v.dataset, v.variant.layout, &v.config, limits)?;
-    let what = format!(
-        "variant {name} into database {db} of {}",
-        connect.describe()
-    );
-    projection::check(&mut conn, &projected, &what)?;
     eprintln!(
         "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
         connect.describe()
