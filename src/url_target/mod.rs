@@ -112,7 +112,10 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
     // Before any FLUSHDB, so a refused run deletes nothing (the keys to flush still count).
     let limits = projection::listpack_limits(&mut conn);
     let projected = project(v.dataset, v.variant.layout, &v.config, limits)?;
-    let what = format!("variant {name} into database {db} of {}", connect.describe());
+    let what = format!(
+        "variant {name} into database {db} of {}",
+        connect.describe()
+    );
     projection::check(&mut conn, &projected, &what)?;
     if size > 0 {
         eprintln!(
