@@ -17,17 +17,23 @@ use crate::probe;
 use crate::report::Measured;
 use crate::scenario::Variant;
 use anyhow::Context;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 use written::Written;
 
-/// Limit for connecting and for every read or write on a `--url` server: a frozen server
-/// fails the read in hand within this, never hangs the run.
-const SOCKET_TIMEOUT: Duration = Duration::from_secs(8);
+/// Limit for every read or write on a `--url` server: a frozen server fails the read in
+/// hand within this, never hangs the run. A connection's handshake reads up to three
+/// replies (CLIENT SETINFO twice, SELECT), each with this limit: 18 s plus the cleanup's
+/// 10 s stays within the 30 s promised for a frozen server.
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(6);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// A cleanup's connections wait less: they are the last step of a run already failing.
-const CLEANUP_SOCKET_TIMEOUT: Duration = Duration::from_secs(4);
+const CLEANUP_SOCKET_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a cleanup may try, reconnecting, before it says what it left.
-const CLEANUP_LIMIT: Duration = Duration::from_secs(12);
+const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
+/// A server that has not answered PING for this long is taken as frozen (see [`watchdog`]).
+const FROZEN_AFTER: Duration = Duration::from_secs(10);
 
 /// An error after which a `--url` run stops: the server evicted keys, or records could not
 /// be removed. Running the next variant would only do more harm or wait again.
@@ -141,6 +147,7 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         let written = written.clone();
         move || on_signal(&written)
     });
+    let _watchdog = watchdog(&connect, &written);
     let before = probe::evicted_keys(&mut conn)?;
     let mut watch = EvictionWatch {
         conn,
@@ -186,6 +193,64 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         (Err(e), Outcome::Left(left), _) => Err(Fatal(format!("{e:#}; then {left}")).into()),
     };
     result
+}
+
+/// Stops its watchdog thread when dropped.
+struct Watchdog(Arc<AtomicBool>);
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// PINGs the server every second on a connection of its own (opened before the empty
+/// figure, so both figures include it, its buffers kept steady by the pings). When the
+/// server has not answered for [`FROZEN_AFTER`], it removes the variant's records (or says
+/// what is left) and ends the process with exit code 2: wherever the main thread waits (a
+/// pipeline waits one read timeout per reply), a frozen server ends the run within 30 s.
+fn watchdog(connect: &ConnectOptions, written: &written::Shared) -> Watchdog {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut options = connect.clone();
+    options.connect_timeout = Duration::from_millis(1500);
+    options.socket_timeout = Some(Duration::from_millis(1500));
+    let mut conn = options.connect().ok();
+    let (flag, written) = (stop.clone(), written.clone());
+    std::thread::spawn(move || {
+        let mut answered = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            if flag.load(Ordering::Relaxed) {
+                return;
+            }
+            if conn.is_none() {
+                conn = options.connect().ok();
+            }
+            let pong = conn
+                .as_mut()
+                .is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok());
+            if pong {
+                answered = Instant::now();
+            } else {
+                conn = None;
+            }
+            if answered.elapsed() > FROZEN_AFTER && !flag.load(Ordering::Relaxed) {
+                let mut w = written::lock(&written);
+                let what = match w.remove(CLEANUP_LIMIT) {
+                    Outcome::Removed { keys } => format!("removed the {keys} keys it had written"),
+                    Outcome::Left(left) => left,
+                };
+                let message = format!(
+                    "error: --url: the server at {} has not answered for {FROZEN_AFTER:?}; \
+                     redisadv stopped the run: {what}\n",
+                    options.describe()
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
+                std::process::exit(2);
+            }
+        }
+    });
+    Watchdog(stop)
 }
 
 /// The signal thread's cleanup: cut the loader, remove the records, say what happened.
