@@ -134,7 +134,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         if let Err(e) = &outcome
             && crate::url_target::is_fatal(e)
         {
-            // The --url server evicted keys or kept records: no further variant runs.
+            // The --url server evicted keys, stopped answering, or kept records: no further
+            // variant runs.
             return Err(outcome.unwrap_err());
         }
         let (result, error) = match outcome {
