@@ -3,7 +3,7 @@
 //! samples; then the report.
 
 use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
-use crate::dataset::{Dataset, Key};
+use crate::dataset::Dataset;
 use crate::explain::{ExplainOptions, Explainer};
 use crate::loader;
 use crate::probe;
@@ -65,12 +65,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         }
         Target::Url {
             options: connect, ..
-        } => {
-            let mut conn = connect
-                .connect()
-                .with_context(|| format!("--url: cannot reach Redis at {}", connect.describe()))?;
-            probe::server_identity(&mut conn)?
-        }
+        } => crate::url_target::identify(connect)?,
     };
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -112,9 +107,27 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 options: connect,
                 flush,
                 keep,
-            } => run_url(&job, connect, *flush, *keep),
+            } => crate::url_target::run_variant(
+                &crate::url_target::UrlVariant {
+                    connect,
+                    flush: *flush,
+                    keep: *keep,
+                    last: scenario.variants.last().map(|v| v.name.as_str()),
+                    dataset: &dataset,
+                    variant,
+                    config: backend_config(scenario, variant),
+                },
+                &mut |connect, db, watch| measure(&job, connect, db, watch),
+            ),
         };
         progress.finish_and_clear();
+        if let Err(e) = &outcome
+            && crate::url_target::is_fatal(e)
+        {
+            // The --url server evicted keys, stopped answering, or kept records: no further
+            // variant runs.
+            return Err(outcome.unwrap_err());
+        }
         let (result, error) = match outcome {
             Ok((measured, allocator)) => {
                 if report.redis.allocator.is_empty() {
@@ -216,7 +229,7 @@ fn run_private(job: &Job, binary: &std::path::Path) -> anyhow::Result<(Measured,
         overrides,
         ..ServerOptions::default()
     })?;
-    let result = measure(job, &server.connect_options(), 0);
+    let result = measure(job, &server.connect_options(), 0, &mut ());
     result.map_err(|e| {
         if server.is_running() {
             e
@@ -229,93 +242,14 @@ fn run_private(job: &Job, binary: &std::path::Path) -> anyhow::Result<(Measured,
     })
 }
 
-fn run_url(
+/// Measures one variant; `watch` runs between the loader's batches (a `--url` run watches
+/// evictions there).
+fn measure(
     job: &Job,
     connect: &ConnectOptions,
-    flush: bool,
-    keep: bool,
+    db: i64,
+    watch: &mut dyn loader::LoadWatch,
 ) -> anyhow::Result<(Measured, String)> {
-    let db = connect.connection_info()?.redis_settings().db();
-    let mut conn = connect
-        .connect()
-        .with_context(|| format!("--url: cannot reach {}", connect.describe()))?;
-    let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
-    if size > 0 {
-        if !flush {
-            anyhow::bail!(
-                "--url: database {db} of {} holds {size} keys; redisadv does not write into a \
-                 database it did not empty. Use an empty database, or add --flush to delete \
-                 those {size} keys first",
-                connect.describe()
-            );
-        }
-        eprintln!(
-            "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
-            connect.describe()
-        );
-        redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
-    }
-    eprintln!(
-        "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
-        connect.describe()
-    );
-    let result = measure(job, connect, db);
-    if !keep {
-        let removed = remove_written(&mut conn, job.dataset, job.variant);
-        // When the load failed, its error comes first; the cleanup's only follows.
-        match (&result, removed) {
-            (Ok(_), Err(e)) => return Err(e),
-            (Err(_), Err(e)) => eprintln!("warning: variant {}: {e:#}", job.variant.name),
-            _ => {}
-        }
-    }
-    result
-}
-
-/// One line however many DELs failed (a read-only replica refuses all of them).
-fn removal_error(e: redis::RedisError) -> anyhow::Error {
-    anyhow::anyhow!(
-        "removing the records written: {}",
-        crate::backend::redis_errors::brief(&e)
-    )
-}
-
-/// Deletes exactly the keys (or hash buckets) the dataset wrote.
-fn remove_written(
-    conn: &mut redis::Connection,
-    dataset: &Dataset,
-    variant: &Variant,
-) -> anyhow::Result<()> {
-    let mut pipe = redis::pipe();
-    let mut queued = 0;
-    let mut last_bucket = String::new();
-    for call in dataset.calls(variant.layout) {
-        for (key, _) in call {
-            match key {
-                Key::Plain(k) => {
-                    pipe.cmd("DEL").arg(k).ignore();
-                }
-                Key::Hash { bucket, .. } if bucket != last_bucket => {
-                    pipe.cmd("DEL").arg(&bucket).ignore();
-                    last_bucket = bucket;
-                }
-                Key::Hash { .. } => continue,
-            }
-            queued += 1;
-            if queued == 10_000 {
-                pipe.query::<()>(conn).map_err(removal_error)?;
-                pipe = redis::pipe();
-                queued = 0;
-            }
-        }
-    }
-    if queued > 0 {
-        pipe.query::<()>(conn).map_err(removal_error)?;
-    }
-    Ok(())
-}
-
-fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Measured, String)> {
     let Job {
         scenario,
         variant,
@@ -345,11 +279,19 @@ fn measure(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result<(Meas
         },
     )?;
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
+    watch.opened(&stream);
     // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
     let started = std::time::Instant::now();
-    let outcome = loader::load(&mut stream, dataset, variant.layout, &config, progress)
+    let mut sink = loader::Watched {
+        sink: &mut stream,
+        watch,
+        stopped: None,
+    };
+    let outcome = loader::load(&mut sink, dataset, variant.layout, &config, progress)
+        .map_err(|e| sink.stopped.take().unwrap_or(e))
         .with_context(|| format!("priming {}", variant.name))?;
     let summary = stream.finish().context("priming")?;
+    watch.loaded()?;
     let prime_seconds = started.elapsed().as_secs_f64();
     summary.check().context("priming")?;
     let held = options.hold_connection.then_some(stream);

@@ -39,12 +39,13 @@ pub fn register(hook: impl FnMut() + Send + 'static) -> Registration {
 }
 
 /// Runs every registered hook once, newest first, and forgets them.
-pub fn run_all() {
+/// Returns how many private servers were stopped.
+pub fn run_all() -> usize {
     let taken: Vec<(u64, Hook)> = std::mem::take(&mut *hooks());
     for (_, mut hook) in taken.into_iter().rev() {
         hook();
     }
-    crate::server::stop_all();
+    crate::server::stop_all()
 }
 
 /// While the signal thread cleans up, the main thread may see its server vanish, fail, and
@@ -74,12 +75,15 @@ pub fn on_signals() -> anyhow::Result<()> {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             INTERRUPTED.store(true, Ordering::SeqCst);
-            run_all();
             // stderr may be a closed terminal (SIGHUP): never panic on it.
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                b"interrupted: stopped the private redis-server(s) and removed their directories\n",
-            );
+            let stopped = run_all();
+            let message = match stopped {
+                0 => "interrupted\n".to_string(),
+                n => format!(
+                    "interrupted: stopped {n} private redis-server(s) and removed their directories\n"
+                ),
+            };
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
             // _exit, not exit: the main thread may be inside exit already (see above).
             // SAFETY: ends the process; nothing runs after it.
             unsafe { libc::_exit(128 + signal) }

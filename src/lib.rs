@@ -15,4 +15,5 @@ pub mod probe;
 pub mod report;
 pub mod scenario;
 pub mod server;
+pub mod url_target;
 pub mod verify;

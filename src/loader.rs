@@ -57,6 +57,55 @@ impl Sink for PipeStream {
     }
 }
 
+/// Something a load runs beside its batches: a `--url` run watches the server's evictions
+/// there and hands the loading connection to its cleanup. The unit type watches nothing.
+pub trait LoadWatch {
+    /// The loading connection is open.
+    fn opened(&mut self, _stream: &PipeStream) {}
+    /// After each batch is written (and once more at the end); an error stops the load.
+    fn between_batches(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Redis has answered the last command of the load.
+    fn loaded(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl LoadWatch for () {}
+
+/// A sink that asks a [`LoadWatch`] between batches (the loader flushes once per batch);
+/// the watch's error is kept in `stopped`, whole, for the caller to report.
+pub struct Watched<'a> {
+    pub sink: &'a mut dyn Sink,
+    pub watch: &'a mut dyn LoadWatch,
+    pub stopped: Option<anyhow::Error>,
+}
+
+impl Sink for Watched<'_> {
+    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
+        self.sink.send(cmd)
+    }
+    fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
+        self.sink.query_start(cmds)
+    }
+    fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
+        self.sink.query_finish(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sink.flush()?;
+        if let Err(e) = self.watch.between_batches() {
+            let message = format!("{e:#}");
+            self.stopped = Some(e);
+            return Err(std::io::Error::other(message));
+        }
+        Ok(())
+    }
+    fn commands_sent(&self) -> u64 {
+        self.sink.commands_sent()
+    }
+}
+
 /// Writes the commands a load would send, in RESP, as `redis-cli --pipe` reads them. It
 /// answers EXISTS as a fresh server would: a bucket exists once an HSET wrote it.
 pub struct DumpSink<W: Write> {

@@ -36,7 +36,20 @@ fn info(conn: &mut Connection, section: &str) -> anyhow::Result<HashMap<String, 
     Ok(parse_info(&text))
 }
 
-fn number(fields: &HashMap<String, String>, name: &str) -> anyhow::Result<u64> {
+/// One INFO section's fields, for callers that need others than the memory figures.
+pub fn info_section(
+    conn: &mut Connection,
+    section: &str,
+) -> anyhow::Result<HashMap<String, String>> {
+    info(conn, section)
+}
+
+/// Keys the server has evicted since it started (INFO stats), summed over all databases.
+pub fn evicted_keys(conn: &mut Connection) -> anyhow::Result<u64> {
+    number(&info(conn, "stats")?, "evicted_keys")
+}
+
+pub fn number(fields: &HashMap<String, String>, name: &str) -> anyhow::Result<u64> {
     fields
         .get(name)
         .with_context(|| format!("INFO has no {name}"))?
@@ -165,20 +178,22 @@ pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result
 }
 
 /// The stored bytes of each sample key (`None` where nothing is stored).
+///
+/// One command at a time: a pipeline on a server that stopped answering waits one read
+/// timeout per reply, and there are only a handful of samples.
 pub fn samples(conn: &mut Connection, keys: &[Key]) -> anyhow::Result<Vec<(Key, Option<Vec<u8>>)>> {
-    let mut pipe = redis::pipe();
-    for key in keys {
-        match key {
-            Key::Plain(k) => pipe.cmd("GET").arg(k),
-            Key::Hash { bucket, field } => pipe.cmd("HGET").arg(bucket).arg(field),
-        };
-    }
-    let values: Vec<Option<Vec<u8>>> = if keys.is_empty() {
-        Vec::new()
-    } else {
-        pipe.query(conn).context("reading sample keys")?
-    };
-    Ok(keys.iter().cloned().zip(values).collect())
+    keys.iter()
+        .map(|key| {
+            let value: Option<Vec<u8>> = match key {
+                Key::Plain(k) => redis::cmd("GET").arg(k).query(conn),
+                Key::Hash { bucket, field } => {
+                    redis::cmd("HGET").arg(bucket).arg(field).query(conn)
+                }
+            }
+            .with_context(|| format!("reading sample key {key}"))?;
+            Ok((key.clone(), value))
+        })
+        .collect()
 }
 
 /// What `MEMORY STATS` says about one database's tables, by Redis's own formula (24 B per

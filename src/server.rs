@@ -117,15 +117,18 @@ fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
 
 /// Kills and reaps every private server still running and removes its directory; servers
 /// asked for afterwards are refused (a signal is ending the program).
-pub fn stop_all() {
+/// Returns how many were running.
+pub fn stop_all() -> usize {
     {
         let _starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         STOPPING.store(true, Ordering::SeqCst);
     }
     let mut live = live();
+    let count = live.len();
     for server in live.drain(..) {
         server.stop();
     }
+    count
 }
 
 /// Refuses an override of a setting redisadv owns (see [`RESERVED`]).

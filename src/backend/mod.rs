@@ -12,7 +12,7 @@ mod stream;
 pub use connect::ConnectOptions;
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};
-pub use stream::PipeStream;
+pub use stream::{PipeStream, StreamKiller};
 
 use crate::codec::{DecodeError, EncodeError, Format, Metadata, StoredMeta, Value};
 use crate::dataset::Key;

@@ -58,31 +58,67 @@ pub struct PipeStream {
     results: Receiver<Value>,
     reader: Option<JoinHandle<std::io::Result<StreamSummary>>>,
     sent: u64,
+    /// Another handle on the socket, for [`PipeStream::killer`].
+    socket: StreamKiller,
+    /// How long one flush may take in all.
+    timeout: Option<std::time::Duration>,
+}
+
+/// A handle on a loading connection that another thread (a signal's cleanup) can cut, and
+/// the address Redis knows the connection by, for `CLIENT KILL ADDR`. While it lives the
+/// socket stays open, so Redis cannot run commands still queued on it after a cleanup.
+pub enum StreamKiller {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl StreamKiller {
+    /// Shuts the connection down both ways; later writes of the loader fail at once.
+    pub fn shutdown(&self) {
+        let _ = match self {
+            StreamKiller::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+            StreamKiller::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
+
+    /// `ip:port` as `CLIENT LIST` shows this client; `None` for a unix socket.
+    pub fn client_addr(&self) -> Option<String> {
+        match self {
+            StreamKiller::Tcp(s) => s
+                .local_addr()
+                .ok()
+                .map(|a| format!("{}:{}", a.ip(), a.port())),
+            StreamKiller::Unix(_) => None,
+        }
+    }
 }
 
 impl PipeStream {
     /// Connects (AUTH and SELECT as the options say) and starts the reply reader.
     pub fn connect(options: &ConnectOptions) -> anyhow::Result<PipeStream> {
         let info = options.connection_info()?;
-        let (reader, writer): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match info.addr() {
-            ConnectionAddr::Tcp(host, port) => {
-                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
-                let stream = TcpStream::connect_timeout(&addr, options.connect_timeout)?;
-                stream.set_nodelay(true)?;
-                stream.set_read_timeout(options.socket_timeout)?;
-                stream.set_write_timeout(options.socket_timeout)?;
-                (Box::new(stream.try_clone()?), Box::new(stream))
-            }
-            ConnectionAddr::Unix(path) => {
-                let stream = UnixStream::connect(path)?;
-                stream.set_read_timeout(options.socket_timeout)?;
-                stream.set_write_timeout(options.socket_timeout)?;
-                (Box::new(stream.try_clone()?), Box::new(stream))
-            }
-            _ => anyhow::bail!("TLS connections are not supported by the loader"),
-        };
+        let (reader, writer, socket): (Box<dyn Read + Send>, Box<dyn Write + Send>, _) =
+            match info.addr() {
+                ConnectionAddr::Tcp(host, port) => {
+                    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
+                    let stream = TcpStream::connect_timeout(&addr, options.connect_timeout)?;
+                    stream.set_nodelay(true)?;
+                    stream.set_read_timeout(options.socket_timeout)?;
+                    stream.set_write_timeout(options.socket_timeout)?;
+                    let killer = StreamKiller::Tcp(stream.try_clone()?);
+                    (Box::new(stream.try_clone()?), Box::new(stream), killer)
+                }
+                ConnectionAddr::Unix(path) => {
+                    let stream = UnixStream::connect(path)?;
+                    stream.set_read_timeout(options.socket_timeout)?;
+                    stream.set_write_timeout(options.socket_timeout)?;
+                    let killer = StreamKiller::Unix(stream.try_clone()?);
+                    (Box::new(stream.try_clone()?), Box::new(stream), killer)
+                }
+                _ => anyhow::bail!("TLS connections are not supported by the loader"),
+            };
         let (expect_tx, expect_rx) = channel::<Expect>();
         let (result_tx, result_rx) = channel::<Value>();
         let handle = std::thread::spawn(move || read_replies(reader, expect_rx, result_tx));
@@ -94,6 +130,8 @@ impl PipeStream {
             results: result_rx,
             reader: Some(handle),
             sent: 0,
+            socket,
+            timeout: options.socket_timeout,
         };
         let settings = info.redis_settings();
         if let Some(password) = settings.password() {
@@ -130,10 +168,30 @@ impl PipeStream {
         }
     }
 
-    /// Writes what is queued; replies keep arriving in the background.
+    /// Writes what is queued; replies keep arriving in the background. The socket timeout
+    /// bounds the whole write, not each piece of it: a server that takes a few bytes now
+    /// and then is as stuck as one that takes none.
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.announce_discards();
-        self.writer.write_all(&self.buf)?;
+        let started = std::time::Instant::now();
+        let mut at = 0;
+        while at < self.buf.len() {
+            match self.writer.write(&self.buf[at..]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(limit) = self.timeout
+                && at < self.buf.len()
+                && started.elapsed() > limit
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("Redis took no more of the commands within {limit:?}"),
+                ));
+            }
+        }
         self.buf.clear();
         self.writer.flush()
     }
@@ -186,6 +244,14 @@ impl PipeStream {
 
     pub fn commands_sent(&self) -> u64 {
         self.sent
+    }
+
+    /// A handle that can cut this connection from another thread.
+    pub fn killer(&self) -> std::io::Result<StreamKiller> {
+        Ok(match &self.socket {
+            StreamKiller::Tcp(s) => StreamKiller::Tcp(s.try_clone()?),
+            StreamKiller::Unix(s) => StreamKiller::Unix(s.try_clone()?),
+        })
     }
 
     fn finish_reader(&mut self) -> std::io::Result<StreamSummary> {

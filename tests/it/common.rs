@@ -10,8 +10,18 @@ pub fn project_file(path: &str) -> PathBuf {
 
 /// A fresh server started from the project's redis.conf.
 pub fn redis() -> RedisServer {
+    redis_with(&[])
+}
+
+/// A fresh server from the project's redis.conf plus `--name value` overrides (files such as
+/// a cluster's nodes.conf land in the server's temporary directory).
+pub fn redis_with(overrides: &[(&str, &str)]) -> RedisServer {
     let options = ServerOptions {
         config_file: Some(project_file("redis.conf")),
+        overrides: overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         ..ServerOptions::default()
     };
     RedisServer::start(&options).expect("redis-server starts (is it installed?)")

@@ -13,3 +13,4 @@ mod reliability;
 mod report_formats;
 mod scenario;
 mod scenario_truth;
+mod url_safety;
