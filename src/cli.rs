@@ -36,6 +36,34 @@ pub enum Command {
     /// Write the exact commands `bench` sends for one variant, in RESP, for `redis-cli
     /// --pipe` (scripts/bench-vs-pipe compares the two loaders on the same commands).
     Commands(CommandsArgs),
+    /// Build and list other server engines (Redis 8.x, Valkey 8-9) from Debian's source
+    /// packages, cached in ~/.cache/redisadv/engines.
+    #[command(subcommand)]
+    Engines(EnginesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnginesCommand {
+    /// The engines redisadv can build, and which are installed.
+    List,
+    /// Fetch an engine's Debian source package, build it with make, and cache the binary
+    /// (nothing is done when it is installed already).
+    Install(EngineInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EngineInstallArgs {
+    /// The engine, e.g. redis-8.6 or valkey-9.1 (`redisadv engines list`).
+    pub name: String,
+    /// Parallel make jobs (default: the number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Build again even when it is installed.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

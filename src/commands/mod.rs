@@ -2,6 +2,7 @@
 
 mod bench;
 mod codec;
+mod engines;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => bench::compare(args),
         Command::Commands(args) => bench::commands(args),
         Command::Get(args) => codec::get(args),
+        Command::Engines(command) => engines::run(command),
     }
 }

@@ -5,6 +5,7 @@ mod bench_cli;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
+mod engines;
 mod reliability;
 mod report_formats;
 mod scenario;
