@@ -55,6 +55,10 @@ pub enum Command {
     /// Write an annotated scenario to start from (a custom family of records in plain keys
     /// and hash buckets, the demo in comments) and a redis.conf beside it.
     Init(InitArgs),
+    /// Build and list other server engines (Redis 8.x, Valkey 8-9) from Debian's source
+    /// packages, cached in ~/.cache/redisadv/engines.
+    #[command(subcommand)]
+    Engines(EnginesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +69,30 @@ pub struct InitArgs {
     /// Overwrite the scenario file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnginesCommand {
+    /// The engines redisadv can build, and which are installed.
+    List,
+    /// Fetch an engine's Debian source package, build it with make, and cache the binary
+    /// (nothing is done when it is installed already).
+    Install(EngineInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EngineInstallArgs {
+    /// The engine, e.g. redis-8.6 or valkey-9.1 (`redisadv engines list`).
+    pub name: String,
+    /// Parallel make jobs (default: the number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Build again even when it is installed.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod codec;
+mod engines;
 mod init;
 pub mod output;
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Commands(args) => bench::commands(args),
         Command::Get(args) => codec::get(args),
         Command::Init(args) => init::init(args),
+        Command::Engines(command) => engines::run(command),
     }
 }
 

@@ -7,6 +7,7 @@ mod cli_messages;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
+mod engines;
 mod explain;
 mod lifecycle;
 mod reliability;

@@ -1,0 +1,47 @@
+//! `redisadv engines list` and `redisadv engines install NAME`.
+
+use crate::cli::EnginesCommand;
+use crate::engines::{self, InstallOptions};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub fn run(command: EnginesCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EnginesCommand::List => {
+            let mut table = comfy_table::Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(["engine", "server", "installed", "origin"]);
+            for row in engines::list()? {
+                table.add_row([row.name, row.server, row.status, row.origin]);
+            }
+            super::output::print_stdout(&format!(
+                "{table}\n\nengine cache: {} (set {} to move it)\n",
+                engines::cache_dir()?.display(),
+                engines::ENGINES_DIR_ENV
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        EnginesCommand::Install(args) => {
+            crate::cleanup::on_signals()?;
+            let jobs = args.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            });
+            let options = InstallOptions {
+                jobs: jobs.max(1),
+                progress: !args.quiet && std::io::stderr().is_terminal(),
+                force: args.force,
+            };
+            let (installed, built) = engines::install(&args.name, &options)?;
+            if !built {
+                eprintln!(
+                    "{}: already installed ({} {}); --force builds it again",
+                    args.name, installed.manifest.server, installed.manifest.version
+                );
+            }
+            super::output::print_stdout(&format!("{}\n", installed.binary().display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
