@@ -119,12 +119,7 @@ fn check_baseline(
                 .map(|v| v.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            scenario
-                .variants
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            scenario::names_of(&scenario.variants)
         );
     }
     Ok(())
@@ -155,12 +150,7 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
             "--variant: no variant named {:?} in {} (variants: {})",
             args.variant,
             args.scenario.display(),
-            scenario
-                .variants
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            scenario::names_of(&scenario.variants)
         );
     }
     scenario.select(std::slice::from_ref(&args.variant))?;

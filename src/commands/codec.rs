@@ -10,79 +10,49 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
     let format = args.format.format();
     let ct = args.ct.unwrap_or_else(crate::backend::now_seconds);
     let meta = Metadata::new(ct, args.version);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut failures = 0;
-    for (lineno, line) in stdin_lines() {
-        let line = match line? {
-            Ok(line) => line,
-            Err(why) => {
-                failures += 1;
-                eprintln!("error: stdin line {lineno}: {why}");
-                continue;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let result = pyliteral::parse(&line)
-            .map_err(|e| format!("not a Python literal: {e}"))
-            .and_then(|payload| format.encode(&payload, meta).map_err(|e| e.to_string()));
-        match result {
-            Ok(bytes) => writeln!(out, "{}", hex::encode(&bytes))?,
-            Err(why) => {
-                failures += 1;
-                eprintln!("error: stdin line {lineno}: {why}");
-            }
-        }
-    }
-    out.flush()?;
-    if failures > 0 {
-        bail!("{failures} line(s) could not be encoded; see the messages above");
-    }
-    Ok(ExitCode::SUCCESS)
+    filter_stdin("encoded", |line| {
+        let payload = pyliteral::parse(line).map_err(|e| format!("not a Python literal: {e}"))?;
+        let bytes = format.encode(&payload, meta).map_err(|e| e.to_string())?;
+        Ok(hex::encode(&bytes))
+    })
 }
 
 pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
+    filter_stdin("decoded", |line| {
+        let bytes = hex::decode(line).map_err(|e| format!("not hex: {e}"))?;
+        let d = codec::detect(&bytes, args.codec, args.envelope).map_err(|e| e.to_string())?;
+        let meta = match d.meta {
+            StoredMeta::Metadata(m) => format!("{{'ct': {}, 'v': {}}}", pyfloat::repr(m.ct), m.v),
+            StoredMeta::IntTime(t) => t.to_string(),
+            StoredMeta::Absent => "None".to_string(),
+        };
+        Ok(format!(
+            "codec={} envelope={} metadata={} payload={}",
+            d.codec,
+            d.envelope,
+            meta,
+            pyliteral::repr(&d.payload)
+        ))
+    })
+}
+
+/// Prints `convert` of each non-empty stdin line; a line that fails, or is not UTF-8, is
+/// reported with its number and the lines after it still run (exit 2 at the end).
+fn filter_stdin(
+    verb: &str,
+    mut convert: impl FnMut(&str) -> Result<String, String>,
+) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failures = 0;
     for (lineno, line) in stdin_lines() {
-        let line = match line? {
-            Ok(line) => line,
-            Err(why) => {
-                failures += 1;
-                eprintln!("error: stdin line {lineno}: {why}");
-                continue;
-            }
-        };
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let result = hex::decode(text)
-            .map_err(|e| format!("not hex: {e}"))
-            .and_then(|bytes| {
-                codec::detect(&bytes, args.codec, args.envelope).map_err(|e| e.to_string())
-            });
+        let result = line?.and_then(|line| match line.trim() {
+            "" => Ok(None),
+            text => convert(text).map(Some),
+        });
         match result {
-            Ok(d) => {
-                let meta = match d.meta {
-                    StoredMeta::Metadata(m) => {
-                        format!("{{'ct': {}, 'v': {}}}", pyfloat::repr(m.ct), m.v)
-                    }
-                    StoredMeta::IntTime(t) => t.to_string(),
-                    StoredMeta::Absent => "None".to_string(),
-                };
-                writeln!(
-                    out,
-                    "codec={} envelope={} metadata={} payload={}",
-                    d.codec,
-                    d.envelope,
-                    meta,
-                    pyliteral::repr(&d.payload)
-                )?;
-            }
+            Ok(Some(text)) => writeln!(out, "{text}")?,
+            Ok(None) => {}
             Err(why) => {
                 failures += 1;
                 eprintln!("error: stdin line {lineno}: {why}");
@@ -91,7 +61,7 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     if failures > 0 {
-        bail!("{failures} line(s) could not be decoded; see the messages above");
+        bail!("{failures} line(s) could not be {verb}; see the messages above");
     }
     Ok(ExitCode::SUCCESS)
 }

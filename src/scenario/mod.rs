@@ -498,11 +498,7 @@ impl Scenario {
                         format!(
                             "baseline {:?} names no variant (variants: {})",
                             b.get_ref(),
-                            variants
-                                .iter()
-                                .map(|v| v.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            names_of(&variants)
                         ),
                     )
                 })?,
@@ -551,11 +547,7 @@ impl Scenario {
                 anyhow::bail!(
                     "--only: no variant named {n:?} in {} (variants: {})",
                     self.path.display(),
-                    self.variants
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names_of(&self.variants)
                 );
             }
         }
@@ -588,4 +580,13 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
     (line, col)
+}
+
+/// `a, b, c`: the variants' names, for messages that list them.
+pub fn names_of(variants: &[Variant]) -> String {
+    variants
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
