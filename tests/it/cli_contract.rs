@@ -352,7 +352,7 @@ fn compare_refuses_two_different_custom_datasets() {
 
 #[test]
 fn version_1_reports_are_still_read_and_say_so() {
-    let v1 = project_file("reports/quick-redis-7.0.json");
+    let v1 = project_file("tests/fixtures/quick-schema-1.json");
     let value: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&v1).unwrap()).unwrap();
     assert_eq!(

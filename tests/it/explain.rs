@@ -228,7 +228,12 @@ fn explanations_do_not_change_dataset_bytes() {
 #[test]
 fn old_reports_still_render_without_explanations() {
     for format in ["table", "markdown", "json", "csv"] {
-        let out = redisadv(&["report", "reports/quick-redis-7.0.json", "--format", format]);
+        let out = redisadv(&[
+            "report",
+            "tests/fixtures/quick-schema-1.json",
+            "--format",
+            format,
+        ]);
         assert!(out.status.success(), "{format}: {}", stderr(&out));
     }
 }
