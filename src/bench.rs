@@ -136,7 +136,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 (Some(measured), None)
             }
             Err(e) => {
-                let message = crate::commands::error_text(&e);
+                let message = crate::errors::error_text(&e);
                 eprintln!("error: variant {}: {message}", variant.name);
                 (None, Some(message))
             }

@@ -219,16 +219,7 @@ pub struct CompareArgs {
     pub format: crate::report::compare::CompareFormat,
 }
 
-/// The memory figure `compare` checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Metric {
-    /// Settled used_memory minus the empty server's: repeats byte for byte.
-    #[value(name = "dataset-bytes", alias = "dataset_bytes")]
-    DatasetBytes,
-    /// The server's whole used_memory.
-    #[value(name = "used-memory", alias = "used_memory")]
-    UsedMemory,
-}
+pub use crate::report::compare::Metric;
 
 /// `1%`, `0.5` or `0.5%` as a percentage.
 fn parse_percent(text: &str) -> Result<f64, String> {

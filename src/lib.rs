@@ -10,6 +10,7 @@ pub mod codec;
 pub mod commands;
 pub mod dataset;
 pub mod engines;
+pub mod errors;
 pub mod explain;
 pub mod loader;
 pub mod probe;

@@ -6,9 +6,19 @@
 //! another schema version, or nothing to compare.
 
 use super::{DatasetInfo, Report};
-use crate::cli::Metric;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
+
+/// The memory figure `compare` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Settled used_memory minus the empty server's: repeats byte for byte.
+    #[value(name = "dataset-bytes", alias = "dataset_bytes")]
+    DatasetBytes,
+    /// The server's whole used_memory.
+    #[value(name = "used-memory", alias = "used_memory")]
+    UsedMemory,
+}
 
 /// What happened to one variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
