@@ -9,7 +9,6 @@ pub mod breakdown;
 pub mod encoding;
 pub mod ttl_cost;
 pub mod warnings;
-pub mod why;
 pub mod written;
 
 pub use breakdown::Part;
@@ -226,19 +225,5 @@ fn redis_keys<'a>(
             })
         })),
         Layout::Hash => Box::new(scan.buckets.iter().map(|b| b.0.clone())),
-    }
-}
-
-/// Fills in every variant's "why" against the baseline (reports store it).
-pub fn fill_why(report: &mut crate::report::Report) {
-    let lines: Vec<Option<String>> = report
-        .variants
-        .iter()
-        .map(|v| why::line(report, v))
-        .collect();
-    for (v, line) in report.variants.iter_mut().zip(lines) {
-        if let Some(e) = v.result.as_mut().and_then(|m| m.explain.as_mut()) {
-            e.why = line;
-        }
     }
 }

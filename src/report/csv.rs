@@ -119,7 +119,7 @@ fn explain_cells(report: &Report, v: &VariantReport) -> Vec<String> {
     } else {
         overrides(v)
     };
-    cells[23] = crate::explain::why::line(report, v).unwrap_or_default();
+    cells[23] = super::why::line(report, v).unwrap_or_default();
     let Some(e) = v.result.as_ref().and_then(|m| m.explain.as_ref()) else {
         return cells;
     };

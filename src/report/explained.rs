@@ -1,8 +1,9 @@
 //! The explanation of one variant as short texts, shared by the text exporters so they
 //! agree.
 
+use super::why;
 use super::{Report, VariantReport};
-use crate::explain::{Explanation, encoding, why, written::SizeStat};
+use crate::explain::{Explanation, encoding, written::SizeStat};
 
 /// Per variant, every explanation figure as text; `-` where the variant has none.
 pub struct Explained {

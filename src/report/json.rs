@@ -7,7 +7,7 @@ pub struct JsonExporter;
 impl Exporter for JsonExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let mut report = report.clone();
-        crate::explain::fill_why(&mut report);
+        super::why::fill_why(&mut report);
         Ok(serde_json::to_string_pretty(&report)? + "\n")
     }
 }

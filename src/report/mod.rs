@@ -6,6 +6,7 @@ mod explained;
 mod json;
 mod markdown;
 mod table;
+pub mod why;
 
 pub mod compare;
 

@@ -1,8 +1,8 @@
 //! The one-line "why" of a variant against the baseline: pure functions of the two
 //! variants' measured parts.
 
-use super::Explanation;
-use crate::report::VariantReport;
+use super::VariantReport;
+use crate::explain::Explanation;
 
 /// What the "why" reads from one variant.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,7 @@ impl Parts {
                 .max_by_key(|(_, n)| **n)
                 .map(|(name, _)| name.clone()),
             mixed: (e.encodings.measured.len() > 1)
-                .then(|| super::encoding::describe(&e.encodings.measured)),
+                .then(|| crate::explain::encoding::describe(&e.encodings.measured)),
             hashtable_cause: hashtable_cause(e),
         })
     }
@@ -169,12 +169,22 @@ pub fn why(base: &Parts, mine: &Parts) -> String {
 }
 
 /// The "why" of `v` in its report: `None` when either side has no explanation.
-pub fn line(report: &crate::report::Report, v: &VariantReport) -> Option<String> {
+pub fn line(report: &super::Report, v: &VariantReport) -> Option<String> {
     if v.name == report.baseline {
         return v.result.as_ref().map(|_| "baseline".to_string());
     }
     let base = Parts::of(report.baseline_variant()?)?;
     Some(why(&base, &Parts::of(v)?))
+}
+
+/// Fills in every variant's "why" against the baseline (reports store it).
+pub fn fill_why(report: &mut super::Report) {
+    let lines: Vec<Option<String>> = report.variants.iter().map(|v| line(report, v)).collect();
+    for (v, line) in report.variants.iter_mut().zip(lines) {
+        if let Some(e) = v.result.as_mut().and_then(|m| m.explain.as_mut()) {
+            e.why = line;
+        }
+    }
 }
 
 #[cfg(test)]
