@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod engines;
 pub mod explain;
 pub mod loader;
+pub mod preflight;
 pub mod probe;
 pub mod report;
 pub mod scenario;
