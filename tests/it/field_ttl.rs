@@ -28,6 +28,7 @@ seed = 3
 [[dataset.family]]
 name = "u"
 count = 1000
+key = "u:{{i}}"
 bucket = "u:{{i / 100}}"
 field = "{{i % 100}}"
 value = {{ type = "str", min_len = 46, max_len = 46 }}
@@ -181,6 +182,11 @@ fn bench_reports_field_ttl_encodings_on_capable_engines() {
         let mine = m["dataset_bytes"].as_u64().unwrap();
         assert!(mine > base, "{engine}: field TTLs cost bytes: {mine} vs {base}");
         assert!(!err.contains("not encoded as predicted"), "{engine}: {err}");
+        let why = e["why"].as_str().unwrap();
+        assert!(
+            why.contains("TTLs per field") && !why.contains("no expires entries"),
+            "{engine}: {why}"
+        );
     }
 }
 
