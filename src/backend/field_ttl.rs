@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn valkey_is_named_by_its_own_version() {
-        let valkey = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
+        let valkey =
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
         assert_eq!(engine_from_info(valkey), "Valkey 9.1.2");
         assert_eq!(
             engine_from_info("# Server\r\nredis_version:7.0.15\r\n"),

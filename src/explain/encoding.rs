@@ -159,8 +159,15 @@ mod tests {
         assert_eq!(m.unexpected_examples, vec!["b: int -> raw"]);
         assert_eq!(describe(&m.measured), "1 embstr, 1 raw");
         assert_eq!(m.seed, None);
-        let ex = vec![("h".into(), "listpackex".into()), ("i".into(), "listpackex".into())];
+        let ex = vec![
+            ("h".into(), "listpackex".into()),
+            ("i".into(), "listpackex".into()),
+        ];
         let got = vec![Some("hashtable".into()), Some("listpack".into())];
-        assert_eq!(mix(2, &ex, &got, false, 7).unexpected, 1, "Valkey's hashtable only");
+        assert_eq!(
+            mix(2, &ex, &got, false, 7).unexpected,
+            1,
+            "Valkey's hashtable only"
+        );
     }
 }

@@ -77,9 +77,10 @@ pub fn engine_binary(name: &str, test: &str) -> Option<PathBuf> {
             eprintln!("{test}: skipped on {name}: not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
             None
         }
+        // binary_for's error says to run `redisadv engines install NAME`.
         Err(e) => panic!(
-            "{test} needs engine {name}: {e:#}; run `redisadv engines install {name}` (or set \
-             REDISADV_SKIP_ENGINE_TESTS=1 to skip engine tests)"
+            "{test} needs engine {name}: {e:#} (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip \
+             engine tests)"
         ),
     }
 }

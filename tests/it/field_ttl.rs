@@ -102,14 +102,23 @@ fn a_url_server_without_field_expiration_gets_nothing_written() {
     let out = bench(None, &[path.to_str().unwrap(), "--url", &url, "--flush"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("Redis 7.0.15") && err.contains("--url"), "{err}");
+    assert!(
+        err.contains("Redis 7.0.15") && err.contains("--url"),
+        "{err}"
+    );
     let mut conn = server.connect().unwrap();
     let keys: u64 = redis::cmd("DBSIZE").query(&mut conn).unwrap();
     assert_eq!(keys, 0);
     // A variant that ran cleans up after itself, so the server's command counts tell.
-    let stats: String = redis::cmd("INFO").arg("commandstats").query(&mut conn).unwrap();
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .unwrap();
     for written in ["cmdstat_hset:", "cmdstat_flushdb:", "cmdstat_exists:"] {
-        assert!(!stats.contains(written), "written before the refusal: {stats}");
+        assert!(
+            !stats.contains(written),
+            "written before the refusal: {stats}"
+        );
     }
 }
 
@@ -136,7 +145,12 @@ fn commands_show_hexpire_for_the_fields_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = scenario(dir.path());
     let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
-        .args(["commands", path.to_str().unwrap(), "--variant", "hash_field_ttl"])
+        .args([
+            "commands",
+            path.to_str().unwrap(),
+            "--variant",
+            "hash_field_ttl",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -155,9 +169,10 @@ fn commands_show_hexpire_for_the_fields_written() {
 #[test]
 fn bench_reports_field_ttl_encodings_on_capable_engines() {
     for (engine, encoding) in CAPABLE {
-        let Some(binary) =
-            engine_binary(engine, "bench_reports_field_ttl_encodings_on_capable_engines")
-        else {
+        let Some(binary) = engine_binary(
+            engine,
+            "bench_reports_field_ttl_encodings_on_capable_engines",
+        ) else {
             continue;
         };
         let dir = tempfile::tempdir().unwrap();
@@ -179,13 +194,22 @@ fn bench_reports_field_ttl_encodings_on_capable_engines() {
             "{engine}: {}",
             e["encodings"]
         );
-        assert_eq!(e["encodings"]["unexpected"], 0, "{engine}: {}", e["encodings"]);
+        assert_eq!(
+            e["encodings"]["unexpected"], 0,
+            "{engine}: {}",
+            e["encodings"]
+        );
         // Field TTLs are not keys with a TTL: the expires table holds none.
         assert_eq!(m["keys_with_ttl"], 0, "{engine}");
         assert_eq!(report["variants"][0]["result"]["keys_with_ttl"], 10);
-        let base = report["variants"][0]["result"]["dataset_bytes"].as_u64().unwrap();
+        let base = report["variants"][0]["result"]["dataset_bytes"]
+            .as_u64()
+            .unwrap();
         let mine = m["dataset_bytes"].as_u64().unwrap();
-        assert!(mine > base, "{engine}: field TTLs cost bytes: {mine} vs {base}");
+        assert!(
+            mine > base,
+            "{engine}: field TTLs cost bytes: {mine} vs {base}"
+        );
         assert!(!err.contains("not encoded as predicted"), "{engine}: {err}");
         let why = e["why"].as_str().unwrap();
         assert!(
