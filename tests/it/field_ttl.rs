@@ -184,6 +184,16 @@ fn bench_reports_field_ttl_encodings_on_capable_engines() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{engine}: {err}");
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(project_file("schema/report.schema.json")).unwrap(),
+        )
+        .unwrap();
+        let errors: Vec<String> = jsonschema::validator_for(&schema)
+            .unwrap()
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{engine}: {errors:?}");
         let v = &report["variants"][1];
         assert_eq!(v["hash_ttl"], "field-ttl");
         let m = &v["result"];
