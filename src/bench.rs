@@ -67,6 +67,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             options: connect, ..
         } => crate::url_target::identify(connect)?,
     };
+    crate::preflight::field_ttl(scenario, &options.target, &binary)?;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
@@ -262,6 +263,9 @@ fn measure(
     // whose point is the held connection as Python leaves it (buffer shrunk by the timer).
     if matches!(options.target, Target::Private) && !options.hold_connection {
         probe::freeze_reply_buffers(&mut conn);
+    }
+    if variant.hash_ttl == crate::backend::HashTtl::FieldTtl {
+        crate::backend::require_field_ttl(&mut conn, &variant.name, &connect.describe())?;
     }
     let config = backend_config(scenario, variant);
     // The plan's explanation is computed while the empty server settles. The empty figure

@@ -13,6 +13,7 @@ pub mod engines;
 pub mod errors;
 pub mod explain;
 pub mod loader;
+pub mod preflight;
 pub mod probe;
 pub mod report;
 pub mod scenario;

@@ -3,6 +3,7 @@
 //! every multi operation one pipelined round trip.
 
 mod connect;
+mod field_ttl;
 mod lock;
 pub mod plan;
 pub mod redis_errors;
@@ -10,6 +11,7 @@ pub mod resp;
 mod stream;
 
 pub use connect::ConnectOptions;
+pub use field_ttl::{engine_name, field_ttl_support, require_field_ttl};
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};
 pub use stream::{PipeStream, StreamKiller};
@@ -31,6 +33,9 @@ pub enum HashTtl {
     /// The plugin's To Do: an `__expires__` field holds the absolute expiry time; a read of
     /// an expired bucket finds nothing and deletes the bucket.
     Field,
+    /// The To Do's modern form: each written field gets its own TTL through the engine's
+    /// hash field expiration (Redis 7.4+, Valkey 9.0+); an expired field is simply absent.
+    FieldTtl,
 }
 
 impl HashTtl {
@@ -40,6 +45,7 @@ impl HashTtl {
             HashTtl::OnCreate => "on-create",
             HashTtl::Always => "always",
             HashTtl::Field => "field",
+            HashTtl::FieldTtl => "field-ttl",
         }
     }
 }

@@ -63,6 +63,10 @@ pub fn group_buckets(records: &[(Key, Vec<u8>)]) -> Vec<BucketWrites<'_>> {
 /// - plain keys with TTL: `SETEX key ttl value` per key (redis-py's `setex` in a pipeline);
 /// - hash keys: one `HSET bucket field value ...` per bucket per call, then `EXPIRE bucket
 ///   ttl` as the policy says; `existed(bucket)` answers for the on-create policy.
+/// - field-ttl: `HSET` as above, then `HEXPIRE bucket ttl FIELDS n field ...` for the fields
+///   just written. HSET + HEXPIRE rather than HSETEX: Redis 7.4 has HEXPIRE but not HSETEX
+///   (8.0+), and Valkey 9 accepts both, so this form runs on every engine with hash field
+///   expiration; the stored bytes are the same.
 /// - `now` (seconds) dates the `__expires__` field of the field policy.
 pub fn set_multi_commands(
     plan: TtlPlan,
@@ -107,11 +111,19 @@ pub fn set_multi_commands(
             cmd.arg(EXPIRES_FIELD).arg(now + ttl as i64);
         }
         let expire = match (ttl, plan.hash_ttl) {
-            (None, _) | (_, HashTtl::Never | HashTtl::Field) => false,
+            (None, _) | (_, HashTtl::Never | HashTtl::Field | HashTtl::FieldTtl) => false,
             (Some(_), HashTtl::Always) => true,
             (Some(_), HashTtl::OnCreate) => !existed(bucket),
         };
         emit(cmd);
+        if let (Some(ttl), HashTtl::FieldTtl) = (ttl, plan.hash_ttl) {
+            let mut cmd = redis::cmd("HEXPIRE");
+            cmd.arg(bucket).arg(ttl).arg("FIELDS").arg(fields.len());
+            for (field, _) in &fields {
+                cmd.arg(*field);
+            }
+            emit(cmd);
+        }
         if expire {
             let mut cmd = redis::cmd("EXPIRE");
             cmd.arg(bucket).arg(ttl.expect("expire only with a TTL"));

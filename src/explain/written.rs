@@ -212,9 +212,17 @@ pub fn scan(
         .collect();
     listed.sort_by(|a, b| a.0.cmp(&b.0));
     let hash = (layout == Layout::Hash).then(|| bucket_sizes(&listed));
+    // Field TTLs make a small hash Redis's listpackex (Valkey's hashtable, which the
+    // measured mix accepts for it).
+    let field_ttls = layout == Layout::Hash
+        && config.hash_ttl == HashTtl::FieldTtl
+        && config.ttl_plan().redis_ttl.is_some();
     if layout == Layout::Hash {
         for (i, (name, fields, field_max, value_max)) in listed.iter().enumerate() {
-            let encoding = hash_encoding(*fields, (*field_max).max(*value_max), limits);
+            let encoding = match hash_encoding(*fields, (*field_max).max(*value_max), limits) {
+                "listpack" if field_ttls => "listpackex",
+                other => other,
+            };
             *predicted.entry(encoding.into()).or_default() += 1;
             if let Some(slot) = reserve(&reservoir, &mut rng, i as u64 + 1) {
                 place(&mut reservoir, slot, (name.clone(), encoding.into()));

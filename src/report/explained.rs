@@ -113,6 +113,14 @@ pub fn explained(report: &Report, v: &VariantReport) -> Explained {
         t.method(),
         t.stats_expires_bytes
     );
+    if v.hash_ttl == "field-ttl" && v.layout == "hash" {
+        // HEXPIRE's TTLs live in each bucket (and the engine's own index of them), so
+        // their cost is in the values part of the breakdown, not here.
+        out.ttl.push_str(
+            "; field TTLs are not expires entries: their cost is inside the buckets (key \
+             names, objects and values)",
+        );
+    }
     out.breakdown = e
         .breakdown
         .iter()

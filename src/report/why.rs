@@ -23,12 +23,15 @@ pub struct Parts {
     pub mixed: Option<String>,
     /// Why buckets are hashtables, when the plan says: `values up to 407 B > ...`.
     pub hashtable_cause: Option<String>,
+    /// Per-field TTLs (`field-ttl`): kept inside each bucket, not in the expires table.
+    pub field_ttl: bool,
 }
 
 impl Parts {
     pub fn of(v: &VariantReport) -> Option<Parts> {
         let m = v.result.as_ref()?;
         let e: &Explanation = m.explain.as_ref()?;
+        let field_ttl = v.layout == "hash" && v.hash_ttl == "field-ttl" && v.redis_ttl.is_some();
         Some(Parts {
             layout: v.layout.clone(),
             records: m.records,
@@ -48,7 +51,8 @@ impl Parts {
                 .map(|(name, _)| name.clone()),
             mixed: (e.encodings.measured.len() > 1)
                 .then(|| crate::explain::encoding::describe(&e.encodings.measured)),
-            hashtable_cause: hashtable_cause(e),
+            hashtable_cause: hashtable_cause(e, field_ttl),
+            field_ttl,
         })
     }
 
@@ -62,7 +66,7 @@ impl Parts {
 }
 
 /// The limit the plan crosses, for variants whose buckets became hashtables.
-fn hashtable_cause(e: &Explanation) -> Option<String> {
+fn hashtable_cause(e: &Explanation, field_ttl: bool) -> Option<String> {
     let h = e.written.hash.as_ref()?;
     e.encodings.measured.get("hashtable")?;
     let l = &e.limits;
@@ -77,6 +81,9 @@ fn hashtable_cause(e: &Explanation) -> Option<String> {
             "up to {} fields > hash-max-listpack-entries {}",
             h.fields_max, l.hash_max_listpack_entries
         ))
+    } else if field_ttl {
+        // Valkey 9 keeps every hash with a field TTL as a hashtable.
+        Some("field TTLs made them hashtables".into())
     } else {
         None
     }
@@ -107,6 +114,13 @@ pub fn why(base: &Parts, mine: &Parts) -> String {
     let expires =
         mine.per_record(mine.expires_bytes as f64) - base.per_record(base.expires_bytes as f64);
     match (base.expires_entries, mine.expires_entries) {
+        // The expires table's share is all a TTL costs elsewhere; field TTLs cost inside the
+        // buckets (listpackex, or a hashtable), which the encoding part below names.
+        _ if mine.field_ttl => reasons.push(format!(
+            "TTLs per field inside the buckets, {} expires entries ({} B/record)",
+            mine.expires_entries,
+            signed(expires)
+        )),
         (b, 0) if b > 0 => {
             reasons.push(format!("no expires entries ({} B/record)", signed(expires)))
         }
@@ -206,6 +220,7 @@ mod tests {
             main_encoding: Some("embstr".into()),
             mixed: None,
             hashtable_cause: None,
+            field_ttl: false,
         }
     }
 
@@ -238,6 +253,28 @@ mod tests {
         assert!(why(&base, &mine).ends_with(
             "100 fields per hashtable bucket (values up to 310 B > hash-max-listpack-value 64)"
         ));
+    }
+
+    #[test]
+    fn field_ttls_are_not_called_a_dropped_ttl() {
+        let mut base = keys(6_206_000, 32_000, 48.0);
+        base.layout = "hash".into();
+        base.records = 100_000;
+        base.redis_keys = 1000;
+        base.fields_mean = Some(100.0);
+        base.main_encoding = Some("listpack".into());
+        let mut mine = base.clone();
+        mine.dataset_bytes = 10_394_000;
+        mine.expires_entries = 0;
+        mine.expires_bytes = 112;
+        mine.field_ttl = true;
+        mine.main_encoding = Some("hashtable".into());
+        mine.hashtable_cause = Some("field TTLs made them hashtables".into());
+        assert_eq!(
+            why(&base, &mine),
+            "+67%: TTLs per field inside the buckets, 0 expires entries (-0 B/record), 100 \
+             fields per hashtable bucket (field TTLs made them hashtables)"
+        );
     }
 
     #[test]

@@ -465,6 +465,16 @@ impl Scenario {
                         ),
                     ));
                 }
+                Some(h) if *h.get_ref() == HashTtl::FieldTtl && redis_ttl.is_none() => {
+                    return Err(fail(
+                        h.span(),
+                        format!(
+                            "variant {name:?}: hash_ttl = \"field-ttl\" gives each field the \
+                             variant's redis_ttl, and this variant has none; add redis_ttl = \
+                             SECONDS (more than 0) or choose another hash_ttl"
+                        ),
+                    ));
+                }
                 Some(h) => *h.get_ref(),
                 None => HashTtl::OnCreate,
             };

@@ -66,3 +66,31 @@ pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The binary of the cached engine `name` (`redisadv engines install NAME`). A missing engine
+/// fails the test saying how to install it, unless REDISADV_SKIP_ENGINE_TESTS=1: then `None`,
+/// and the test says it skipped.
+pub fn engine_binary(name: &str, test: &str) -> Option<PathBuf> {
+    match redisadv::engines::binary_for(name) {
+        Ok(found) => Some(found.binary()),
+        Err(_) if std::env::var("REDISADV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") => {
+            eprintln!("{test}: skipped on {name}: not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
+            None
+        }
+        // binary_for's error says to run `redisadv engines install NAME`.
+        Err(e) => panic!(
+            "{test} needs engine {name}: {e:#} (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip \
+             engine tests)"
+        ),
+    }
+}
+
+/// A fresh server of `binary` from the project's redis.conf.
+pub fn redis_of(binary: &std::path::Path) -> RedisServer {
+    let options = ServerOptions {
+        binary: binary.to_path_buf(),
+        config_file: Some(project_file("redis.conf")),
+        ..ServerOptions::default()
+    };
+    RedisServer::start(&options).expect("the engine's server starts")
+}

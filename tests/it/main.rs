@@ -9,6 +9,7 @@ mod common;
 mod decoder_fuzz;
 mod engines;
 mod explain;
+mod field_ttl;
 mod lifecycle;
 mod reliability;
 mod report_formats;
