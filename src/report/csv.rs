@@ -9,8 +9,11 @@ pub struct CsvExporter;
 impl Exporter for CsvExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
+        // A multi-engine report leads every row with its engine; one-engine CSV is unchanged.
+        let engines = !report.engines.is_empty();
+        let lead: &[&str] = if engines { &ENGINE_COLUMNS } else { &[] };
         w.write_record(
-            [
+            lead.iter().copied().chain([
                 "variant",
                 "status",
                 "codec",
@@ -38,16 +41,20 @@ impl Exporter for CsvExporter {
                 "records_per_second",
                 "settle_seconds",
                 "error",
-            ]
-            .into_iter()
+            ])
             .chain(EXPLAIN_COLUMNS),
         )?;
         let opt = |o: Option<String>| o.unwrap_or_default();
         for v in &report.variants {
             let m = v.result.as_ref();
             let f = |g: &dyn Fn(&super::Measured) -> String| opt(m.map(g));
+            let lead = if engines {
+                engine_cells(report, v)
+            } else {
+                Vec::new()
+            };
             w.write_record(
-                [
+                lead.into_iter().chain([
                     v.name.clone(),
                     if m.is_some() { "ok" } else { "failed" }.to_string(),
                     v.codec.clone(),
@@ -75,13 +82,38 @@ impl Exporter for CsvExporter {
                     f(&|m| format!("{:.0}", m.records_per_second)),
                     f(&|m| format!("{:.3}", m.settle_seconds)),
                     opt(v.error.clone()),
-                ]
-                .into_iter()
+                ])
                 .chain(explain_cells(report, v)),
             )?;
         }
         Ok(String::from_utf8(w.into_inner()?)?)
     }
+}
+
+const ENGINE_COLUMNS: [&str; 5] = [
+    "engine",
+    "server",
+    "server_version",
+    "mem_allocator",
+    "across_percent",
+];
+
+/// The engine's identity and the figure against the baseline engine's baseline variant.
+fn engine_cells(report: &Report, v: &VariantReport) -> Vec<String> {
+    let e = report
+        .engines
+        .iter()
+        .find(|e| Some(e.name.as_str()) == v.engine.as_deref());
+    let get = |g: &dyn Fn(&super::EngineInfo) -> String| e.map(g).unwrap_or_default();
+    vec![
+        v.engine.clone().unwrap_or_default(),
+        get(&|e| e.server.clone()),
+        get(&|e| e.version.clone()),
+        get(&|e| format!("{}{}", e.allocator, crate::engine_set::linkage(&e.jemalloc))),
+        super::across_percent(report, v)
+            .map(|p| format!("{p:.4}"))
+            .unwrap_or_default(),
+    ]
 }
 
 const EXPLAIN_COLUMNS: [&str; 24] = [
