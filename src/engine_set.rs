@@ -50,13 +50,7 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<Vec<Engine>> {
                     (path, origin)
                 }
                 (None, name) => {
-                    let found = crate::engines::binary_for(name).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{}: {e:#}, then run again (or give its binary: NAME=PATH with \
-                             --engine, binary = \"PATH\" in [[server.engine]])",
-                            choice.at
-                        )
-                    })?;
+                    let found = cached(name).map_err(|e| anyhow::anyhow!("{}: {e:#}", choice.at))?;
                     (found.binary(), found.manifest.origin())
                 }
             };
@@ -78,6 +72,28 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<Vec<Engine>> {
             })
         })
         .collect()
+}
+
+/// The cached engine `name`, or an error saying how to get it: `engines install` for a
+/// catalog name, else that the name is neither cached nor `system` and a binary is needed.
+fn cached(name: &str) -> anyhow::Result<crate::engines::Installed> {
+    let cache = crate::engines::cache_dir()?;
+    if let Some(found) = crate::engines::installed_in(&cache, name)? {
+        return Ok(found);
+    }
+    let give = "or give its binary (binary = \"PATH\" in [[server.engine]], --engine NAME=PATH)";
+    match crate::engines::spec(name) {
+        Ok(_) => anyhow::bail!(
+            "engine {name:?} is not installed in {}; install it with `redisadv engines install \
+             {name}` and run again, {give}",
+            cache.display()
+        ),
+        Err(_) => anyhow::bail!(
+            "engine {name:?} is neither \"system\" nor an engine `redisadv engines install NAME` \
+             builds ({}); {give}",
+            crate::engines::names().join(", ")
+        ),
+    }
 }
 
 /// Starts one private server of `engine` and reads who it is. The version check (7.0 or
