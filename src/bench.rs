@@ -9,8 +9,8 @@ use crate::explain::{ExplainOptions, Explainer};
 use crate::loader;
 use crate::probe;
 use crate::report::{
-    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample, ScenarioInfo,
-    VariantReport,
+    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample,
+    ScenarioInfo, VariantReport,
 };
 use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
 use crate::server::{RedisServer, ServerOptions};
@@ -59,7 +59,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
     match &options.target {
         Target::Private => {
             for engine in &mut engines {
-                engine_set::identify(engine, &scenario.server.config_file)?;
+                engine_set::identify(engine, &scenario.server.config_file, named)?;
             }
         }
         Target::Url { .. } if named => anyhow::bail!(

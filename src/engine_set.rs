@@ -50,7 +50,8 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<Vec<Engine>> {
                     (path, origin)
                 }
                 (None, name) => {
-                    let found = cached(name).map_err(|e| anyhow::anyhow!("{}: {e:#}", choice.at))?;
+                    let found =
+                        cached(name).map_err(|e| anyhow::anyhow!("{}: {e:#}", choice.at))?;
                     (found.binary(), found.manifest.origin())
                 }
             };
@@ -96,22 +97,31 @@ fn cached(name: &str) -> anyhow::Result<crate::engines::Installed> {
     }
 }
 
-/// Starts one private server of `engine` and reads who it is. The version check (7.0 or
-/// newer) runs first, without starting anything.
-pub fn identify(engine: &mut Engine, config_file: &Path) -> anyhow::Result<()> {
-    let at = |e: anyhow::Error| e.context(format!("engine {}", engine.name));
+/// Checks the version (7.0 or newer, from `--version`, without starting anything), then
+/// starts one private server of `engine` and reads who it is. With `strict` unset (a run on
+/// one unnamed server, as before engines) a server that does not start is left for each
+/// variant to report, as it always was.
+pub fn identify(engine: &mut Engine, config_file: &Path, strict: bool) -> anyhow::Result<()> {
+    let name = engine.name.clone();
+    let at = |e: anyhow::Error| e.context(format!("engine {name}"));
     let version = server::binary_version(&engine.binary).map_err(at)?;
     server::check_version(&engine.binary, &version).map_err(at)?;
+    engine.info.server = "Redis".into();
+    engine.info.version = version;
+    match read_identity(engine, config_file) {
+        Err(e) if strict => Err(at(e)),
+        _ => Ok(()),
+    }
+}
+
+fn read_identity(engine: &mut Engine, config_file: &Path) -> anyhow::Result<()> {
     let started = RedisServer::start(&ServerOptions {
         binary: engine.binary.clone(),
         config_file: Some(config_file.to_path_buf()),
         overrides: engine.overrides.clone(),
         ..ServerOptions::default()
-    })
-    .map_err(at)?;
-    let mut conn = started
-        .connect()
-        .with_context(|| format!("engine {}: connecting to read INFO", engine.name))?;
+    })?;
+    let mut conn = started.connect().context("connecting to read INFO")?;
     let info = crate::probe::info_section(&mut conn, "server")?;
     let memory = crate::probe::info_section(&mut conn, "memory")?;
     engine.info.server = crate::probe::server_name(&info);

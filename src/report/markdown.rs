@@ -58,7 +58,11 @@ impl Exporter for MarkdownExporter {
                     e.server,
                     e.version,
                     e.allocator,
-                    if e.jemalloc.is_empty() { "-" } else { &e.jemalloc },
+                    if e.jemalloc.is_empty() {
+                        "-"
+                    } else {
+                        &e.jemalloc
+                    },
                     e.origin
                 )?;
             }
@@ -119,9 +123,9 @@ fn variant_table(
     across: bool,
     out: &mut String,
 ) -> std::fmt::Result {
-        writeln!(
-            out,
-            "| test | memory bytes | memory human | dataset bytes | relative | {}ttl on redis? | \
+    writeln!(
+        out,
+        "| test | memory bytes | memory human | dataset bytes | relative | {}ttl on redis? | \
              ttl in dogpile? | backend | encoder | records/s |",
         if across {
             format!("{} | ", super::across_label(report))
@@ -134,47 +138,47 @@ fn variant_table(
         "|---|---:|---:|---:|---:|{}---|---|---|---|---:|",
         if across { "---:|" } else { "" }
     )?;
-        for row in rows(report, variants) {
-            let v = row.variant;
-            let backend = if v.layout == "hash" {
-                "RedisHstore"
-            } else {
-                "Redis"
-            };
-            let encoder = format!("{} {}", v.codec, v.envelope);
-            let across_cell = if across {
-                format!("{} | ", percent(row.across))
-            } else {
-                String::new()
-            };
-            match row.measured {
-                Some(m) => writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {}{} | {} | {} | {} | {} |",
-                    v.name,
-                    m.memory.used_memory,
-                    human_bytes(m.memory.used_memory),
-                    m.dataset_bytes,
-                    percent(row.relative),
-                    across_cell,
-                    yes_no(v.ttl_on_redis()),
-                    yes_no(v.expiration_time.is_some()),
-                    backend,
-                    encoder,
-                    super::thousands(m.records_per_second.max(0.0).round() as u64)
-                )?,
-                None => writeln!(
-                    out,
-                    "| {} | FAILED | - | - | - | {}{} | {} | {} | {} | - |",
-                    v.name,
-                    across_cell,
-                    yes_no(v.ttl_on_redis()),
-                    yes_no(v.expiration_time.is_some()),
-                    backend,
-                    encoder
-                )?,
-            }
+    for row in rows(report, variants) {
+        let v = row.variant;
+        let backend = if v.layout == "hash" {
+            "RedisHstore"
+        } else {
+            "Redis"
+        };
+        let encoder = format!("{} {}", v.codec, v.envelope);
+        let across_cell = if across {
+            format!("{} | ", percent(row.across))
+        } else {
+            String::new()
+        };
+        match row.measured {
+            Some(m) => writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {}{} | {} | {} | {} | {} |",
+                v.name,
+                m.memory.used_memory,
+                human_bytes(m.memory.used_memory),
+                m.dataset_bytes,
+                percent(row.relative),
+                across_cell,
+                yes_no(v.ttl_on_redis()),
+                yes_no(v.expiration_time.is_some()),
+                backend,
+                encoder,
+                super::thousands(m.records_per_second.max(0.0).round() as u64)
+            )?,
+            None => writeln!(
+                out,
+                "| {} | FAILED | - | - | - | {}{} | {} | {} | {} | - |",
+                v.name,
+                across_cell,
+                yes_no(v.ttl_on_redis()),
+                yes_no(v.expiration_time.is_some()),
+                backend,
+                encoder
+            )?,
         }
+    }
     Ok(())
 }
 
@@ -202,7 +206,12 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            v.label(), v.layout, e.hash_ttl, e.buckets, e.overrides, e.why
+            v.label(),
+            v.layout,
+            e.hash_ttl,
+            e.buckets,
+            e.overrides,
+            e.why
         )?;
     }
     writeln!(out)?;
@@ -222,7 +231,11 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            v.label(), e.key_bytes, e.value_bytes, e.encodings, e.predicted
+            v.label(),
+            e.key_bytes,
+            e.value_bytes,
+            e.encodings,
+            e.predicted
         )?;
     }
     writeln!(out)?;

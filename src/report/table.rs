@@ -1,7 +1,9 @@
 //! The terminal table (comfy-table).
 
 use super::explained::explained;
-use super::{Exporter, Report, VariantReport, bytes_per_record, human_bytes, percent, rows, yes_no};
+use super::{
+    Exporter, Report, VariantReport, bytes_per_record, human_bytes, percent, rows, yes_no,
+};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
 pub struct TableExporter;
@@ -71,29 +73,33 @@ fn variant_table(report: &Report, variants: &[&VariantReport], across: bool) -> 
         let mut table = Table::new();
         table.load_style(UTF8_FULL_CONDENSED);
         let mut header: Vec<String> = Vec::new();
-        header.extend([
-            "variant",
-            "used memory",
-            "dataset bytes",
-            "relative",
-            "B/record",
-        ]
-        .map(String::from));
+        header.extend(
+            [
+                "variant",
+                "used memory",
+                "dataset bytes",
+                "relative",
+                "B/record",
+            ]
+            .map(String::from),
+        );
         if across {
             header.push(super::across_label(report));
         }
-        header.extend([
-            "keys",
-            "keys w/ TTL",
-            "ttl on redis",
-            "ttl in dogpile",
-            "codec",
-            "envelope",
-            "layout",
-            "prime s",
-            "records/s",
-        ]
-        .map(String::from));
+        header.extend(
+            [
+                "keys",
+                "keys w/ TTL",
+                "ttl on redis",
+                "ttl in dogpile",
+                "codec",
+                "envelope",
+                "layout",
+                "prime s",
+                "records/s",
+            ]
+            .map(String::from),
+        );
         table.set_header(header);
         for row in rows(report, variants) {
             let v = row.variant;
@@ -151,7 +157,10 @@ fn explain_block(report: &Report) -> String {
         let e = explained(report, v);
         out.push_str(&format!(
             "\n{}: layout {}, hash_ttl {}, overrides {}\n",
-            v.label(), v.layout, e.hash_ttl, e.overrides
+            v.label(),
+            v.layout,
+            e.hash_ttl,
+            e.overrides
         ));
         if e.key_bytes == "-" {
             out.push_str("  (no explanation in this report)\n");

@@ -36,7 +36,7 @@ impl EngineChoice {
     /// `--engine NAME` (a cached engine or `system`) or `--engine NAME=PATH`.
     pub fn from_flag(text: &str) -> anyhow::Result<EngineChoice> {
         let (name, binary) = match text.split_once('=') {
-            Some((_, p)) if p.is_empty() => anyhow::bail!(
+            Some((_, "")) => anyhow::bail!(
                 "--engine {text}: no path after `=`; give --engine NAME=PATH, or --engine NAME \
                  for a cached engine (`redisadv engines list`)"
             ),

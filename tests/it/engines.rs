@@ -230,12 +230,23 @@ fn two_engines_run_every_variant_and_reports_group_by_engine() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     // Grouped: one section per engine, each with both variants and its identity.
-    let system = md.find("## Engine system: Redis 7.0.15, jemalloc").expect(&md);
-    let other = md.find("## Engine other: Redis 7.0.15, jemalloc").expect(&md);
+    let system = md
+        .find("## Engine system: Redis 7.0.15, jemalloc")
+        .expect(&md);
+    let other = md
+        .find("## Engine other: Redis 7.0.15, jemalloc")
+        .expect(&md);
     assert!(system < other, "{md}");
-    assert!(md.contains("| engine | server | version | mem_allocator |"), "{md}");
+    assert!(
+        md.contains("| engine | server | version | mem_allocator |"),
+        "{md}"
+    );
     assert!(md.contains("vs system/pickle_ttl"), "{md}");
-    assert_eq!(md[system..other].matches("| json_raw_hash |").count(), 1, "{md}");
+    assert_eq!(
+        md[system..other].matches("| json_raw_hash |").count(),
+        1,
+        "{md}"
+    );
     assert_eq!(md[other..].matches("| json_raw_hash |").count(), 1, "{md}");
     // One binary twice: the same allocator, so no allocator warning.
     assert!(!err.contains("allocators differ") && !md.contains("allocators differ"));
@@ -250,7 +261,12 @@ fn two_engines_run_every_variant_and_reports_group_by_engine() {
         assert_eq!(e["server"], "Redis");
         assert_eq!(e["version"], "7.0.15");
         assert!(e["allocator"].as_str().unwrap().starts_with("jemalloc"));
-        assert!(e["origin"].as_str().unwrap().contains("/usr/bin/redis-server"));
+        assert!(
+            e["origin"]
+                .as_str()
+                .unwrap()
+                .contains("/usr/bin/redis-server")
+        );
     }
     let variants = report["variants"].as_array().unwrap();
     let on: Vec<(&str, &str)> = variants
@@ -276,8 +292,20 @@ fn two_engines_run_every_variant_and_reports_group_by_engine() {
     let csv = String::from_utf8_lossy(&out.stdout);
     let mut rows = csv.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
-    assert_eq!(&header[..5], ["engine", "server", "server_version", "mem_allocator", "across_percent"]);
-    let rel = header.iter().position(|h| *h == "relative_percent").unwrap();
+    assert_eq!(
+        &header[..5],
+        [
+            "engine",
+            "server",
+            "server_version",
+            "mem_allocator",
+            "across_percent"
+        ]
+    );
+    let rel = header
+        .iter()
+        .position(|h| *h == "relative_percent")
+        .unwrap();
     let rows: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 4);
     // Each engine's baseline is 100% of itself; the other engine's baseline against the
@@ -349,9 +377,17 @@ fn valkey_reports_its_own_name_version_and_allocator() {
     assert!(!e["version"].as_str().unwrap().starts_with("7.2"));
     assert_eq!(e["jemalloc"], "bundled");
     assert_eq!(report["engines"][0]["jemalloc"], "system");
-    assert!(e["origin"].as_str().unwrap().contains("Debian source package valkey"));
+    assert!(
+        e["origin"]
+            .as_str()
+            .unwrap()
+            .contains("Debian source package valkey")
+    );
     // Debian's system jemalloc against Valkey's bundled one: warned on stderr.
-    assert!(err.contains("WARNING: the engines' allocators differ"), "{err}");
+    assert!(
+        err.contains("WARNING: the engines' allocators differ"),
+        "{err}"
+    );
 }
 
 /// The cached engine `name`; when it is missing the test fails with how to install it,
@@ -368,4 +404,25 @@ fn installed_or_fail(name: &str) -> Option<redisadv::engines::Installed> {
              (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip this test)"
         ),
     }
+}
+
+#[test]
+fn without_a_redis_server_bench_says_which_command_provides_one() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = engine_scenario(dir.path(), "", "");
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["bench", path.to_str().unwrap(), "--quiet"])
+        .env("REDISADV_ENGINES_DIR", cache.path())
+        .env("REDISADV_REDIS_SERVER", dir.path().join("no-redis-server"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("sudo apt-get install redis-server")
+            && err.contains("redisadv engines install valkey-9.1")
+            && err.contains("--engine valkey-9.1"),
+        "{err}"
+    );
 }

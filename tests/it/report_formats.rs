@@ -83,9 +83,10 @@ fn real_reports_validate_against_the_schema() {
     bad2["surprise"] = 1.into();
     assert!(!validator.is_valid(&bad2));
     // A multi-engine report's engines need their identity.
-    let mut bad3: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(project_file("reports/engines.json")).unwrap())
-            .unwrap();
+    let mut bad3: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project_file("reports/engines.json")).unwrap(),
+    )
+    .unwrap();
     bad3["engines"][0].as_object_mut().unwrap().remove("server");
     assert!(!validator.is_valid(&bad3));
 }
