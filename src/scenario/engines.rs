@@ -3,6 +3,7 @@
 //! a cached engine's binary is looked up when the run starts (`bench`), so that `commands`
 //! and `explain` still read a scenario whose engines are not installed on this machine.
 
+use super::Scenario;
 use super::validate::overrides;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -127,4 +128,26 @@ pub(super) fn check_baseline(
             listed.join(", ")
         }
     )
+}
+
+impl Scenario {
+    /// `bench --engine`: replaces the scenario's engines. An `engine_baseline` not among
+    /// them gives way to the first.
+    pub fn set_engines(&mut self, engines: Vec<EngineChoice>) -> anyhow::Result<()> {
+        for (i, e) in engines.iter().enumerate() {
+            if engines[..i].iter().any(|o| o.name == e.name) {
+                anyhow::bail!(
+                    "--engine {}: engine named twice; give each --engine its own name",
+                    e.name
+                );
+            }
+        }
+        if let Some(b) = &self.engine_baseline
+            && !engines.iter().any(|e| &e.name == b)
+        {
+            self.engine_baseline = None;
+        }
+        self.server.engines = engines;
+        Ok(())
+    }
 }

@@ -585,28 +585,6 @@ impl Scenario {
     }
 }
 
-impl Scenario {
-    /// `bench --engine`: replaces the scenario's engines. An `engine_baseline` not among
-    /// them gives way to the first.
-    pub fn set_engines(&mut self, engines: Vec<EngineChoice>) -> anyhow::Result<()> {
-        for (i, e) in engines.iter().enumerate() {
-            if engines[..i].iter().any(|o| o.name == e.name) {
-                anyhow::bail!(
-                    "--engine {}: engine named twice; give each --engine its own name",
-                    e.name
-                );
-            }
-        }
-        if let Some(b) = &self.engine_baseline
-            && !engines.iter().any(|e| &e.name == b)
-        {
-            self.engine_baseline = None;
-        }
-        self.server.engines = engines;
-        Ok(())
-    }
-}
-
 fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
     let start = if start.as_os_str().is_empty() {
         Path::new(".")
