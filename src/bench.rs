@@ -4,15 +4,16 @@
 
 use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
 use crate::dataset::Dataset;
+use crate::engine_set;
 use crate::explain::{ExplainOptions, Explainer};
 use crate::loader;
 use crate::probe;
 use crate::report::{
-    ClockInfo, DatasetInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample, ScenarioInfo,
-    VariantReport,
+    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample,
+    ScenarioInfo, VariantReport,
 };
 use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
-use crate::server::{self, RedisServer, ServerOptions};
+use crate::server::{RedisServer, ServerOptions};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
@@ -49,25 +50,40 @@ pub struct RunOptions {
     pub explain: crate::explain::ExplainOptions,
 }
 
-/// Runs every variant of `scenario`; a failed variant is reported, the others still run.
+/// Runs every variant of `scenario` on every engine (one job per engine and variant); a
+/// failed job is reported, the others still run.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> {
     let dataset = scenario.dataset.build()?;
-    let binary = scenario
-        .server
-        .binary
-        .clone()
-        .unwrap_or_else(server::default_binary);
-    let (version, allocator) = match &options.target {
+    let named = !scenario.server.engines.is_empty();
+    let mut engines = engine_set::resolve(scenario)?;
+    match &options.target {
         Target::Private => {
-            let version = server::binary_version(&binary)?;
-            server::check_version(&binary, &version)?;
-            (version, String::new())
+            for engine in &mut engines {
+                engine_set::identify(engine, &scenario.server.config_file, named)?;
+            }
         }
+        Target::Url { .. } if named => anyhow::bail!(
+            "--url measures the one server at the URL; engines ([[server.engine]] in {}, or \
+             --engine) start private servers. Leave out one or the other",
+            scenario.path.display()
+        ),
         Target::Url {
             options: connect, ..
-        } => crate::url_target::identify(connect)?,
-    };
-    crate::preflight::field_ttl(scenario, &options.target, &binary)?;
+        } => {
+            let (version, allocator) = crate::url_target::identify(connect)?;
+            engines[0].info.version = version;
+            engines[0].info.allocator = allocator;
+        }
+    }
+    // Refused before any variant runs on an engine without hash field expiration.
+    for engine in &engines {
+        crate::preflight::field_ttl(scenario, &options.target, &engine.binary)?;
+    }
+    let infos: Vec<EngineInfo> = engines.iter().map(|e| e.info.clone()).collect();
+    if named && let Some(warning) = engine_set::allocator_warning(&infos) {
+        eprintln!("{warning}");
+    }
+    let first = &engines[0].info;
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
@@ -83,27 +99,44 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             server_overrides: scenario.server.overrides.iter().cloned().collect(),
         },
         redis: RedisInfo {
-            version,
-            allocator,
+            server: (!first.server.is_empty()).then(|| first.server.clone()),
+            version: first.version.clone(),
+            allocator: first.allocator.clone(),
             target: match &options.target {
                 Target::Private => "private".into(),
                 Target::Url { options, .. } => redact_password(&options.url),
             },
         },
         baseline: scenario.variants[scenario.baseline].name.clone(),
+        engines: if named { infos } else { Vec::new() },
+        engine_baseline: named.then(|| {
+            scenario
+                .engine_baseline
+                .clone()
+                .unwrap_or_else(|| engines[0].name.clone())
+        }),
         variants: Vec::new(),
     };
-    for variant in &scenario.variants {
-        let progress = progress_bar(options.progress, dataset.record_count(), &variant.name);
+    let jobs = engines
+        .iter()
+        .flat_map(|e| scenario.variants.iter().map(move |v| (e, v)));
+    for (engine, variant) in jobs {
+        let label = if named {
+            format!("{}/{}", engine.name, variant.name)
+        } else {
+            variant.name.clone()
+        };
+        let progress = progress_bar(options.progress, dataset.record_count(), &label);
         let job = Job {
             scenario,
+            engine,
             variant,
             dataset: &dataset,
             options,
             progress: &progress,
         };
         let outcome = match &options.target {
-            Target::Private => run_private(&job, &binary),
+            Target::Private => run_private(&job),
             Target::Url {
                 options: connect,
                 flush,
@@ -138,11 +171,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             }
             Err(e) => {
                 let message = crate::errors::error_text(&e);
-                eprintln!("error: variant {}: {message}", variant.name);
+                eprintln!("error: variant {label}: {message}");
                 (None, Some(message))
             }
         };
-        report.variants.push(variant_report(variant, result, error));
+        let mut row = variant_report(variant, result, error);
+        row.engine = named.then(|| engine.name.clone());
+        report.variants.push(row);
     }
     Ok(report)
 }
@@ -164,6 +199,7 @@ pub fn redact_password(url: &str) -> String {
 fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) -> VariantReport {
     VariantReport {
         name: v.name.clone(),
+        engine: None,
         codec: v.format.codec.name().into(),
         envelope: v.format.envelope.name().into(),
         pickle_protocol: (v.format.codec == crate::codec::Codec::Pickle)
@@ -202,13 +238,15 @@ fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     bar
 }
 
-/// One variant's run: what every step of it needs.
-struct Job<'a> {
-    scenario: &'a Scenario,
-    variant: &'a Variant,
-    dataset: &'a Dataset,
-    options: &'a RunOptions,
-    progress: &'a ProgressBar,
+/// One (engine, variant) job: what every step of it needs.
+pub struct Job<'a> {
+    pub scenario: &'a Scenario,
+    /// The engine it runs on: binary, overrides, server name and version.
+    pub engine: &'a engine_set::Engine,
+    pub variant: &'a Variant,
+    pub dataset: &'a Dataset,
+    pub options: &'a RunOptions,
+    pub progress: &'a ProgressBar,
 }
 
 pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
@@ -220,12 +258,12 @@ pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
     config
 }
 
-fn run_private(job: &Job, binary: &std::path::Path) -> anyhow::Result<(Measured, String)> {
+fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {
     let (scenario, variant) = (job.scenario, job.variant);
-    let mut overrides = scenario.server.overrides.clone();
+    let mut overrides = job.engine.overrides.clone();
     overrides.extend(variant.overrides.iter().cloned());
     let server = RedisServer::start(&ServerOptions {
-        binary: binary.to_path_buf(),
+        binary: job.engine.binary.clone(),
         config_file: Some(scenario.server.config_file.clone()),
         overrides,
         ..ServerOptions::default()
@@ -253,6 +291,7 @@ fn measure(
 ) -> anyhow::Result<(Measured, String)> {
     let Job {
         scenario,
+        engine: _,
         variant,
         dataset,
         options,

@@ -163,6 +163,11 @@ pub struct BenchArgs {
     /// are read and letting memory settle, instead of deriving it from MEMORY STATS.
     #[arg(long)]
     pub measure_ttl: bool,
+    /// Run every variant on this engine: NAME (a cached engine from `redisadv engines
+    /// install`, or `system`) or NAME=PATH (a server binary). Repeatable; replaces the
+    /// scenario's [[server.engine]] list.
+    #[arg(long, value_name = "NAME[=PATH]", conflicts_with = "url")]
+    pub engine: Vec<String>,
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,

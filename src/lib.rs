@@ -9,6 +9,7 @@ pub mod cli;
 pub mod codec;
 pub mod commands;
 pub mod dataset;
+pub mod engine_set;
 pub mod engines;
 pub mod errors;
 pub mod explain;

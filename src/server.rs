@@ -393,16 +393,21 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Reads redis-server's version without starting it: `redis-server --version`.
 pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
-    let out = Command::new(binary).arg("--version").output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow::anyhow!(
-                "cannot run {binary:?}: not found. Install redis-server (Debian: apt-get install \
-                 redis-server) or set {SERVER_ENV} to its path"
-            )
-        } else {
-            anyhow::Error::new(e).context(format!("running {binary:?} --version"))
-        }
-    })?;
+    let out = Command::new(binary)
+        .arg("--version")
+        .output()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "cannot run {binary:?}: not found. Get a server with Debian's package: `sudo \
+                 apt-get install redis-server`; or build one with `redisadv engines install \
+                 valkey-9.1` and run bench with `--engine valkey-9.1`; or set {SERVER_ENV} to a \
+                 redis-server binary"
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("running {binary:?} --version"))
+            }
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
     let version = text
         .split_whitespace()

@@ -14,6 +14,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if !args.only.is_empty() {
         scenario.select(&args.only)?;
     }
+    if !args.engine.is_empty() {
+        let engines = args
+            .engine
+            .iter()
+            .map(|e| scenario::EngineChoice::from_flag(e))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        scenario.set_engines(engines)?;
+    }
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
         scenario.dataset.scale = scale;

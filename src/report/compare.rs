@@ -93,7 +93,7 @@ fn figure(report: &Report, name: &str, metric: Metric) -> Option<u64> {
     let m = report
         .variants
         .iter()
-        .find(|v| v.name == name)?
+        .find(|v| v.label() == name)?
         .result
         .as_ref()?;
     Some(match metric {
@@ -155,7 +155,7 @@ pub fn compare(
 ) -> anyhow::Result<Comparison> {
     let note = check_datasets(&base.scenario.dataset, &new.scenario.dataset)?;
     let names = |r: &Report| {
-        let names: Vec<&str> = r.variants.iter().map(|v| v.name.as_str()).collect();
+        let names: Vec<String> = r.variants.iter().map(|v| v.label()).collect();
         if names.is_empty() {
             "none".to_string()
         } else {
@@ -165,7 +165,7 @@ pub fn compare(
     if !base
         .variants
         .iter()
-        .any(|v| new.variants.iter().any(|w| w.name == v.name))
+        .any(|v| new.variants.iter().any(|w| w.label() == v.label()))
     {
         anyhow::bail!(
             "nothing to compare: no variant is in both reports (BASE: {}; NEW: {})",
@@ -189,10 +189,10 @@ pub fn compare(
     }
     let mut changes = Vec::new();
     for v in &base.variants {
-        let bf = figure(base, &v.name, metric);
-        if !new.variants.iter().any(|w| w.name == v.name) {
+        let bf = figure(base, &v.label(), metric);
+        if !new.variants.iter().any(|w| w.label() == v.label()) {
             changes.push(Change {
-                variant: v.name.clone(),
+                variant: v.label(),
                 base: bf,
                 new: None,
                 delta: None,
@@ -201,7 +201,7 @@ pub fn compare(
             });
             continue;
         }
-        let nf = figure(new, &v.name, metric);
+        let nf = figure(new, &v.label(), metric);
         let (delta, percent) = match (bf, nf) {
             (Some(b), Some(n)) => (Some(n as i128 - b as i128), Some(growth_percent(b, n))),
             _ => (None, None),
@@ -212,7 +212,7 @@ pub fn compare(
             _ => Status::Ok,
         };
         changes.push(Change {
-            variant: v.name.clone(),
+            variant: v.label(),
             base: bf,
             new: nf,
             delta,
@@ -221,11 +221,11 @@ pub fn compare(
         });
     }
     for v in &new.variants {
-        if !base.variants.iter().any(|w| w.name == v.name) {
+        if !base.variants.iter().any(|w| w.label() == v.label()) {
             changes.push(Change {
-                variant: v.name.clone(),
+                variant: v.label(),
                 base: None,
-                new: figure(new, &v.name, metric),
+                new: figure(new, &v.label(), metric),
                 delta: None,
                 percent: None,
                 status: Status::Added,

@@ -9,79 +9,114 @@ pub struct CsvExporter;
 impl Exporter for CsvExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
+        // A multi-engine report leads every row with its engine; one-engine CSV is unchanged.
+        let engines = !report.engines.is_empty();
+        let lead: &[&str] = if engines { &ENGINE_COLUMNS } else { &[] };
         w.write_record(
-            [
-                "variant",
-                "status",
-                "codec",
-                "envelope",
-                "pickle_protocol",
-                "layout",
-                "redis_ttl",
-                "expiration_time",
-                "hash_ttl",
-                "version",
-                "used_memory",
-                "used_memory_human",
-                "used_memory_rss",
-                "used_memory_peak",
-                "used_memory_dataset",
-                "used_memory_overhead",
-                "empty_used_memory",
-                "dataset_bytes",
-                "relative_percent",
-                "bytes_per_record",
-                "keys",
-                "keys_with_ttl",
-                "records",
-                "prime_seconds",
-                "records_per_second",
-                "settle_seconds",
-                "error",
-            ]
-            .into_iter()
-            .chain(EXPLAIN_COLUMNS),
+            lead.iter()
+                .copied()
+                .chain([
+                    "variant",
+                    "status",
+                    "codec",
+                    "envelope",
+                    "pickle_protocol",
+                    "layout",
+                    "redis_ttl",
+                    "expiration_time",
+                    "hash_ttl",
+                    "version",
+                    "used_memory",
+                    "used_memory_human",
+                    "used_memory_rss",
+                    "used_memory_peak",
+                    "used_memory_dataset",
+                    "used_memory_overhead",
+                    "empty_used_memory",
+                    "dataset_bytes",
+                    "relative_percent",
+                    "bytes_per_record",
+                    "keys",
+                    "keys_with_ttl",
+                    "records",
+                    "prime_seconds",
+                    "records_per_second",
+                    "settle_seconds",
+                    "error",
+                ])
+                .chain(EXPLAIN_COLUMNS),
         )?;
         let opt = |o: Option<String>| o.unwrap_or_default();
         for v in &report.variants {
             let m = v.result.as_ref();
             let f = |g: &dyn Fn(&super::Measured) -> String| opt(m.map(g));
+            let lead = if engines {
+                engine_cells(report, v)
+            } else {
+                Vec::new()
+            };
             w.write_record(
-                [
-                    v.name.clone(),
-                    if m.is_some() { "ok" } else { "failed" }.to_string(),
-                    v.codec.clone(),
-                    v.envelope.clone(),
-                    opt(v.pickle_protocol.map(|p| p.to_string())),
-                    v.layout.clone(),
-                    opt(v.redis_ttl.map(|t| t.to_string())),
-                    opt(v.expiration_time.map(|t| t.to_string())),
-                    v.hash_ttl.clone(),
-                    v.version.to_string(),
-                    f(&|m| m.memory.used_memory.to_string()),
-                    f(&|m| m.memory.used_memory_human.clone()),
-                    f(&|m| m.memory.used_memory_rss.to_string()),
-                    f(&|m| m.memory.used_memory_peak.to_string()),
-                    f(&|m| m.memory.used_memory_dataset.to_string()),
-                    f(&|m| m.memory.used_memory_overhead.to_string()),
-                    f(&|m| m.empty_used_memory.to_string()),
-                    f(&|m| m.dataset_bytes.to_string()),
-                    opt(relative_percent(report, v).map(|p| format!("{p:.4}"))),
-                    f(&|m| format!("{:.3}", bytes_per_record(m))),
-                    f(&|m| m.keys.to_string()),
-                    f(&|m| m.keys_with_ttl.to_string()),
-                    f(&|m| m.records.to_string()),
-                    f(&|m| format!("{:.3}", m.prime_seconds)),
-                    f(&|m| format!("{:.0}", m.records_per_second)),
-                    f(&|m| format!("{:.3}", m.settle_seconds)),
-                    opt(v.error.clone()),
-                ]
-                .into_iter()
-                .chain(explain_cells(report, v)),
+                lead.into_iter()
+                    .chain([
+                        v.name.clone(),
+                        if m.is_some() { "ok" } else { "failed" }.to_string(),
+                        v.codec.clone(),
+                        v.envelope.clone(),
+                        opt(v.pickle_protocol.map(|p| p.to_string())),
+                        v.layout.clone(),
+                        opt(v.redis_ttl.map(|t| t.to_string())),
+                        opt(v.expiration_time.map(|t| t.to_string())),
+                        v.hash_ttl.clone(),
+                        v.version.to_string(),
+                        f(&|m| m.memory.used_memory.to_string()),
+                        f(&|m| m.memory.used_memory_human.clone()),
+                        f(&|m| m.memory.used_memory_rss.to_string()),
+                        f(&|m| m.memory.used_memory_peak.to_string()),
+                        f(&|m| m.memory.used_memory_dataset.to_string()),
+                        f(&|m| m.memory.used_memory_overhead.to_string()),
+                        f(&|m| m.empty_used_memory.to_string()),
+                        f(&|m| m.dataset_bytes.to_string()),
+                        opt(relative_percent(report, v).map(|p| format!("{p:.4}"))),
+                        f(&|m| format!("{:.3}", bytes_per_record(m))),
+                        f(&|m| m.keys.to_string()),
+                        f(&|m| m.keys_with_ttl.to_string()),
+                        f(&|m| m.records.to_string()),
+                        f(&|m| format!("{:.3}", m.prime_seconds)),
+                        f(&|m| format!("{:.0}", m.records_per_second)),
+                        f(&|m| format!("{:.3}", m.settle_seconds)),
+                        opt(v.error.clone()),
+                    ])
+                    .chain(explain_cells(report, v)),
             )?;
         }
         Ok(String::from_utf8(w.into_inner()?)?)
     }
+}
+
+const ENGINE_COLUMNS: [&str; 5] = [
+    "engine",
+    "server",
+    "server_version",
+    "mem_allocator",
+    "across_percent",
+];
+
+/// The engine's identity and the figure against the baseline engine's baseline variant.
+fn engine_cells(report: &Report, v: &VariantReport) -> Vec<String> {
+    let e = report
+        .engines
+        .iter()
+        .find(|e| Some(e.name.as_str()) == v.engine.as_deref());
+    let get = |g: &dyn Fn(&super::EngineInfo) -> String| e.map(g).unwrap_or_default();
+    vec![
+        v.engine.clone().unwrap_or_default(),
+        get(&|e| e.server.clone()),
+        get(&|e| e.version.clone()),
+        get(&|e| format!("{}{}", e.allocator, crate::engine_set::linkage(&e.jemalloc))),
+        super::across_percent(report, v)
+            .map(|p| format!("{p:.4}"))
+            .unwrap_or_default(),
+    ]
 }
 
 const EXPLAIN_COLUMNS: [&str; 24] = [

@@ -15,63 +15,74 @@ impl Exporter for MarkdownExporter {
             writeln!(out, "{}", report.scenario.description.trim())?;
             writeln!(out)?;
         }
-        writeln!(
-            out,
-            "{} records ({} dataset, scale {}), Redis {} ({}), clock {}, baseline {}.",
-            report.scenario.dataset.records,
-            report.scenario.dataset.kind,
-            report.scenario.dataset.scale,
-            report.redis.version,
-            report.redis.allocator,
-            report.scenario.clock.kind,
-            report.baseline
-        )?;
-        writeln!(out)?;
-        writeln!(
-            out,
-            "| test | memory bytes | memory human | dataset bytes | relative | ttl on redis? | \
-             ttl in dogpile? | backend | encoder | records/s |"
-        )?;
-        writeln!(out, "|---|---:|---:|---:|---:|---|---|---|---|---:|")?;
-        for row in rows(report) {
-            let v = row.variant;
-            let backend = if v.layout == "hash" {
-                "RedisHstore"
-            } else {
-                "Redis"
-            };
-            let encoder = format!("{} {}", v.codec, v.envelope);
-            match row.measured {
-                Some(m) => writeln!(
+        if report.engines.is_empty() {
+            writeln!(
+                out,
+                "{} records ({} dataset, scale {}), {} {} ({}), clock {}, baseline {}.",
+                report.scenario.dataset.records,
+                report.scenario.dataset.kind,
+                report.scenario.dataset.scale,
+                report.redis.server.as_deref().unwrap_or("Redis"),
+                report.redis.version,
+                report.redis.allocator,
+                report.scenario.clock.kind,
+                report.baseline
+            )?;
+            writeln!(out)?;
+            let variants: Vec<&VariantReport> = report.variants.iter().collect();
+            variant_table(report, &variants, false, &mut out)?;
+        } else {
+            writeln!(
+                out,
+                "{} records ({} dataset, scale {}), clock {}, on {} engines. Relative: against \
+                 {} on the same engine; across engines: {}.",
+                report.scenario.dataset.records,
+                report.scenario.dataset.kind,
+                report.scenario.dataset.scale,
+                report.scenario.clock.kind,
+                report.engines.len(),
+                report.baseline,
+                super::across_label(report),
+            )?;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "| engine | server | version | mem_allocator | jemalloc | origin |"
+            )?;
+            writeln!(out, "|---|---|---|---|---|---|")?;
+            for e in &report.engines {
+                writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                    v.name,
-                    m.memory.used_memory,
-                    human_bytes(m.memory.used_memory),
-                    m.dataset_bytes,
-                    percent(row.relative),
-                    yes_no(v.ttl_on_redis()),
-                    yes_no(v.expiration_time.is_some()),
-                    backend,
-                    encoder,
-                    super::thousands(m.records_per_second.max(0.0).round() as u64)
-                )?,
-                None => writeln!(
-                    out,
-                    "| {} | FAILED | - | - | - | {} | {} | {} | {} | - |",
-                    v.name,
-                    yes_no(v.ttl_on_redis()),
-                    yes_no(v.expiration_time.is_some()),
-                    backend,
-                    encoder
-                )?,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    e.name,
+                    e.server,
+                    e.version,
+                    e.allocator,
+                    if e.jemalloc.is_empty() {
+                        "-"
+                    } else {
+                        &e.jemalloc
+                    },
+                    e.origin
+                )?;
+            }
+            if let Some(w) = report.allocator_warning() {
+                writeln!(out)?;
+                writeln!(out, "**{w}**")?;
+            }
+            for (engine, variants) in report.engine_groups() {
+                let e = engine.expect("a multi-engine report names each group's engine");
+                writeln!(out)?;
+                writeln!(out, "## Engine {}: {}", e.name, super::engine_line(e))?;
+                writeln!(out)?;
+                variant_table(report, &variants, true, &mut out)?;
             }
         }
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;
         // Variants that stored the same bytes share one list.
-        let mut shown: Vec<(Vec<&str>, &VariantReport)> = Vec::new();
+        let mut shown: Vec<(Vec<String>, &VariantReport)> = Vec::new();
         for v in &report.variants {
             let same = shown
                 .iter_mut()
@@ -80,8 +91,8 @@ impl Exporter for MarkdownExporter {
                     _ => false,
                 });
             match same {
-                Some((names, _)) => names.push(&v.name),
-                None => shown.push((vec![&v.name], v)),
+                Some((names, _)) => names.push(v.label()),
+                None => shown.push((vec![v.label()], v)),
             }
         }
         for (names, v) in shown {
@@ -103,6 +114,72 @@ impl Exporter for MarkdownExporter {
         }
         Ok(out)
     }
+}
+
+/// One engine's variants; `across` adds the column against the baseline engine.
+fn variant_table(
+    report: &Report,
+    variants: &[&VariantReport],
+    across: bool,
+    out: &mut String,
+) -> std::fmt::Result {
+    writeln!(
+        out,
+        "| test | memory bytes | memory human | dataset bytes | relative | {}ttl on redis? | \
+             ttl in dogpile? | backend | encoder | records/s |",
+        if across {
+            format!("{} | ", super::across_label(report))
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "|---|---:|---:|---:|---:|{}---|---|---|---|---:|",
+        if across { "---:|" } else { "" }
+    )?;
+    for row in rows(report, variants) {
+        let v = row.variant;
+        let backend = if v.layout == "hash" {
+            "RedisHstore"
+        } else {
+            "Redis"
+        };
+        let encoder = format!("{} {}", v.codec, v.envelope);
+        let across_cell = if across {
+            format!("{} | ", percent(row.across))
+        } else {
+            String::new()
+        };
+        match row.measured {
+            Some(m) => writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {}{} | {} | {} | {} | {} |",
+                v.name,
+                m.memory.used_memory,
+                human_bytes(m.memory.used_memory),
+                m.dataset_bytes,
+                percent(row.relative),
+                across_cell,
+                yes_no(v.ttl_on_redis()),
+                yes_no(v.expiration_time.is_some()),
+                backend,
+                encoder,
+                super::thousands(m.records_per_second.max(0.0).round() as u64)
+            )?,
+            None => writeln!(
+                out,
+                "| {} | FAILED | - | - | - | {}{} | {} | {} | {} | - |",
+                v.name,
+                across_cell,
+                yes_no(v.ttl_on_redis()),
+                yes_no(v.expiration_time.is_some()),
+                backend,
+                encoder
+            )?,
+        }
+    }
+    Ok(())
 }
 
 /// Layout, TTL policy, buckets, overrides, what was written, what Redis chose, the TTL's
@@ -129,7 +206,12 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            v.name, v.layout, e.hash_ttl, e.buckets, e.overrides, e.why
+            v.label(),
+            v.layout,
+            e.hash_ttl,
+            e.buckets,
+            e.overrides,
+            e.why
         )?;
     }
     writeln!(out)?;
@@ -149,7 +231,11 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            v.name, e.key_bytes, e.value_bytes, e.encodings, e.predicted
+            v.label(),
+            e.key_bytes,
+            e.value_bytes,
+            e.encodings,
+            e.predicted
         )?;
     }
     writeln!(out)?;
@@ -169,7 +255,7 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            v.name,
+            v.label(),
             part(0),
             part(1),
             part(2),
@@ -187,7 +273,7 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         writeln!(out)?;
         for (v, warnings) in warned {
             for w in warnings {
-                writeln!(out, "- {}: {w}", v.name)?;
+                writeln!(out, "- {}: {w}", v.label())?;
             }
         }
     }

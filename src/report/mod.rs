@@ -33,7 +33,32 @@ pub struct Report {
     pub redis: RedisInfo,
     /// The variant relative figures divide by.
     pub baseline: String,
+    /// The engines of a multi-engine run (`[[server.engine]]`, `--engine`), in run order;
+    /// empty for a run on one unnamed server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<EngineInfo>,
+    /// The engine cross-engine figures divide by (its `baseline` variant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_baseline: Option<String>,
     pub variants: Vec<VariantReport>,
+}
+
+/// One engine of a multi-engine run, as identified from its INFO before the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineInfo {
+    pub name: String,
+    /// `Redis` or `Valkey` (INFO server_name).
+    pub server: String,
+    /// Valkey's valkey_version, else redis_version.
+    pub version: String,
+    /// INFO mem_allocator.
+    pub allocator: String,
+    /// `system` (a shared libjemalloc, as Debian links it), `bundled`, or empty.
+    pub jemalloc: String,
+    /// Where the binary came from: a Debian package, an `engines install` build, or a path.
+    pub origin: String,
+    pub binary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +117,9 @@ pub struct ClockInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisInfo {
+    /// `Redis` or `Valkey`; absent in reports from before engines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
     pub version: String,
     pub allocator: String,
     /// `private` (a server per variant) or the `--url` given.
@@ -102,6 +130,9 @@ pub struct RedisInfo {
 #[serde(deny_unknown_fields)]
 pub struct VariantReport {
     pub name: String,
+    /// The engine it ran on, in a multi-engine report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     pub codec: String,
     pub envelope: String,
     pub pickle_protocol: Option<u8>,
@@ -183,11 +214,52 @@ impl VariantReport {
     pub fn dataset_bytes(&self) -> Option<u64> {
         self.result.as_ref().map(|r| r.dataset_bytes)
     }
+
+    /// `engine/variant` in a multi-engine report, else the variant's name: what explanations
+    /// and `compare` key on.
+    pub fn label(&self) -> String {
+        match &self.engine {
+            Some(e) => format!("{e}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 impl Report {
+    /// The baseline variant on the baseline engine.
     pub fn baseline_variant(&self) -> Option<&VariantReport> {
-        self.variants.iter().find(|v| v.name == self.baseline)
+        self.baseline_on(self.engine_baseline.as_deref())
+    }
+
+    /// The baseline variant on `engine` (`None`: the report has no engines).
+    pub fn baseline_on(&self, engine: Option<&str>) -> Option<&VariantReport> {
+        self.variants
+            .iter()
+            .find(|v| v.name == self.baseline && v.engine.as_deref() == engine)
+    }
+
+    /// The engines' names in run order with their variants: one group, unnamed, in a
+    /// one-engine report.
+    pub fn engine_groups(&self) -> Vec<(Option<&EngineInfo>, Vec<&VariantReport>)> {
+        if self.engines.is_empty() {
+            return vec![(None, self.variants.iter().collect())];
+        }
+        self.engines
+            .iter()
+            .map(|e| {
+                let vs = self
+                    .variants
+                    .iter()
+                    .filter(|v| v.engine.as_deref() == Some(e.name.as_str()))
+                    .collect();
+                (Some(e), vs)
+            })
+            .collect()
+    }
+
+    /// The allocator warning of a multi-engine report, if its engines' allocators differ.
+    pub fn allocator_warning(&self) -> Option<String> {
+        crate::engine_set::allocator_warning(&self.engines)
     }
 
     pub fn failed(&self) -> impl Iterator<Item = &VariantReport> {
@@ -195,10 +267,33 @@ impl Report {
     }
 }
 
-/// Dataset bytes of `variant` over the baseline's, in percent; `None` when either failed
-/// or the baseline stored nothing.
+/// Dataset bytes of `variant` over the baseline variant's on the same engine, in percent;
+/// `None` when either failed or the baseline stored nothing.
 pub fn relative_percent(report: &Report, variant: &VariantReport) -> Option<f64> {
-    let base = report.baseline_variant()?.dataset_bytes()?;
+    let base = report.baseline_on(variant.engine.as_deref())?;
+    ratio(base, variant)
+}
+
+/// Dataset bytes of `variant` over the baseline variant's on the baseline engine, in
+/// percent; `None` in a one-engine report.
+pub fn across_percent(report: &Report, variant: &VariantReport) -> Option<f64> {
+    if report.engines.is_empty() {
+        return None;
+    }
+    ratio(report.baseline_variant()?, variant)
+}
+
+/// What the cross-engine column is headed with: `vs redis-7.0/region_pickle`.
+pub fn across_label(report: &Report) -> String {
+    format!(
+        "vs {}/{}",
+        report.engine_baseline.as_deref().unwrap_or("-"),
+        report.baseline
+    )
+}
+
+fn ratio(base: &VariantReport, variant: &VariantReport) -> Option<f64> {
+    let base = base.dataset_bytes()?;
     let mine = variant.dataset_bytes()?;
     (base > 0).then(|| mine as f64 * 100.0 / base as f64)
 }
@@ -302,18 +397,32 @@ struct Row<'a> {
     variant: &'a VariantReport,
     measured: Option<&'a Measured>,
     relative: Option<f64>,
+    /// Against the baseline engine's baseline variant (multi-engine reports).
+    across: Option<f64>,
 }
 
-fn rows(report: &Report) -> Vec<Row<'_>> {
-    report
-        .variants
+fn rows<'a>(report: &'a Report, variants: &[&'a VariantReport]) -> Vec<Row<'a>> {
+    variants
         .iter()
         .map(|v| Row {
             variant: v,
             measured: v.result.as_ref(),
             relative: relative_percent(report, v),
+            across: across_percent(report, v),
         })
         .collect()
+}
+
+/// An engine's header line: `Valkey 9.1.2, jemalloc-5.3.0 (bundled), built from ...`.
+pub fn engine_line(e: &EngineInfo) -> String {
+    format!(
+        "{} {}, {}{}, {}",
+        e.server,
+        e.version,
+        e.allocator,
+        crate::engine_set::linkage(&e.jemalloc),
+        e.origin
+    )
 }
 
 fn percent(p: Option<f64>) -> String {

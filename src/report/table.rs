@@ -1,32 +1,107 @@
 //! The terminal table (comfy-table).
 
 use super::explained::explained;
-use super::{Exporter, Report, bytes_per_record, human_bytes, percent, rows, yes_no};
+use super::{
+    Exporter, Report, VariantReport, bytes_per_record, human_bytes, percent, rows, yes_no,
+};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
+        if report.engines.is_empty() {
+            let variants: Vec<&VariantReport> = report.variants.iter().collect();
+            let mut out = format!(
+                "{} ({} records, scale {}) on {} {} ({}); baseline {}\n{}\n",
+                report.scenario.name,
+                report.scenario.dataset.records,
+                report.scenario.dataset.scale,
+                report.redis.server.as_deref().unwrap_or("Redis"),
+                report.redis.version,
+                report.redis.allocator,
+                report.baseline,
+                variant_table(report, &variants, false),
+            );
+            out.push_str(&explain_block(report));
+            out.push_str(&failures(report));
+            return Ok(out);
+        }
+        let mut out = format!(
+            "{} ({} records, scale {}) on {} engines; baseline {} within each engine, and {}\n",
+            report.scenario.name,
+            report.scenario.dataset.records,
+            report.scenario.dataset.scale,
+            report.engines.len(),
+            report.baseline,
+            super::across_label(report),
+        );
+        if let Some(w) = report.allocator_warning() {
+            out.push_str(&format!("{w}\n"));
+        }
+        for (engine, variants) in report.engine_groups() {
+            let e = engine.expect("a multi-engine report names each group's engine");
+            out.push_str(&format!(
+                "\nengine {}: {}\n{}\n",
+                e.name,
+                super::engine_line(e),
+                variant_table(report, &variants, true)
+            ));
+        }
+        out.push_str(&explain_block(report));
+        out.push_str(&failures(report));
+        Ok(out)
+    }
+}
+
+fn failures(report: &Report) -> String {
+    report
+        .failed()
+        .map(|v| {
+            format!(
+                "FAILED {}: {}\n",
+                v.label(),
+                v.error.as_deref().unwrap_or("unknown error")
+            )
+        })
+        .collect()
+}
+
+/// One engine's variants; `across` adds the column against the baseline engine.
+fn variant_table(report: &Report, variants: &[&VariantReport], across: bool) -> Table {
+    {
         let mut table = Table::new();
         table.load_style(UTF8_FULL_CONDENSED);
-        table.set_header(vec![
-            "variant",
-            "used memory",
-            "dataset bytes",
-            "relative",
-            "B/record",
-            "keys",
-            "keys w/ TTL",
-            "ttl on redis",
-            "ttl in dogpile",
-            "codec",
-            "envelope",
-            "layout",
-            "prime s",
-            "records/s",
-        ]);
-        for row in rows(report) {
+        let mut header: Vec<String> = Vec::new();
+        header.extend(
+            [
+                "variant",
+                "used memory",
+                "dataset bytes",
+                "relative",
+                "B/record",
+            ]
+            .map(String::from),
+        );
+        if across {
+            header.push(super::across_label(report));
+        }
+        header.extend(
+            [
+                "keys",
+                "keys w/ TTL",
+                "ttl on redis",
+                "ttl in dogpile",
+                "codec",
+                "envelope",
+                "layout",
+                "prime s",
+                "records/s",
+            ]
+            .map(String::from),
+        );
+        table.set_header(header);
+        for row in rows(report, variants) {
             let v = row.variant;
             let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
             let mut cells = vec![Cell::new(&v.name)];
@@ -40,10 +115,18 @@ impl Exporter for TableExporter {
                     right(m.dataset_bytes.to_string()),
                     right(percent(row.relative)),
                     right(format!("{:.1}", bytes_per_record(m))),
+                ]),
+                None => cells.extend(["FAILED", "-", "-", "-"].map(Cell::new)),
+            }
+            if across {
+                cells.push(right(percent(row.across)));
+            }
+            match row.measured {
+                Some(m) => cells.extend([
                     right(m.keys.to_string()),
                     right(m.keys_with_ttl.to_string()),
                 ]),
-                None => cells.extend(["FAILED", "-", "-", "-", "-", "-"].map(Cell::new)),
+                None => cells.extend(["-", "-"].map(Cell::new)),
             }
             cells.extend([
                 Cell::new(yes_no(v.ttl_on_redis())),
@@ -63,24 +146,7 @@ impl Exporter for TableExporter {
             }
             table.add_row(cells);
         }
-        let mut out = format!(
-            "{} ({} records, scale {}) on Redis {} ({}); baseline {}\n{table}\n",
-            report.scenario.name,
-            report.scenario.dataset.records,
-            report.scenario.dataset.scale,
-            report.redis.version,
-            report.redis.allocator,
-            report.baseline,
-        );
-        out.push_str(&explain_block(report));
-        for v in report.failed() {
-            out.push_str(&format!(
-                "FAILED {}: {}\n",
-                v.name,
-                v.error.as_deref().unwrap_or("unknown error")
-            ));
-        }
-        Ok(out)
+        table
     }
 }
 
@@ -91,7 +157,10 @@ fn explain_block(report: &Report) -> String {
         let e = explained(report, v);
         out.push_str(&format!(
             "\n{}: layout {}, hash_ttl {}, overrides {}\n",
-            v.name, v.layout, e.hash_ttl, e.overrides
+            v.label(),
+            v.layout,
+            e.hash_ttl,
+            e.overrides
         ));
         if e.key_bytes == "-" {
             out.push_str("  (no explanation in this report)\n");

@@ -187,7 +187,8 @@ pub fn line(report: &super::Report, v: &VariantReport) -> Option<String> {
     if v.name == report.baseline {
         return v.result.as_ref().map(|_| "baseline".to_string());
     }
-    let base = Parts::of(report.baseline_variant()?)?;
+    // Within its engine: across engines the server's own structures differ.
+    let base = Parts::of(report.baseline_on(v.engine.as_deref())?)?;
     Some(why(&base, &Parts::of(v)?))
 }
 

@@ -1,8 +1,10 @@
 //! Scenario files: the TOML model, its validation, and errors that name the file, the line
 //! and the key.
 
+mod engines;
 mod validate;
 
+pub use engines::EngineChoice;
 pub use validate::check_scale;
 use validate::{check_distinct, overrides};
 
@@ -31,6 +33,8 @@ struct RawScenario {
     #[serde(default)]
     description: String,
     baseline: Option<Spanned<String>>,
+    /// The engine cross-engine figures divide by (default: the first engine).
+    engine_baseline: Option<Spanned<String>>,
     clock: Option<Spanned<ClockKind>>,
     #[serde(default)]
     verify: bool,
@@ -67,6 +71,8 @@ struct RawServer {
     binary: Option<String>,
     #[serde(default)]
     overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default, rename = "engine")]
+    engines: Vec<engines::RawEngine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -131,6 +137,8 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub baseline: usize,
+    /// The engine cross-engine figures divide by; `None`: the first.
+    pub engine_baseline: Option<String>,
     pub clock_kind: ClockKind,
     /// Read every record back after priming (as `bench --verify`).
     pub verify: bool,
@@ -145,6 +153,9 @@ pub struct ServerSpec {
     /// From the scenario; `None` means `$REDISADV_REDIS_SERVER` or PATH.
     pub binary: Option<PathBuf>,
     pub overrides: Vec<(String, String)>,
+    /// `[[server.engine]]` (or `bench --engine`): every variant runs on each; empty: the
+    /// system (or `binary`) redis-server alone, as before engines existed.
+    pub engines: Vec<EngineChoice>,
 }
 
 #[derive(Debug, Clone)]
@@ -319,7 +330,10 @@ impl Scenario {
             config_file,
             binary: raw.server.binary.as_ref().map(PathBuf::from),
             overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
+            engines: engines::parse(&raw.server.engines, dir, &at)?,
         };
+        let engine_baseline =
+            engines::check_baseline(raw.engine_baseline.as_ref(), &server.engines, &at)?;
 
         let scale = match &raw.dataset.scale {
             Some(s) => {
@@ -519,6 +533,7 @@ impl Scenario {
             name: raw.name.into_inner(),
             description: raw.description,
             baseline,
+            engine_baseline,
             clock_kind: raw
                 .clock
                 .map(|c| c.into_inner())

@@ -53,3 +53,376 @@ fn a_damaged_manifest_says_how_to_repair_it() {
         "{err}"
     );
 }
+
+/// `bench` with the engine cache moved to `cache`, from the project directory.
+fn bench(cache: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .arg("bench")
+        .args(args)
+        .env("REDISADV_ENGINES_DIR", cache)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// Two variants of the demo at a small scale; `engines` is TOML placed after `[server]`.
+fn engine_scenario(dir: &std::path::Path, top: &str, engines: &str) -> std::path::PathBuf {
+    let path = dir.join("engines.toml");
+    let text = format!(
+        r#"name = "two-engines"
+baseline = "pickle_ttl"
+{top}
+[server]
+config = "{}"
+{engines}
+[dataset]
+kind = "demo"
+scale = 0.002
+
+[[variant]]
+name = "pickle_ttl"
+codec = "pickle"
+envelope = "dogpile"
+redis_ttl = 3600
+
+[[variant]]
+name = "json_raw_hash"
+codec = "json"
+envelope = "raw"
+redis_ttl = 3600
+layout = "hash"
+"#,
+        crate::common::project_file("redis.conf").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn line_of(path: &std::path::Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn an_engine_that_is_not_installed_names_its_line_and_engines_install() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = engine_scenario(
+        dir.path(),
+        "",
+        "[[server.engine]]\nname = \"system\"\n[[server.engine]]\nname = \"valkey-9.1\"\n",
+    );
+    let out = bench(cache.path(), &[path.to_str().unwrap(), "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = line_of(&path, "name = \"valkey-9.1\"");
+    assert!(
+        err.contains(&format!("engines.toml:{line}:"))
+            && err.contains("redisadv engines install valkey-9.1"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // Refused before any variant ran: no figures on stdout.
+    assert!(out.stdout.is_empty());
+
+    // A name that no `engines install` builds says so, and names the line too.
+    let path = engine_scenario(dir.path(), "", "[[server.engine]]\nname = \"redis-6.2\"\n");
+    let out = bench(cache.path(), &[path.to_str().unwrap(), "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = line_of(&path, "name = \"redis-6.2\"");
+    assert!(
+        err.contains(&format!("engines.toml:{line}:"))
+            && err.contains("engines install")
+            && err.contains("valkey-9.1"),
+        "{err}"
+    );
+    // The same from the command line.
+    let path = engine_scenario(dir.path(), "", "");
+    let out = bench(
+        cache.path(),
+        &[path.to_str().unwrap(), "--quiet", "--engine", "redis-8.6"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--engine redis-8.6") && err.contains("redisadv engines install redis-8.6"),
+        "{err}"
+    );
+}
+
+#[test]
+fn engine_entries_are_checked_like_the_rest_of_the_scenario() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (top, engines, needle, expect) in [
+        (
+            "",
+            "[[server.engine]]\nname = \"a\"\nbinary = \"/usr/bin/redis-server\"\n[[server.engine]]\nname = \"a\"\n",
+            "name = \"a\"\n\n[dataset]",
+            "listed twice",
+        ),
+        (
+            "",
+            "[[server.engine]]\nname = \"a b\"\n",
+            "name = \"a b\"",
+            "must be letters",
+        ),
+        (
+            "",
+            "[[server.engine]]\nname = \"system\"\n[server.engine.overrides]\nport = 7000\n",
+            "port = 7000",
+            "port redisadv binds",
+        ),
+        (
+            "engine_baseline = \"nope\"",
+            "[[server.engine]]\nname = \"system\"\n",
+            "engine_baseline",
+            "names no [[server.engine]]",
+        ),
+        (
+            "",
+            "[[server.engine]]\nname = \"system\"\nbinaryy = \"x\"\n",
+            "binaryy",
+            "unknown field",
+        ),
+    ] {
+        let path = engine_scenario(dir.path(), top, engines);
+        let out = bench(cache.path(), &[path.to_str().unwrap(), "--quiet"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{engines}: {err}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        assert!(
+            err.contains(&format!("engines.toml:{line}:")) && err.contains(expect),
+            "{engines}: expected line {line} and {expect:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn two_engines_run_every_variant_and_reports_group_by_engine() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = engine_scenario(dir.path(), "", "");
+    let json = dir.path().join("r.json");
+    let out = bench(
+        cache.path(),
+        &[
+            path.to_str().unwrap(),
+            "--quiet",
+            "--format",
+            "markdown",
+            "--engine",
+            "system",
+            "--engine",
+            "other=/usr/bin/redis-server",
+            "--out",
+            json.to_str().unwrap(),
+        ],
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // Grouped: one section per engine, each with both variants and its identity.
+    let system = md
+        .find("## Engine system: Redis 7.0.15, jemalloc")
+        .expect(&md);
+    let other = md
+        .find("## Engine other: Redis 7.0.15, jemalloc")
+        .expect(&md);
+    assert!(system < other, "{md}");
+    assert!(
+        md.contains("| engine | server | version | mem_allocator |"),
+        "{md}"
+    );
+    assert!(md.contains("vs system/pickle_ttl"), "{md}");
+    assert_eq!(
+        md[system..other].matches("| json_raw_hash |").count(),
+        1,
+        "{md}"
+    );
+    assert_eq!(md[other..].matches("| json_raw_hash |").count(), 1, "{md}");
+    // One binary twice: the same allocator, so no allocator warning.
+    assert!(!err.contains("allocators differ") && !md.contains("allocators differ"));
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["engine_baseline"], "system");
+    let engines = report["engines"].as_array().unwrap();
+    assert_eq!(engines.len(), 2);
+    for e in engines {
+        assert_eq!(e["server"], "Redis");
+        assert_eq!(e["version"], "7.0.15");
+        assert!(e["allocator"].as_str().unwrap().starts_with("jemalloc"));
+        assert!(
+            e["origin"]
+                .as_str()
+                .unwrap()
+                .contains("/usr/bin/redis-server")
+        );
+    }
+    let variants = report["variants"].as_array().unwrap();
+    let on: Vec<(&str, &str)> = variants
+        .iter()
+        .map(|v| (v["engine"].as_str().unwrap(), v["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        on,
+        [
+            ("system", "pickle_ttl"),
+            ("system", "json_raw_hash"),
+            ("other", "pickle_ttl"),
+            ("other", "json_raw_hash")
+        ]
+    );
+
+    // CSV: every row leads with its engine, and figures within and across engines.
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["report", json.to_str().unwrap(), "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..5],
+        [
+            "engine",
+            "server",
+            "server_version",
+            "mem_allocator",
+            "across_percent"
+        ]
+    );
+    let rel = header
+        .iter()
+        .position(|h| *h == "relative_percent")
+        .unwrap();
+    let rows: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    // Each engine's baseline is 100% of itself; the other engine's baseline against the
+    // first engine's is a real ratio of two measurements.
+    assert_eq!(rows[0][rel], "100.0000");
+    assert_eq!(rows[2][rel], "100.0000");
+    assert_eq!(rows[0][4], "100.0000");
+    let across: f64 = rows[2][4].parse().unwrap();
+    assert!((90.0..110.0).contains(&across), "{csv}");
+    let hash_within: f64 = rows[3][rel].parse().unwrap();
+    let hash_across: f64 = rows[3][4].parse().unwrap();
+    assert!(hash_within < 50.0 && hash_across < 50.0, "{csv}");
+
+    // compare keys multi-engine reports by engine and variant.
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["compare", json.to_str().unwrap(), json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for key in ["system/pickle_ttl", "other/json_raw_hash"] {
+        assert!(text.contains(key), "{key}: {text}");
+    }
+    // The terminal table groups too.
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["report", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("on 2 engines") && table.contains("engine other: Redis 7.0.15"),
+        "{table}"
+    );
+}
+
+#[test]
+fn valkey_reports_its_own_name_version_and_allocator() {
+    let Some(valkey) = installed_or_fail("valkey-9.1") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = engine_scenario(dir.path(), "", "");
+    let json = dir.path().join("r.json");
+    // The default cache, where CI installs it.
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .arg("bench")
+        .args([
+            path.to_str().unwrap(),
+            "--quiet",
+            "--engine",
+            "system",
+            "--engine",
+            "valkey-9.1",
+            "--out",
+            json.to_str().unwrap(),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let e = &report["engines"][1];
+    assert_eq!(e["name"], "valkey-9.1");
+    assert_eq!(e["server"], "Valkey");
+    // Valkey's redis_version says 7.2.4: the version is valkey_version.
+    assert_eq!(e["version"], valkey.manifest.version.as_str());
+    assert!(!e["version"].as_str().unwrap().starts_with("7.2"));
+    assert_eq!(e["jemalloc"], "bundled");
+    assert_eq!(report["engines"][0]["jemalloc"], "system");
+    assert!(
+        e["origin"]
+            .as_str()
+            .unwrap()
+            .contains("Debian source package valkey")
+    );
+    // Debian's system jemalloc against Valkey's bundled one: warned on stderr.
+    assert!(
+        err.contains("WARNING: the engines' allocators differ"),
+        "{err}"
+    );
+}
+
+/// The cached engine `name`; when it is missing the test fails with how to install it,
+/// unless REDISADV_SKIP_ENGINE_TESTS=1 (then it says it skipped).
+fn installed_or_fail(name: &str) -> Option<redisadv::engines::Installed> {
+    match redisadv::engines::binary_for(name) {
+        Ok(found) => Some(found),
+        Err(_) if std::env::var("REDISADV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") => {
+            eprintln!("skipped: engine {name} is not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
+            None
+        }
+        Err(e) => panic!(
+            "engine {name} is not installed ({e:#}); run `redisadv engines install {name}` \
+             (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip this test)"
+        ),
+    }
+}
+
+#[test]
+fn without_a_redis_server_bench_says_which_command_provides_one() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = engine_scenario(dir.path(), "", "");
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["bench", path.to_str().unwrap(), "--quiet"])
+        .env("REDISADV_ENGINES_DIR", cache.path())
+        .env("REDISADV_REDIS_SERVER", dir.path().join("no-redis-server"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("sudo apt-get install redis-server")
+            && err.contains("redisadv engines install valkey-9.1")
+            && err.contains("--engine valkey-9.1"),
+        "{err}"
+    );
+}

@@ -58,6 +58,7 @@ fn real_reports_validate_against_the_schema() {
     for path in [
         "reports/quick-redis-7.0.json",
         "reports/all-redis-7.0.json",
+        "reports/engines.json",
         "tests/expected/report.json",
     ] {
         let value: serde_json::Value =
@@ -81,4 +82,11 @@ fn real_reports_validate_against_the_schema() {
     .unwrap();
     bad2["surprise"] = 1.into();
     assert!(!validator.is_valid(&bad2));
+    // A multi-engine report's engines need their identity.
+    let mut bad3: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project_file("reports/engines.json")).unwrap(),
+    )
+    .unwrap();
+    bad3["engines"][0].as_object_mut().unwrap().remove("server");
+    assert!(!validator.is_valid(&bad3));
 }
