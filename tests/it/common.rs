@@ -67,22 +67,41 @@ pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -
     }
 }
 
-/// The binary of the cached engine `name` (`redisadv engines install NAME`). A missing engine
-/// fails the test saying how to install it, unless REDISADV_SKIP_ENGINE_TESTS=1: then `None`,
-/// and the test says it skipped.
-pub fn engine_binary(name: &str, test: &str) -> Option<PathBuf> {
+/// The cached engine `name`. A missing engine is built first with `redisadv engines install
+/// NAME` (once per test binary; about two minutes on two idle cores), so the README's test
+/// command works on a fresh machine; a failed build fails the test with its output.
+/// REDISADV_SKIP_ENGINE_TESTS=1 skips instead: then `None`, and the test says it skipped.
+pub fn installed_engine(name: &str, test: &str) -> Option<redisadv::engines::Installed> {
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Ok(found) = redisadv::engines::binary_for(name) {
+        return Some(found);
+    }
+    if std::env::var("REDISADV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") {
+        eprintln!("{test}: skipped on {name}: not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
+        return None;
+    }
+    let _one_build_at_a_time = INSTALLING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Ok(found) = redisadv::engines::binary_for(name) {
+        return Some(found);
+    }
+    eprintln!("{test}: building engine {name} (redisadv engines install {name})");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["engines", "install", name, "--quiet"])
+        .output()
+        .expect("redisadv runs");
     match redisadv::engines::binary_for(name) {
-        Ok(found) => Some(found.binary()),
-        Err(_) if std::env::var("REDISADV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") => {
-            eprintln!("{test}: skipped on {name}: not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
-            None
-        }
-        // binary_for's error says to run `redisadv engines install NAME`.
-        Err(e) => panic!(
-            "{test} needs engine {name}: {e:#} (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip \
-             engine tests)"
+        Ok(found) if out.status.success() => Some(found),
+        _ => panic!(
+            "{test} needs engine {name}, and `redisadv engines install {name}` failed ({}):              {}\n(set REDISADV_SKIP_ENGINE_TESTS=1 to skip engine tests)",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
         ),
     }
+}
+
+/// The binary of [`installed_engine`].
+pub fn engine_binary(name: &str, test: &str) -> Option<PathBuf> {
+    installed_engine(name, test).map(|found| found.binary())
 }
 
 /// A fresh server of `binary` from the project's redis.conf.

@@ -343,7 +343,10 @@ fn two_engines_run_every_variant_and_reports_group_by_engine() {
 
 #[test]
 fn valkey_reports_its_own_name_version_and_allocator() {
-    let Some(valkey) = installed_or_fail("valkey-9.1") else {
+    let Some(valkey) = crate::common::installed_engine(
+        "valkey-9.1",
+        "valkey_reports_its_own_name_version_and_allocator",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -388,22 +391,6 @@ fn valkey_reports_its_own_name_version_and_allocator() {
         err.contains("WARNING: the engines' allocators differ"),
         "{err}"
     );
-}
-
-/// The cached engine `name`; when it is missing the test fails with how to install it,
-/// unless REDISADV_SKIP_ENGINE_TESTS=1 (then it says it skipped).
-fn installed_or_fail(name: &str) -> Option<redisadv::engines::Installed> {
-    match redisadv::engines::binary_for(name) {
-        Ok(found) => Some(found),
-        Err(_) if std::env::var("REDISADV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") => {
-            eprintln!("skipped: engine {name} is not installed (REDISADV_SKIP_ENGINE_TESTS=1)");
-            None
-        }
-        Err(e) => panic!(
-            "engine {name} is not installed ({e:#}); run `redisadv engines install {name}` \
-             (or set REDISADV_SKIP_ENGINE_TESTS=1 to skip this test)"
-        ),
-    }
 }
 
 #[test]
