@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub hold_connection: bool,
     /// What the explanations measure.
     pub explain: crate::explain::ExplainOptions,
+    /// How many jobs run at once (`--jobs`); above 1 the timing figures are not comparable.
+    pub jobs: usize,
 }
 
 /// Runs every variant of `scenario` on every engine (one job per engine and variant); a
@@ -116,45 +118,53 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 .unwrap_or_else(|| engines[0].name.clone())
         }),
         variants: Vec::new(),
+        concurrent_jobs: (options.jobs > 1).then_some(options.jobs),
     };
-    let jobs = engines
+    if options.jobs > 1 && matches!(options.target, Target::Url { .. }) {
+        anyhow::bail!(
+            "--jobs {}: --url measures one server, one variant at a time; leave out --jobs",
+            options.jobs
+        );
+    }
+    let jobs: Vec<_> = engines
         .iter()
-        .flat_map(|e| scenario.variants.iter().map(move |v| (e, v)));
-    for (engine, variant) in jobs {
-        let label = if named {
+        .flat_map(|e| scenario.variants.iter().map(move |v| (e, v)))
+        .collect();
+    // Several bars at once need one owner that draws them; with one job it is unused.
+    let bars = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let label = |engine: &engine_set::Engine, variant: &Variant| {
+        if named {
             format!("{}/{}", engine.name, variant.name)
         } else {
             variant.name.clone()
-        };
-        let progress = progress_bar(options.progress, dataset.record_count(), &label);
-        let job = Job {
-            scenario,
-            engine,
-            variant,
-            dataset: &dataset,
-            options,
-            progress: &progress,
-        };
-        let outcome = match &options.target {
-            Target::Private => run_private(&job),
-            Target::Url {
-                options: connect,
-                flush,
-                keep,
-            } => crate::url_target::run_variant(
-                &crate::url_target::UrlVariant {
-                    connect,
-                    flush: *flush,
-                    keep: *keep,
-                    last: scenario.variants.last().map(|v| v.name.as_str()),
-                    dataset: &dataset,
-                    variant,
-                    config: backend_config(scenario, variant),
-                },
-                &mut |connect, db, watch| measure(&job, connect, db, watch),
-            ),
-        };
-        progress.finish_and_clear();
+        }
+    };
+    let outcomes = crate::schedule::run_ordered(
+        jobs.len(),
+        options.jobs,
+        |i| {
+            let (engine, variant) = jobs[i];
+            let mut progress =
+                progress_bar(options.progress, dataset.record_count(), &label(engine, variant));
+            if options.jobs > 1 && options.progress {
+                progress = bars.add(progress);
+            }
+            let outcome = run_job(&Job {
+                scenario,
+                engine,
+                variant,
+                dataset: &dataset,
+                options,
+                progress: &progress,
+            });
+            progress.finish_and_clear();
+            outcome
+        },
+        |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),
+    );
+    for ((engine, variant), outcome) in jobs.into_iter().zip(outcomes) {
+        // A job never started: an earlier one hit a fatal --url error, returned below.
+        let Some(outcome) = outcome else { continue };
         if let Err(e) = &outcome
             && crate::url_target::is_fatal(e)
         {
@@ -171,7 +181,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             }
             Err(e) => {
                 let message = crate::errors::error_text(&e);
-                eprintln!("error: variant {label}: {message}");
+                eprintln!("error: variant {}: {message}", label(engine, variant));
                 (None, Some(message))
             }
         };
@@ -256,6 +266,29 @@ pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
     config.hash_ttl = variant.hash_ttl;
     config.clock = scenario.clock();
     config
+}
+
+/// One job on its target: a fresh private server, or the `--url` server.
+fn run_job(job: &Job) -> anyhow::Result<(Measured, String)> {
+    match &job.options.target {
+        Target::Private => run_private(job),
+        Target::Url {
+            options: connect,
+            flush,
+            keep,
+        } => crate::url_target::run_variant(
+            &crate::url_target::UrlVariant {
+                connect,
+                flush: *flush,
+                keep: *keep,
+                last: job.scenario.variants.last().map(|v| v.name.as_str()),
+                dataset: job.dataset,
+                variant: job.variant,
+                config: backend_config(job.scenario, job.variant),
+            },
+            &mut |connect, db, watch| measure(job, connect, db, watch),
+        ),
+    }
 }
 
 fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {

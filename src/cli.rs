@@ -151,6 +151,10 @@ pub struct BenchArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run this many variants at once, each on its own private server (memory figures stay
+    /// the same; timing figures are then marked not comparable).
+    #[arg(long, default_value_t = 1, value_parser = parse_jobs, value_name = "N")]
+    pub jobs: usize,
     /// Read every record back and compare it with what was written.
     #[arg(long)]
     pub verify: bool,
@@ -277,4 +281,13 @@ pub struct DecodeArgs {
     /// The envelope; detected when not given.
     #[arg(long, value_enum)]
     pub envelope: Option<Envelope>,
+}
+
+/// `--jobs`: a whole number of at least 1.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 runs nothing; give 1 (one variant at a time) or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number; give e.g. --jobs 2")),
+    }
 }

@@ -18,6 +18,7 @@ pub mod preflight;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod schedule;
 pub mod server;
 pub mod url_target;
 pub mod verify;

@@ -56,6 +56,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         explain: crate::explain::ExplainOptions {
             measure_ttl: args.measure_ttl,
         },
+        jobs: args.jobs,
     };
     crate::cleanup::on_signals()?;
     let report = bench::run(&scenario, &options)?;

@@ -78,6 +78,10 @@ impl Exporter for MarkdownExporter {
                 variant_table(report, &variants, true, &mut out)?;
             }
         }
+        if let Some(note) = report.timing_note() {
+            writeln!(out)?;
+            writeln!(out, "*{note}.*")?;
+        }
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;

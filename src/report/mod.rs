@@ -41,6 +41,11 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_baseline: Option<String>,
     pub variants: Vec<VariantReport>,
+    /// Set when `--jobs N` (N > 1) ran variants at the same time: they shared the CPU, so
+    /// the timing figures (prime seconds, records/s, settle seconds) are not comparable.
+    /// The memory figures are: each variant has its own server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_jobs: Option<usize>,
 }
 
 /// One engine of a multi-engine run, as identified from its INFO before the run.
@@ -255,6 +260,16 @@ impl Report {
                 (Some(e), vs)
             })
             .collect()
+    }
+
+    /// The note a report with concurrent jobs carries under its tables.
+    pub fn timing_note(&self) -> Option<String> {
+        self.concurrent_jobs.map(|n| {
+            format!(
+                "timing figures not comparable: {n} variants ran at once (--jobs {n}); \
+                 memory figures are"
+            )
+        })
     }
 
     /// The allocator warning of a multi-engine report, if its engines' allocators differ.

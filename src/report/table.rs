@@ -54,7 +54,9 @@ impl Exporter for TableExporter {
     }
 }
 
+/// The failures, then the --jobs note on timings.
 fn failures(report: &Report) -> String {
+    let note = report.timing_note().map(|n| format!("{n}\n"));
     report
         .failed()
         .map(|v| {
@@ -64,6 +66,7 @@ fn failures(report: &Report) -> String {
                 v.error.as_deref().unwrap_or("unknown error")
             )
         })
+        .chain(note)
         .collect()
 }
 
