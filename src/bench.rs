@@ -295,21 +295,36 @@ fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {
     let (scenario, variant) = (job.scenario, job.variant);
     let mut overrides = job.engine.overrides.clone();
     overrides.extend(variant.overrides.iter().cloned());
+    let started = std::time::Instant::now();
     let server = RedisServer::start(&ServerOptions {
         binary: job.engine.binary.clone(),
         config_file: Some(scenario.server.config_file.clone()),
         overrides,
         ..ServerOptions::default()
     })?;
+    let start = started.elapsed().as_secs_f64();
     let result = measure(job, &server.connect_options(), 0, &mut ());
+    let result = result.map(|(mut measured, allocator)| {
+        if let Some(p) = &mut measured.phases {
+            p.start = start;
+        }
+        (measured, allocator)
+    });
+    let stopping = std::time::Instant::now();
+    let running = server.is_running();
+    let log = (!running).then(|| server.last_log_lines(10).join("\n"));
+    drop(server);
+    let teardown = stopping.elapsed().as_secs_f64();
+    let result = result.map(|(mut measured, allocator)| {
+        if let Some(p) = &mut measured.phases {
+            p.teardown = teardown;
+        }
+        (measured, allocator)
+    });
     result.map_err(|e| {
-        if server.is_running() {
-            e
-        } else {
-            e.context(format!(
-                "redis-server died; its last log lines:\n{}",
-                server.last_log_lines(10).join("\n")
-            ))
+        match &log {
+            None => e,
+            Some(lines) => e.context(format!("redis-server died; its last log lines:\n{lines}")),
         }
     })
 }
@@ -340,6 +355,7 @@ fn measure(
         crate::backend::require_field_ttl(&mut conn, &variant.name, &connect.describe())?;
     }
     let config = backend_config(scenario, variant);
+    let empty_started = std::time::Instant::now();
     // The plan's explanation is computed while the empty server settles. The empty figure
     // is read exactly as the loaded one, so the INFO connection's own buffers cancel out.
     let (explainer, empty) = Explainer::before_priming(
@@ -354,6 +370,7 @@ fn measure(
             probe::memory(conn)
         },
     )?;
+    let empty_seconds = empty_started.elapsed().as_secs_f64();
     let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
     watch.opened(&stream);
     // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
@@ -372,6 +389,7 @@ fn measure(
     summary.check().context("priming")?;
     let held = options.hold_connection.then_some(stream);
     let settled = probe::settle(&mut conn, db, SETTLE_LIMIT)?;
+    let figures_started = std::time::Instant::now();
     let memory = probe::memory(&mut conn)?;
     let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;
     let (_, allocator) = probe::server_identity(&mut conn)?;
@@ -393,6 +411,8 @@ fn measure(
         None
     };
     drop(held);
+    let figures_seconds = figures_started.elapsed().as_secs_f64();
+    let explain_started = std::time::Instant::now();
     let dataset_bytes = memory.used_memory.saturating_sub(empty.used_memory);
     // Last: it may remove the TTLs, so only on servers redisadv owns.
     let explain_options = ExplainOptions {
@@ -406,6 +426,12 @@ fn measure(
         explain_options,
         SETTLE_LIMIT,
     );
+    let phases = crate::report::Phases {
+        empty: empty_seconds,
+        figures: figures_seconds,
+        explain: explain_started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
     Ok((
         Measured {
             memory,
@@ -422,6 +448,7 @@ fn measure(
             samples,
             verify,
             explain,
+            phases: Some(phases),
         },
         allocator,
     ))

@@ -155,6 +155,10 @@ pub struct BenchArgs {
     /// the same; timing figures are then marked not comparable).
     #[arg(long, default_value_t = 1, value_parser = parse_jobs, value_name = "N")]
     pub jobs: usize,
+    /// Print on stderr where the wall time went: seconds per variant and phase (server
+    /// start, empty figure, prime, settle, figures, explain, teardown) and the totals.
+    #[arg(long)]
+    pub timings: bool,
     /// Read every record back and compare it with what was written.
     #[arg(long)]
     pub verify: bool,

@@ -59,7 +59,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
     };
     crate::cleanup::on_signals()?;
+    let started = std::time::Instant::now();
     let report = bench::run(&scenario, &options)?;
+    if args.timings {
+        eprint!(
+            "{}",
+            report::timings::render(&report, started.elapsed().as_secs_f64())
+        );
+    }
     // The files first: a closed stdout must never cost an --out file.
     for file in &out_files {
         file.write(&report)?;

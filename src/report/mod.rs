@@ -6,6 +6,7 @@ mod explained;
 mod json;
 mod markdown;
 mod table;
+pub mod timings;
 pub mod why;
 
 pub mod compare;
@@ -173,6 +174,26 @@ pub struct Measured {
     /// Why the variant costs what it costs; absent in reports from before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain: Option<crate::explain::Explanation>,
+    /// Where the rest of the variant's wall time went (prime and settle are above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+}
+
+/// Seconds per phase of one variant besides priming and settling after it, for `--timings`
+/// and for finding overhead; 0 for a phase the target does not have (`--url`: no server start).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    /// Starting the private server until it answers.
+    pub start: f64,
+    /// Settling the empty server and reading its figure.
+    pub empty: f64,
+    /// Reading the loaded figures, keyspace, samples (and --verify).
+    pub figures: f64,
+    /// The explanations after the figures.
+    pub explain: f64,
+    /// Stopping the private server.
+    pub teardown: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,61 @@
+//! `bench --timings`: where a run's wall time went, per variant and phase, on stderr.
+
+use super::Report;
+use std::fmt::Write;
+
+/// One line per variant (seconds per phase), then the totals and the wall time's ratio to
+/// the sum of priming times (the part no scheduling can remove).
+pub fn render(report: &Report, wall_seconds: f64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<32} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8}",
+        "variant", "start", "empty", "prime", "settle", "figures", "explain", "teardown"
+    );
+    let mut sum = [0.0f64; 7];
+    for v in &report.variants {
+        let Some(m) = &v.result else { continue };
+        let p = m.phases.clone().unwrap_or_default();
+        let row = [
+            p.start,
+            p.empty,
+            m.prime_seconds,
+            m.settle_seconds,
+            p.figures,
+            p.explain,
+            p.teardown,
+        ];
+        for (s, x) in sum.iter_mut().zip(row) {
+            *s += x;
+        }
+        let _ = writeln!(
+            out,
+            "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.2}",
+            v.label(),
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.2}",
+        "sum", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]
+    );
+    let _ = writeln!(
+        out,
+        "wall {:.2} s = {:.2} x the sum of priming ({:.2} s){}",
+        wall_seconds,
+        wall_seconds / sum[2].max(1e-9),
+        sum[2],
+        report
+            .concurrent_jobs
+            .map(|n| format!("; --jobs {n}: phases overlap"))
+            .unwrap_or_default()
+    );
+    out
+}
