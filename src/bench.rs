@@ -144,8 +144,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         options.jobs,
         |i| {
             let (engine, variant) = jobs[i];
-            let mut progress =
-                progress_bar(options.progress, dataset.record_count(), &label(engine, variant));
+            let mut progress = progress_bar(
+                options.progress,
+                dataset.record_count(),
+                &label(engine, variant),
+            );
             if options.jobs > 1 && options.progress {
                 progress = bars.add(progress);
             }
@@ -321,11 +324,9 @@ fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {
         }
         (measured, allocator)
     });
-    result.map_err(|e| {
-        match &log {
-            None => e,
-            Some(lines) => e.context(format!("redis-server died; its last log lines:\n{lines}")),
-        }
+    result.map_err(|e| match &log {
+        None => e,
+        Some(lines) => e.context(format!("redis-server died; its last log lines:\n{lines}")),
     })
 }
 

@@ -10,6 +10,7 @@ mod decoder_fuzz;
 mod engines;
 mod explain;
 mod field_ttl;
+mod jobs;
 mod lifecycle;
 mod reliability;
 mod report_formats;
