@@ -147,9 +147,7 @@ pub struct Settled {
 }
 
 /// Waits until no key table is rehashing and then used_memory has not moved over 5 polls
-/// that are 10 server ticks apart (`poll_interval`: 20 ms at the benchmark's hz 500, 100 ms
-/// at Redis's default hz 10), or fails after `limit`. What could still move the figure runs
-/// in serverCron, so the proof is counted in ticks, not in wall time. Nothing rehashes again without writes, and the
+/// 100 ms apart, or fails after `limit`. Nothing rehashes again without writes, and the
 /// figure read next comes after the same INFO polls on the empty and the loaded server (a
 /// large DEBUG HTSTATS reply right before it would leave the client's buffers in another
 /// state).
@@ -160,7 +158,6 @@ pub struct Settled {
 pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result<Settled> {
     const STABLE_POLLS: usize = 5;
     let started = Instant::now();
-    let interval = poll_interval(conn);
     let mut polls = 0;
     loop {
         if started.elapsed() > limit {
@@ -186,7 +183,7 @@ pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result
         let mut readings = Vec::with_capacity(STABLE_POLLS);
         for i in 0..STABLE_POLLS {
             if i > 0 {
-                std::thread::sleep(interval);
+                std::thread::sleep(Duration::from_millis(100));
             }
             polls += 1;
             readings.push(memory(conn)?.used_memory);
@@ -284,15 +281,6 @@ pub fn parse_memory_stats(reply: &redis::Value, db: i64) -> TableStats {
         }
     }
     stats
-}
-
-/// Ten server ticks (`1000 / hz` ms each), between 20 and 100 ms; 100 ms when the server
-/// does not say its hz (CONFIG refused or renamed on a `--url` server).
-fn poll_interval(conn: &mut Connection) -> Duration {
-    match config_number(conn, "hz") {
-        Ok(hz) if hz > 0 => Duration::from_millis((10_000 / hz).clamp(20, 100)),
-        _ => Duration::from_millis(100),
-    }
 }
 
 /// A numeric server setting read with `CONFIG GET` (the effective value, not the file's).
