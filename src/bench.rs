@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub explain: crate::explain::ExplainOptions,
     /// How many jobs run at once (`--jobs`); above 1 the timing figures are not comparable.
     pub jobs: usize,
+    /// The read workload after each variant's figures (`--read`); `None`: no reads.
+    pub read: Option<crate::read::ReadSettings>,
 }
 
 /// Runs every variant of `scenario` on every engine (one job per engine and variant); a
@@ -433,6 +435,13 @@ fn measure(
         explain: explain_started.elapsed().as_secs_f64(),
         ..Default::default()
     };
+    // After the figures and explanations, so it can never change them.
+    let read = options
+        .read
+        .as_ref()
+        .map(|s| crate::read::after_figures(s, connect, dataset, variant.layout, &config))
+        .transpose()
+        .context("the read workload")?;
     Ok((
         Measured {
             memory,
@@ -450,6 +459,7 @@ fn measure(
             verify,
             explain,
             phases: Some(phases),
+            read,
         },
         allocator,
     ))

@@ -29,6 +29,8 @@ A closed stdout (e.g. `| head`) is not an error: the output stops, --out files a
 written, and the exit code is that of the run.
 Units: memory figures are bytes; --max-regression is a percentage of the base figure.";
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the bytes the Python stack would store for each payload read from stdin (one
@@ -162,6 +164,8 @@ pub struct BenchArgs {
     /// Read every record back and compare it with what was written.
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub read: crate::read::ReadArgs,
     /// Keep the loading connection open while measuring, as a Python application's
     /// connection pool does (every figure then includes one idle client, about 23 KB, and
     /// may move by a few hundred bytes from run to run as Redis resizes its buffers).

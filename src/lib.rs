@@ -16,6 +16,7 @@ pub mod explain;
 pub mod loader;
 pub mod preflight;
 pub mod probe;
+pub mod read;
 pub mod report;
 pub mod scenario;
 pub mod schedule;

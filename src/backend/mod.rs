@@ -174,6 +174,54 @@ impl BackendConfig {
             .collect()
     }
 
+    /// The command get and get_multi send for `key`: GET, HGET, or under the field policy
+    /// HMGET of the field and `__expires__` (shared with the read workload, `crate::read`).
+    pub fn get_command(&self, key: &Key) -> Cmd {
+        let mut cmd;
+        match key {
+            Key::Plain(k) => {
+                cmd = redis::cmd("GET");
+                cmd.arg(k);
+            }
+            Key::Hash { bucket, field } if self.hash_ttl == HashTtl::Field => {
+                cmd = redis::cmd("HMGET");
+                cmd.arg(bucket).arg(field).arg(EXPIRES_FIELD);
+            }
+            Key::Hash { bucket, field } => {
+                cmd = redis::cmd("HGET");
+                cmd.arg(bucket).arg(field);
+            }
+        }
+        cmd
+    }
+
+    /// The value a read gives back for the stored `bytes` at `key`, metadata filled in as the
+    /// plugin fakes it where the envelope keeps none (`now` is the clock's present).
+    pub fn cached_value(
+        &self,
+        key: &Key,
+        bytes: &[u8],
+        now: f64,
+    ) -> Result<CachedValue, BackendError> {
+        let decoded = self
+            .format
+            .decode(bytes)
+            .map_err(|e| BackendError::Decode {
+                key: key.to_string(),
+                error: e,
+            })?;
+        let metadata = match decoded.meta {
+            StoredMeta::Metadata(m) => m,
+            // The plugin fakes metadata so read-through callers see fresh values.
+            StoredMeta::IntTime(t) => Metadata::new(t as f64, self.version),
+            StoredMeta::Absent => Metadata::new(now, self.version),
+        };
+        Ok(CachedValue {
+            payload: decoded.payload,
+            metadata,
+        })
+    }
+
     /// The clock's "now" once `written` records were written: what the field policy stamps
     /// into `__expires__` and compares it with, so one clock dates a whole scenario.
     pub fn now_after(&self, written: u64) -> f64 {
@@ -256,20 +304,9 @@ impl Backend {
     /// a miss. One round trip, plus one to delete buckets found expired under the field
     /// policy.
     pub fn get_multi(&mut self, keys: &[Key]) -> Result<Vec<Option<CachedValue>>, BackendError> {
-        let field_policy = self.config.hash_ttl == HashTtl::Field;
         let mut pipe = redis::pipe();
         for key in keys {
-            match key {
-                Key::Plain(k) => {
-                    pipe.cmd("GET").arg(k);
-                }
-                Key::Hash { bucket, field } if field_policy => {
-                    pipe.cmd("HMGET").arg(bucket).arg(field).arg(EXPIRES_FIELD);
-                }
-                Key::Hash { bucket, field } => {
-                    pipe.cmd("HGET").arg(bucket).arg(field);
-                }
-            }
+            pipe.add_command(self.config.get_command(key));
         }
         let replies: Vec<redis::Value> = if keys.is_empty() {
             Vec::new()
@@ -310,26 +347,8 @@ impl Backend {
     }
 
     fn decode(&self, key: &Key, bytes: &[u8]) -> Result<CachedValue, BackendError> {
-        let decoded = self
-            .config
-            .format
-            .decode(bytes)
-            .map_err(|e| BackendError::Decode {
-                key: key.to_string(),
-                error: e,
-            })?;
-        let metadata = match decoded.meta {
-            StoredMeta::Metadata(m) => m,
-            // The plugin fakes metadata so read-through callers see fresh values.
-            StoredMeta::IntTime(t) => Metadata::new(t as f64, self.config.version),
-            StoredMeta::Absent => {
-                Metadata::new(self.config.now_after(self.written), self.config.version)
-            }
-        };
-        Ok(CachedValue {
-            payload: decoded.payload,
-            metadata,
-        })
+        self.config
+            .cached_value(key, bytes, self.config.now_after(self.written))
     }
 
     /// `set`: SET (with EX under a TTL) for a plain key; for a hash key the same commands as

@@ -57,6 +57,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             measure_ttl: args.measure_ttl,
         },
         jobs: args.jobs,
+        read: args.read.resolve(scenario.read)?,
     };
     crate::cleanup::on_signals()?;
     let started = std::time::Instant::now();

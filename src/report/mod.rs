@@ -177,6 +177,9 @@ pub struct Measured {
     /// Where the rest of the variant's wall time went (prime and settle are above).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
+    /// What the variant costs to read (`bench --read`); absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<crate::read::ReadFigures>,
 }
 
 /// Seconds per phase of one variant besides priming and settling after it, for `--timings`

@@ -38,6 +38,8 @@ struct RawScenario {
     clock: Option<Spanned<ClockKind>>,
     #[serde(default)]
     verify: bool,
+    /// `read = { ... }`: the read workload after the figures (crate::read).
+    read: Option<crate::read::RawReadSettings>,
     #[serde(default)]
     server: RawServer,
     dataset: RawDataset,
@@ -142,6 +144,8 @@ pub struct Scenario {
     pub clock_kind: ClockKind,
     /// Read every record back after priming (as `bench --verify`).
     pub verify: bool,
+    /// The read workload after each variant's figures (as `bench --read`).
+    pub read: Option<crate::read::ReadSettings>,
     pub server: ServerSpec,
     pub dataset: DatasetSpec,
     pub variants: Vec<Variant>,
@@ -539,6 +543,11 @@ impl Scenario {
                 .map(|c| c.into_inner())
                 .unwrap_or(ClockKind::Simulated),
             verify: raw.verify,
+            read: raw
+                .read
+                .as_ref()
+                .map(|r| crate::read::from_scenario(r, &at))
+                .transpose()?,
             server,
             dataset: DatasetSpec {
                 kind: raw.dataset.kind,
