@@ -195,21 +195,10 @@ impl BackendConfig {
         cmd
     }
 
-    /// The value a read gives back for the stored `bytes` at `key`, metadata filled in as the
-    /// plugin fakes it where the envelope keeps none (`now` is the clock's present).
-    pub fn cached_value(
-        &self,
-        key: &Key,
-        bytes: &[u8],
-        now: f64,
-    ) -> Result<CachedValue, BackendError> {
-        let decoded = self
-            .format
-            .decode(bytes)
-            .map_err(|e| BackendError::Decode {
-                key: key.to_string(),
-                error: e,
-            })?;
+    /// The value a read gives back for stored `bytes`, metadata filled in as the plugin
+    /// fakes it where the envelope keeps none (`now` is the clock's present).
+    pub fn cached_value(&self, bytes: &[u8], now: f64) -> Result<CachedValue, DecodeError> {
+        let decoded = self.format.decode(bytes)?;
         let metadata = match decoded.meta {
             StoredMeta::Metadata(m) => m,
             // The plugin fakes metadata so read-through callers see fresh values.
@@ -348,7 +337,11 @@ impl Backend {
 
     fn decode(&self, key: &Key, bytes: &[u8]) -> Result<CachedValue, BackendError> {
         self.config
-            .cached_value(key, bytes, self.config.now_after(self.written))
+            .cached_value(bytes, self.config.now_after(self.written))
+            .map_err(|e| BackendError::Decode {
+                key: key.to_string(),
+                error: e,
+            })
     }
 
     /// `set`: SET (with EX under a TTL) for a plain key; for a hash key the same commands as

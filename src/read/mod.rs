@@ -7,6 +7,7 @@
 
 mod anchor;
 mod conn;
+mod poller;
 mod settings;
 mod workload;
 
@@ -102,18 +103,17 @@ pub fn after_figures(
         now: config.now_after(records),
         pipeline: settings.pipeline,
         limit: connect.socket_timeout.unwrap_or(Duration::from_secs(60)),
+        decode: true,
     };
     // One seeded stream: every variant reads the same records.
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(settings.seed);
     let mut draw = |n: u64| -> Vec<u64> { (0..n).map(|_| rng.random_range(0..records)).collect() };
-    let get = Calls {
-        per_call: 1,
-        records: draw(settings.ops),
-    };
-    let multi = Calls {
-        per_call: settings.multi,
-        records: draw(settings.ops * settings.multi as u64),
-    };
+    let get = Calls::prepare(draw(settings.ops), 1, &cx);
+    let multi = Calls::prepare(
+        draw(settings.ops * settings.multi as u64),
+        settings.multi,
+        &cx,
+    );
     let anchor_records = draw(ANCHOR_KEYS as u64);
     let get = workload::run(&mut conns, &get, &cx).context("reading: get")?;
     let get_multi = workload::run(&mut conns, &multi, &cx).context("reading: get_multi")?;
@@ -146,6 +146,12 @@ fn run_anchor(
     cx: &PhaseContext,
 ) -> anyhow::Result<AnchorFigures> {
     let requests = settings.ops;
+    // redis-benchmark reads replies and decodes nothing: so does redisadv's side here (the
+    // codec's cost is the phases' decode share).
+    let cx = &PhaseContext {
+        decode: false,
+        ..*cx
+    };
     let (mut ours, mut theirs) = (0.0, 0.0);
     let mut keys = Vec::new();
     let mut command = String::new();
@@ -160,10 +166,7 @@ fn run_anchor(
                 _ => None,
             })
             .unwrap_or_default();
-        let calls = Calls {
-            per_call: 1,
-            records: vec![record; requests as usize],
-        };
+        let calls = Calls::prepare(vec![record; requests as usize], 1, cx);
         let mut redisadv = || workload::run(conns, &calls, cx).map(|f| f.seconds);
         let benchmark = || {
             anchor::run(

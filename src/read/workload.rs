@@ -40,15 +40,41 @@ impl<'a> KeySource<'a> {
     }
 }
 
-/// The calls of one phase: `records.len() / per_call` calls of `per_call` records each.
+/// The calls of one phase, `per_call` records each, their commands packed before the clock
+/// starts (as redis-benchmark packs its own), so the figures are Redis's and the codec's, not
+/// redisadv's string formatting.
 pub struct Calls {
     pub per_call: usize,
     pub records: Vec<u64>,
+    /// The RESP of every call's commands, back to back.
+    packed: Vec<u8>,
+    /// Where each call's commands end in `packed`.
+    ends: Vec<usize>,
 }
 
 impl Calls {
+    /// Packs the commands the backend sends for `records`, `per_call` to a call.
+    pub fn prepare(records: Vec<u64>, per_call: usize, cx: &PhaseContext) -> Calls {
+        let mut packed = Vec::with_capacity(records.len() * 32);
+        let mut ends = Vec::with_capacity(records.len() / per_call);
+        for call in records.chunks_exact(per_call) {
+            for &record in call {
+                cx.config
+                    .get_command(&cx.keys.key(record))
+                    .write_packed_command(&mut packed);
+            }
+            ends.push(packed.len());
+        }
+        Calls {
+            per_call,
+            records,
+            packed,
+            ends,
+        }
+    }
+
     fn count(&self) -> usize {
-        self.records.len() / self.per_call
+        self.ends.len()
     }
 }
 
@@ -57,8 +83,9 @@ impl Calls {
 struct Slot {
     /// When its commands were written.
     sent: Option<Instant>,
-    /// The key of each command of the batch, in order.
-    keys: Vec<Key>,
+    /// The records of the batch's calls, in command order.
+    first_record: usize,
+    records: usize,
     /// Replies read so far.
     replies: usize,
 }
@@ -73,6 +100,8 @@ pub struct PhaseContext<'a> {
     pub pipeline: usize,
     /// How long the server may go without answering.
     pub limit: Duration,
+    /// Decode every value (the workload); the anchor leaves it out, as redis-benchmark does.
+    pub decode: bool,
 }
 
 /// Runs `calls` over `conns` and measures them.
@@ -81,33 +110,19 @@ pub fn run(conns: &mut [Conn], calls: &Calls, cx: &PhaseContext) -> anyhow::Resu
     let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
         .map_err(|e| anyhow::anyhow!("latency histogram: {e}"))?;
     let mut slots: Vec<Slot> = conns.iter().map(|_| Slot::default()).collect();
-    let mut fds: Vec<libc::pollfd> = conns
-        .iter()
-        .map(|c| libc::pollfd {
-            fd: c.fd(),
-            events: 0,
-            revents: 0,
-        })
-        .collect();
+    let fds: Vec<_> = conns.iter().map(|c| c.fd()).collect();
+    let mut poller = super::poller::Poller::new(&fds)?;
     let mut tally = Tally::default();
     let mut next = 0;
     let mut done = 0;
     let started = Instant::now();
-    for (conn, slot) in conns.iter_mut().zip(&mut slots) {
+    for (i, (conn, slot)) in conns.iter_mut().zip(&mut slots).enumerate() {
         next = send_batch(conn, slot, calls, next, cx)?;
+        poller.want_write(i, conn.pending_output())?;
     }
     let mut progress = Instant::now();
+    let mut ready = Vec::with_capacity(conns.len());
     while done < total {
-        for ((fd, conn), slot) in fds.iter_mut().zip(conns.iter()).zip(&slots) {
-            fd.events = 0;
-            fd.revents = 0;
-            if slot.sent.is_some() {
-                fd.events = libc::POLLIN;
-                if conn.pending_output() {
-                    fd.events |= libc::POLLOUT;
-                }
-            }
-        }
         let waited = progress.elapsed();
         if waited > cx.limit {
             anyhow::bail!(
@@ -116,25 +131,14 @@ pub fn run(conns: &mut [Conn], calls: &Calls, cx: &PhaseContext) -> anyhow::Resu
                 cx.limit
             );
         }
-        let timeout = (cx.limit - waited).as_millis().clamp(1, 1000) as libc::c_int;
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs for the whole call.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-        if ready < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(anyhow::anyhow!("poll: {e}"));
-        }
-        for i in 0..fds.len() {
-            let revents = fds[i].revents;
-            if revents == 0 {
-                continue;
-            }
-            if revents & libc::POLLOUT != 0 {
+        let timeout = (cx.limit - waited).as_millis().clamp(1, 1000) as i32;
+        poller.wait(timeout, &mut ready)?;
+        for &(i, events) in &ready {
+            if events & libc::EPOLLOUT as u32 != 0 {
                 conns[i].write_some()?;
+                poller.want_write(i, conns[i].pending_output())?;
             }
-            if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 {
+            if events & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR) as u32 == 0 {
                 continue;
             }
             match conns[i].fill() {
@@ -146,17 +150,18 @@ pub fn run(conns: &mut [Conn], calls: &Calls, cx: &PhaseContext) -> anyhow::Resu
                 Err(e) => return Err(e.into()),
             }
             progress = Instant::now();
-            let finished = take_replies(&mut conns[i], &mut slots[i], calls, cx, &mut tally)?;
-            for at in finished {
-                let ns = at
-                    .duration_since(slots[i].sent.expect("in flight"))
-                    .as_nanos();
-                latency.saturating_record(ns.max(1) as u64);
-                done += 1;
-            }
-            if slots[i].replies == slots[i].keys.len() {
+            done += take_replies(
+                &mut conns[i],
+                &mut slots[i],
+                calls,
+                cx,
+                &mut tally,
+                &mut latency,
+            )?;
+            if slots[i].sent.is_some() && slots[i].replies == slots[i].records {
                 slots[i].sent = None;
                 next = send_batch(&mut conns[i], &mut slots[i], calls, next, cx)?;
+                poller.want_write(i, conns[i].pending_output())?;
             }
         }
     }
@@ -197,34 +202,36 @@ fn send_batch(
     if next >= end {
         return Ok(next);
     }
-    slot.keys.clear();
+    let from = if next == 0 { 0 } else { calls.ends[next - 1] };
+    conn.out
+        .extend_from_slice(&calls.packed[from..calls.ends[end - 1]]);
+    slot.first_record = next * calls.per_call;
+    slot.records = (end - next) * calls.per_call;
     slot.replies = 0;
-    for &record in &calls.records[next * calls.per_call..end * calls.per_call] {
-        let key = cx.keys.key(record);
-        cx.config
-            .get_command(&key)
-            .write_packed_command(&mut conn.out);
-        slot.keys.push(key);
-    }
     slot.sent = Some(Instant::now());
     conn.write_some()?;
     Ok(end)
 }
 
-/// Parses the replies buffered on `conn`, decodes their values, and returns when each call
-/// the replies completed was complete.
+/// Parses the replies buffered on `conn` and decodes their values; each call they complete
+/// goes into `latency`. Returns how many calls completed.
 fn take_replies(
     conn: &mut Conn,
     slot: &mut Slot,
     calls: &Calls,
     cx: &PhaseContext,
     tally: &mut Tally,
-) -> anyhow::Result<Vec<Instant>> {
-    let mut finished = Vec::new();
+    latency: &mut Histogram<u64>,
+) -> anyhow::Result<usize> {
+    let mut finished = 0;
+    // Without decoding, every call completed by this read completed when it arrived: one
+    // clock read serves them all.
+    let mut arrived: Option<Instant> = None;
     while let Some((reply, n)) = parse(conn.unparsed())? {
-        let Some(key) = slot.keys.get(slot.replies) else {
+        if slot.replies >= slot.records {
             anyhow::bail!("Redis sent a reply nothing asked for");
-        };
+        }
+        let record = calls.records[slot.first_record + slot.replies];
         let stored = match reply {
             Reply::Bulk(bytes) => bytes,
             // The field policy's HMGET: the value unless `__expires__` has passed (the
@@ -239,13 +246,24 @@ fn take_replies(
                     items[0]
                 }
             }
-            Reply::Error(e) => anyhow::bail!("Redis refused the read of {key}: {e}"),
-            other => anyhow::bail!("unexpected reply to the read of {key}: {other:?}"),
+            Reply::Error(e) => {
+                anyhow::bail!("Redis refused the read of {}: {e}", cx.keys.key(record))
+            }
+            other => anyhow::bail!(
+                "unexpected reply to the read of {}: {other:?}",
+                cx.keys.key(record)
+            ),
         };
         match stored {
+            Some(_) if !cx.decode => {}
             Some(bytes) => {
                 let t = Instant::now();
-                let value = cx.config.cached_value(key, bytes, cx.now)?;
+                let value = cx.config.cached_value(bytes, cx.now).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot decode the value stored at {}: {e}",
+                        cx.keys.key(record)
+                    )
+                })?;
                 tally.decode += t.elapsed();
                 drop(std::hint::black_box(value));
             }
@@ -254,7 +272,13 @@ fn take_replies(
         conn.parsed += n;
         slot.replies += 1;
         if slot.replies.is_multiple_of(calls.per_call) {
-            finished.push(Instant::now());
+            let sent = slot.sent.expect("a batch in flight");
+            let at = match arrived {
+                Some(at) if !cx.decode => at,
+                _ => *arrived.insert(Instant::now()),
+            };
+            latency.saturating_record((at.duration_since(sent).as_nanos() as u64).max(1));
+            finished += 1;
         }
     }
     Ok(finished)
