@@ -44,7 +44,8 @@ impl Exporter for CsvExporter {
                     "settle_seconds",
                     "error",
                 ])
-                .chain(EXPLAIN_COLUMNS),
+                .chain(EXPLAIN_COLUMNS)
+                .chain(super::read::csv_columns(report).iter().copied()),
         )?;
         let opt = |o: Option<String>| o.unwrap_or_default();
         for v in &report.variants {
@@ -86,7 +87,8 @@ impl Exporter for CsvExporter {
                         f(&|m| format!("{:.3}", m.settle_seconds)),
                         opt(v.error.clone()),
                     ])
-                    .chain(explain_cells(report, v)),
+                    .chain(explain_cells(report, v))
+                    .chain(super::read::csv_cells(report, v)),
             )?;
         }
         Ok(String::from_utf8(w.into_inner()?)?)

@@ -82,6 +82,7 @@ impl Exporter for MarkdownExporter {
             writeln!(out)?;
             writeln!(out, "*{note}.*")?;
         }
+        super::read::markdown(report, &mut out)?;
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;

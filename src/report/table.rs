@@ -23,6 +23,7 @@ impl Exporter for TableExporter {
                 report.baseline,
                 variant_table(report, &variants, false),
             );
+            out.push_str(&super::read::table(report));
             out.push_str(&explain_block(report));
             out.push_str(&failures(report));
             return Ok(out);
@@ -48,6 +49,7 @@ impl Exporter for TableExporter {
                 variant_table(report, &variants, true)
             ));
         }
+        out.push_str(&super::read::table(report));
         out.push_str(&explain_block(report));
         out.push_str(&failures(report));
         Ok(out)

@@ -1,0 +1,227 @@
+//! The read figures (`bench --read`) in the table, Markdown and CSV outputs: one row per
+//! variant beside its relative memory, then the anchor. Nothing is shown without them.
+
+use super::{Report, VariantReport, percent, relative_percent, thousands};
+use crate::read::{PhaseFigures, ReadFigures};
+
+fn figures(v: &VariantReport) -> Option<&ReadFigures> {
+    v.result.as_ref().and_then(|m| m.read.as_ref())
+}
+
+/// The settings line, from the first variant with read figures; `None` when none has any.
+fn settings(report: &Report) -> Option<String> {
+    let r = report.variants.iter().find_map(figures)?;
+    Some(format!(
+        "read path: {} connections, pipeline {}, {} calls per phase (get; get_multi of {} keys), \
+         seed {}",
+        r.connections, r.pipeline, r.get.calls, r.get_multi.keys_per_call, r.seed
+    ))
+}
+
+/// `0.21 / 1.10 / 3.52` ms.
+fn latency(p: &PhaseFigures) -> String {
+    format!(
+        "{:.3} / {:.3} / {:.3}",
+        p.p50_us / 1000.0,
+        p.p99_us / 1000.0,
+        p.p999_us / 1000.0
+    )
+}
+
+fn rate(x: f64) -> String {
+    thousands(x.max(0.0).round() as u64)
+}
+
+const HEADER: [&str; 9] = [
+    "variant",
+    "relative memory",
+    "get ops/s",
+    "get ms p50 / p99 / p99.9",
+    "get decode",
+    "get_multi records/s",
+    "get_multi ms p50 / p99 / p99.9",
+    "get_multi decode",
+    "misses",
+];
+
+fn row(report: &Report, v: &VariantReport, r: &ReadFigures) -> [String; 9] {
+    [
+        v.label(),
+        percent(relative_percent(report, v)),
+        rate(r.get.ops_per_second),
+        latency(&r.get),
+        format!("{:.1}%", r.get.decode_share * 100.0),
+        rate(r.get_multi.records_per_second),
+        latency(&r.get_multi),
+        format!("{:.1}%", r.get_multi.decode_share * 100.0),
+        (r.get.misses + r.get_multi.misses).to_string(),
+    ]
+}
+
+/// One line per variant on the anchor: both rates and their ratio, or why it did not run.
+fn anchor_lines(report: &Report) -> Vec<String> {
+    report
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let r = figures(v)?;
+            Some(match (&r.anchor, &r.anchor_skipped) {
+                (Some(a), _) => format!(
+                    "{}: {} on {} keys x {}: redisadv {}/s, redis-benchmark {}/s, ratio {:.2}",
+                    v.label(),
+                    a.command,
+                    a.keys.len(),
+                    thousands(a.requests_per_key),
+                    rate(a.redisadv_ops_per_second),
+                    rate(a.redis_benchmark_ops_per_second),
+                    a.ratio
+                ),
+                (None, why) => format!(
+                    "{}: anchor not run: {}",
+                    v.label(),
+                    why.as_deref().unwrap_or("unknown")
+                ),
+            })
+        })
+        .collect()
+}
+
+const ANCHOR_NOTE: &str = "anchor: redis-benchmark with the same connections and pipeline, \
+    the same command on the same keys, beside redisadv's get path (without decoding, as \
+    redis-benchmark does not decode)";
+
+/// The terminal table's read section; empty without read figures.
+pub fn table(report: &Report) -> String {
+    let Some(title) = settings(report) else {
+        return String::new();
+    };
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(HEADER);
+    for v in &report.variants {
+        if let Some(r) = figures(v) {
+            table.add_row(row(report, v, r).map(|c| {
+                let right = c
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '-');
+                let cell = comfy_table::Cell::new(c);
+                if right {
+                    cell.set_alignment(comfy_table::CellAlignment::Right)
+                } else {
+                    cell
+                }
+            }));
+        }
+    }
+    let mut out = format!("\n{title}\n{table}\n{ANCHOR_NOTE}\n");
+    for line in anchor_lines(report) {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
+}
+
+/// The Markdown section; nothing without read figures.
+pub fn markdown(report: &Report, out: &mut String) -> std::fmt::Result {
+    use std::fmt::Write;
+    let Some(title) = settings(report) else {
+        return Ok(());
+    };
+    writeln!(out)?;
+    writeln!(out, "## Read path")?;
+    writeln!(out)?;
+    writeln!(out, "{}.", capitalized(&title))?;
+    writeln!(out)?;
+    writeln!(out, "| {} |", HEADER.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
+    for v in &report.variants {
+        if let Some(r) = figures(v) {
+            writeln!(out, "| {} |", row(report, v, r).join(" | "))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}:", capitalized(ANCHOR_NOTE))?;
+    writeln!(out)?;
+    for line in anchor_lines(report) {
+        writeln!(out, "- {line}")?;
+    }
+    Ok(())
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The CSV's read columns: present only in a report with read figures, so CSV without
+/// `--read` keeps its columns.
+pub fn csv_columns(report: &Report) -> &'static [&'static str] {
+    if settings(report).is_some() {
+        &CSV_COLUMNS
+    } else {
+        &[]
+    }
+}
+
+const CSV_COLUMNS: [&str; 22] = [
+    "read_connections",
+    "read_pipeline",
+    "read_seed",
+    "get_calls",
+    "get_ops_per_second",
+    "get_p50_us",
+    "get_p99_us",
+    "get_p999_us",
+    "get_decode_share",
+    "get_misses",
+    "get_multi_calls",
+    "get_multi_keys_per_call",
+    "get_multi_ops_per_second",
+    "get_multi_records_per_second",
+    "get_multi_p50_us",
+    "get_multi_p99_us",
+    "get_multi_p999_us",
+    "get_multi_decode_share",
+    "get_multi_misses",
+    "anchor_redisadv_ops_per_second",
+    "anchor_redis_benchmark_ops_per_second",
+    "anchor_ratio",
+];
+
+/// A variant's read cells, matching [`csv_columns`].
+pub fn csv_cells(report: &Report, v: &VariantReport) -> Vec<String> {
+    let n = csv_columns(report).len();
+    let Some(r) = figures(v) else {
+        return vec![String::new(); n];
+    };
+    let (g, m) = (&r.get, &r.get_multi);
+    let anchor = |f: &dyn Fn(&crate::read::AnchorFigures) -> String| {
+        r.anchor.as_ref().map(f).unwrap_or_default()
+    };
+    vec![
+        r.connections.to_string(),
+        r.pipeline.to_string(),
+        r.seed.to_string(),
+        g.calls.to_string(),
+        format!("{:.0}", g.ops_per_second),
+        format!("{:.1}", g.p50_us),
+        format!("{:.1}", g.p99_us),
+        format!("{:.1}", g.p999_us),
+        format!("{:.4}", g.decode_share),
+        g.misses.to_string(),
+        m.calls.to_string(),
+        m.keys_per_call.to_string(),
+        format!("{:.0}", m.ops_per_second),
+        format!("{:.0}", m.records_per_second),
+        format!("{:.1}", m.p50_us),
+        format!("{:.1}", m.p99_us),
+        format!("{:.1}", m.p999_us),
+        format!("{:.4}", m.decode_share),
+        m.misses.to_string(),
+        anchor(&|a| format!("{:.0}", a.redisadv_ops_per_second)),
+        anchor(&|a| format!("{:.0}", a.redis_benchmark_ops_per_second)),
+        anchor(&|a| format!("{:.4}", a.ratio)),
+    ]
+}
