@@ -12,6 +12,7 @@ mod explain;
 mod field_ttl;
 mod jobs;
 mod lifecycle;
+mod read_path;
 mod reliability;
 mod report_formats;
 mod scenario;
