@@ -2,25 +2,16 @@
 //! empty figure, priming through the backend's plan, settling, the loaded figures and the
 //! samples; then the report.
 
-use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
+use crate::backend::{BackendConfig, ConnectOptions};
 use crate::dataset::Dataset;
 use crate::engine_set;
-use crate::explain::{ExplainOptions, Explainer};
-use crate::loader;
-use crate::probe;
 use crate::report::{
-    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, Sample,
-    ScenarioInfo, VariantReport,
+    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, ScenarioInfo,
+    VariantReport,
 };
 use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
-use crate::server::{RedisServer, ServerOptions};
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// How long memory may take to settle after priming.
-const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 
 /// Where the variants run.
 #[derive(Debug, Clone)]
@@ -141,10 +132,28 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             variant.name.clone()
         }
     };
-    let outcomes = crate::schedule::run_ordered(
+    fn job<'a>(
+        (scenario, dataset, options): (&'a Scenario, &'a Dataset, &'a RunOptions),
+        (engine, variant): (&'a engine_set::Engine, &'a Variant),
+        progress: &'a ProgressBar,
+    ) -> Job<'a> {
+        Job {
+            scenario,
+            engine,
+            variant,
+            dataset,
+            options,
+            progress,
+        }
+    }
+    let run = (scenario, &dataset, options);
+    let hidden = ProgressBar::hidden();
+    let teardowns = crate::measure::Teardowns::default();
+    let outcomes = crate::schedule::run_pipelined(
         jobs.len(),
         options.jobs,
-        |i| {
+        |i| prepare_job(&job(run, jobs[i], &hidden)),
+        |i, prepared, primed| {
             let (engine, variant) = jobs[i];
             let mut progress = progress_bar(
                 options.progress,
@@ -154,19 +163,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             if options.jobs > 1 && options.progress {
                 progress = bars.add(progress);
             }
-            let outcome = run_job(&Job {
-                scenario,
-                engine,
-                variant,
-                dataset: &dataset,
-                options,
-                progress: &progress,
-            });
+            let outcome = finish_job(&job(run, jobs[i], &progress), prepared, primed, &teardowns);
             progress.finish_and_clear();
             outcome
         },
         |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),
     );
+    teardowns.join();
     for ((engine, variant), outcome) in jobs.into_iter().zip(outcomes) {
         // A job never started: an earlier one hit a fatal --url error, returned below.
         let Some(outcome) = outcome else { continue };
@@ -273,15 +276,28 @@ pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
     config
 }
 
-/// One job on its target: a fresh private server, or the `--url` server.
-fn run_job(job: &Job) -> anyhow::Result<(Measured, String)> {
-    match &job.options.target {
-        Target::Private => run_private(job),
-        Target::Url {
-            options: connect,
-            flush,
-            keep,
-        } => crate::url_target::run_variant(
+/// A job's first stage: a fresh private server measured empty; nothing for `--url`, whose
+/// server is there already.
+fn prepare_job(job: &Job) -> Option<anyhow::Result<crate::measure::Prepared>> {
+    matches!(job.options.target, Target::Private).then(|| crate::measure::prepare(job))
+}
+
+/// A job's second stage on its target: priming and the figures.
+fn finish_job(
+    job: &Job,
+    prepared: Option<anyhow::Result<crate::measure::Prepared>>,
+    primed: &dyn Fn(),
+    teardowns: &crate::measure::Teardowns,
+) -> anyhow::Result<(Measured, String)> {
+    match (&job.options.target, prepared) {
+        (
+            Target::Url {
+                options: connect,
+                flush,
+                keep,
+            },
+            _,
+        ) => crate::url_target::run_variant(
             &crate::url_target::UrlVariant {
                 connect,
                 flush: *flush,
@@ -291,178 +307,13 @@ fn run_job(job: &Job) -> anyhow::Result<(Measured, String)> {
                 variant: job.variant,
                 config: backend_config(job.scenario, job.variant),
             },
-            &mut |connect, db, watch| measure(job, connect, db, watch),
+            &mut |connect, db, watch| crate::measure::measure(job, connect, db, watch),
         ),
-    }
-}
-
-fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {
-    let (scenario, variant) = (job.scenario, job.variant);
-    let mut overrides = job.engine.overrides.clone();
-    overrides.extend(variant.overrides.iter().cloned());
-    let started = std::time::Instant::now();
-    let server = RedisServer::start(&ServerOptions {
-        binary: job.engine.binary.clone(),
-        config_file: Some(scenario.server.config_file.clone()),
-        overrides,
-        ..ServerOptions::default()
-    })?;
-    let start = started.elapsed().as_secs_f64();
-    let result = measure(job, &server.connect_options(), 0, &mut ());
-    let result = result.map(|(mut measured, allocator)| {
-        if let Some(p) = &mut measured.phases {
-            p.start = start;
+        (Target::Private, prepared) => {
+            let prepared = prepared.unwrap_or_else(|| crate::measure::prepare(job))?;
+            crate::measure::finish(job, prepared, primed, teardowns)
         }
-        (measured, allocator)
-    });
-    let stopping = std::time::Instant::now();
-    let running = server.is_running();
-    let log = (!running).then(|| server.last_log_lines(10).join("\n"));
-    drop(server);
-    let teardown = stopping.elapsed().as_secs_f64();
-    let result = result.map(|(mut measured, allocator)| {
-        if let Some(p) = &mut measured.phases {
-            p.teardown = teardown;
-        }
-        (measured, allocator)
-    });
-    result.map_err(|e| match &log {
-        None => e,
-        Some(lines) => e.context(format!("redis-server died; its last log lines:\n{lines}")),
-    })
-}
-
-/// Measures one variant; `watch` runs between the loader's batches (a `--url` run watches
-/// evictions there).
-fn measure(
-    job: &Job,
-    connect: &ConnectOptions,
-    db: i64,
-    watch: &mut dyn loader::LoadWatch,
-) -> anyhow::Result<(Measured, String)> {
-    let Job {
-        scenario,
-        engine: _,
-        variant,
-        dataset,
-        options,
-        progress,
-    } = *job;
-    let mut conn = connect.connect().context("connecting to read INFO")?;
-    // A server-wide setting, so only on servers redisadv owns; not with --hold-connection,
-    // whose point is the held connection as Python leaves it (buffer shrunk by the timer).
-    if matches!(options.target, Target::Private) && !options.hold_connection {
-        probe::freeze_reply_buffers(&mut conn);
     }
-    if variant.hash_ttl == crate::backend::HashTtl::FieldTtl {
-        crate::backend::require_field_ttl(&mut conn, &variant.name, &connect.describe())?;
-    }
-    let config = backend_config(scenario, variant);
-    let empty_started = std::time::Instant::now();
-    // The plan's explanation is computed while the empty server settles. The empty figure
-    // is read exactly as the loaded one, so the INFO connection's own buffers cancel out.
-    let (explainer, empty) = Explainer::before_priming(
-        &mut conn,
-        dataset,
-        variant.layout,
-        &config,
-        scenario.dataset.seed,
-        &variant.name,
-        |conn| {
-            probe::settle(conn, db, SETTLE_LIMIT)?;
-            probe::memory(conn)
-        },
-    )?;
-    let empty_seconds = empty_started.elapsed().as_secs_f64();
-    let mut stream = PipeStream::connect(connect).context("opening the loading connection")?;
-    watch.opened(&stream);
-    // Priming ends when Redis has answered the last command, as `redis-cli --pipe` counts it.
-    let started = std::time::Instant::now();
-    let mut sink = loader::Watched {
-        sink: &mut stream,
-        watch,
-        stopped: None,
-    };
-    let outcome = loader::load(&mut sink, dataset, variant.layout, &config, progress)
-        .map_err(|e| sink.stopped.take().unwrap_or(e))
-        .with_context(|| format!("priming {}", variant.name))?;
-    let summary = stream.finish().context("priming")?;
-    watch.loaded()?;
-    let prime_seconds = started.elapsed().as_secs_f64();
-    summary.check().context("priming")?;
-    let held = options.hold_connection.then_some(stream);
-    let settled = probe::settle(&mut conn, db, SETTLE_LIMIT)?;
-    let figures_started = std::time::Instant::now();
-    let memory = probe::memory(&mut conn)?;
-    let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;
-    let (_, allocator) = probe::server_identity(&mut conn)?;
-    let samples = probe::samples(&mut conn, &dataset.sample_keys(variant.layout))?
-        .into_iter()
-        .map(|(key, bytes)| Sample {
-            key,
-            hex: bytes.map(hex::encode),
-        })
-        .collect();
-    let verify = if options.verify {
-        Some(crate::verify::verify(
-            connect,
-            dataset,
-            variant.layout,
-            &config,
-        )?)
-    } else {
-        None
-    };
-    drop(held);
-    let figures_seconds = figures_started.elapsed().as_secs_f64();
-    let explain_started = std::time::Instant::now();
-    let dataset_bytes = memory.used_memory.saturating_sub(empty.used_memory);
-    // Last: it may remove the TTLs, so only on servers redisadv owns.
-    let explain_options = ExplainOptions {
-        measure_ttl: options.explain.measure_ttl && matches!(options.target, Target::Private),
-    };
-    let explain = explainer.after_figures(
-        &mut conn,
-        db,
-        dataset,
-        dataset_bytes,
-        explain_options,
-        SETTLE_LIMIT,
-    );
-    let phases = crate::report::Phases {
-        empty: empty_seconds,
-        figures: figures_seconds,
-        explain: explain_started.elapsed().as_secs_f64(),
-        ..Default::default()
-    };
-    // After the figures and explanations, so it can never change them.
-    let read = options
-        .read
-        .as_ref()
-        .map(|s| crate::read::after_figures(s, connect, dataset, variant.layout, &config))
-        .transpose()
-        .context("the read workload")?;
-    Ok((
-        Measured {
-            memory,
-            empty_used_memory: empty.used_memory,
-            dataset_bytes,
-            keys,
-            keys_with_ttl,
-            records: outcome.records,
-            calls: outcome.calls,
-            commands: outcome.commands,
-            prime_seconds,
-            records_per_second: outcome.records as f64 / prime_seconds.max(1e-9),
-            settle_seconds: settled.seconds,
-            samples,
-            verify,
-            explain,
-            phases: Some(phases),
-            read,
-        },
-        allocator,
-    ))
 }
 
 #[cfg(test)]

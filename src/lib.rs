@@ -14,6 +14,7 @@ pub mod engines;
 pub mod errors;
 pub mod explain;
 pub mod loader;
+pub mod measure;
 pub mod preflight;
 pub mod probe;
 pub mod read;

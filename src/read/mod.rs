@@ -81,6 +81,21 @@ pub struct AnchorFigures {
     pub ratio: f64,
 }
 
+/// The hook of `measure`: the read workload when `settings` asks for one.
+pub fn after_figures_of(
+    settings: Option<&ReadSettings>,
+    connect: &ConnectOptions,
+    dataset: &Dataset,
+    layout: Layout,
+    config: &BackendConfig,
+) -> anyhow::Result<Option<ReadFigures>> {
+    use anyhow::Context;
+    settings
+        .map(|s| after_figures(s, connect, dataset, layout, config))
+        .transpose()
+        .context("the read workload")
+}
+
 /// Runs the read workload of one variant on the server it was measured on.
 pub fn after_figures(
     settings: &ReadSettings,
