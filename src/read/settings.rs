@@ -56,7 +56,7 @@ impl ReadSettings {
 /// every call in flight a buffer).
 const CONNECTIONS: (i64, i64) = (1, 1000);
 const PIPELINE: (i64, i64) = (1, 1000);
-const OPS: (i64, i64) = (1, 100_000_000);
+const OPS: (i64, i64) = (1, 20_000_000);
 const MULTI: (i64, i64) = (1, 10_000);
 
 /// `read = { connections = C, pipeline = D, ops = N, multi = K, seed = S }` as written.

@@ -5,7 +5,7 @@ mod csv;
 mod explained;
 mod json;
 mod markdown;
-mod read;
+pub mod read;
 mod table;
 pub mod timings;
 pub mod why;

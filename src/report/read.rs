@@ -4,6 +4,34 @@
 use super::{Report, VariantReport, percent, relative_percent, thousands};
 use crate::read::{PhaseFigures, ReadFigures};
 
+/// One variant on the memory/read trade-off chart: its dataset bytes relative to the
+/// baseline (percent) against its get calls per second. For the svg/html chart (issue 11's
+/// scatter); empty without read figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeOff {
+    pub label: String,
+    pub relative_memory_percent: f64,
+    pub get_ops_per_second: f64,
+    pub get_multi_records_per_second: f64,
+}
+
+/// The chart's points, one per variant with both figures, in report order.
+pub fn trade_off(report: &Report) -> Vec<TradeOff> {
+    report
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let r = figures(v)?;
+            Some(TradeOff {
+                label: v.label(),
+                relative_memory_percent: relative_percent(report, v)?,
+                get_ops_per_second: r.get.ops_per_second,
+                get_multi_records_per_second: r.get_multi.records_per_second,
+            })
+        })
+        .collect()
+}
+
 fn figures(v: &VariantReport) -> Option<&ReadFigures> {
     v.result.as_ref().and_then(|m| m.read.as_ref())
 }
@@ -224,4 +252,83 @@ pub fn csv_cells(report: &Report, v: &VariantReport) -> Vec<String> {
         anchor(&|a| format!("{:.0}", a.redis_benchmark_ops_per_second)),
         anchor(&|a| format!("{:.4}", a.ratio)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::AnchorFigures;
+
+    fn phase(ops: f64, keys: usize) -> PhaseFigures {
+        PhaseFigures {
+            calls: 100,
+            keys_per_call: keys,
+            records: 100 * keys as u64,
+            seconds: 100.0 / ops,
+            ops_per_second: ops,
+            records_per_second: ops * keys as f64,
+            p50_us: 210.0,
+            p99_us: 1100.0,
+            p999_us: 3520.0,
+            decode_seconds: 0.0,
+            decode_share: 0.125,
+            misses: 0,
+        }
+    }
+
+    fn report() -> Report {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/report.json");
+        super::super::load(std::path::Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn read_figures_show_only_when_present() {
+        let mut r = report();
+        let plain_csv =
+            super::super::Exporter::render(&super::super::csv::CsvExporter, &r).unwrap();
+        assert!(trade_off(&r).is_empty());
+        assert_eq!(table(&r), "");
+        let first = r.variants[0].name.clone();
+        r.variants[0].result.as_mut().unwrap().read = Some(ReadFigures {
+            connections: 50,
+            pipeline: 16,
+            seed: 0,
+            get: phase(123_456.0, 1),
+            get_multi: phase(20_000.0, 10),
+            anchor: Some(AnchorFigures {
+                command: "GET".into(),
+                keys: vec![crate::dataset::Key::Plain("1".into())],
+                requests_per_key: 1000,
+                redisadv_ops_per_second: 90.0,
+                redis_benchmark_ops_per_second: 100.0,
+                ratio: 0.9,
+            }),
+            anchor_skipped: None,
+        });
+        let points = trade_off(&r);
+        assert_eq!(points.len(), 1);
+        assert_eq!(points[0].label, first);
+        assert_eq!(points[0].get_ops_per_second, 123_456.0);
+        let t = table(&r);
+        assert!(t.contains("50 connections, pipeline 16"), "{t}");
+        assert!(
+            t.contains("123,456") && t.contains("0.210 / 1.100 / 3.520"),
+            "{t}"
+        );
+        assert!(t.contains("redis-benchmark 100/s, ratio 0.90"), "{t}");
+        let mut md = String::new();
+        markdown(&r, &mut md).unwrap();
+        assert!(
+            md.contains("## Read path") && md.contains("| 12.5% |"),
+            "{md}"
+        );
+        let csv = super::super::Exporter::render(&super::super::csv::CsvExporter, &r).unwrap();
+        let header = csv.lines().next().unwrap();
+        assert!(header.starts_with(plain_csv.lines().next().unwrap()));
+        assert!(header.ends_with("anchor_ratio"));
+        // Every row keeps the header's column count.
+        let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+        let width = reader.headers().unwrap().len();
+        assert!(reader.records().all(|row| row.unwrap().len() == width));
+    }
 }
