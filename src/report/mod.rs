@@ -192,7 +192,8 @@ pub struct Phases {
     pub figures: f64,
     /// The explanations after the figures.
     pub explain: f64,
-    /// Stopping the private server.
+    /// Stopping the private server: 0 since servers stop in the background (reports of
+    /// earlier versions have the seconds it took on the run's path).
     pub teardown: f64,
 }
 
