@@ -64,6 +64,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 engine_set::identify(engine, &scenario.server.config_file, named)?;
             }
         }
+        Target::Url { .. } if scenario.server.cluster.is_some() => anyhow::bail!(
+            "--url measures the one server at the URL; a cluster ([server] cluster in {}, or \
+             --cluster) starts private nodes. Leave out one or the other",
+            scenario.path.display()
+        ),
         Target::Url { .. } if named => anyhow::bail!(
             "--url measures the one server at the URL; engines ([[server.engine]] in {}, or \
              --engine) start private servers. Leave out one or the other",
@@ -105,7 +110,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             version: first.version.clone(),
             allocator: first.allocator.clone(),
             target: match &options.target {
-                Target::Private => "private".into(),
+                Target::Private => crate::cluster::target_name(scenario.server.cluster),
                 Target::Url { options, .. } => redact_password(&options.url),
             },
         },
@@ -295,6 +300,9 @@ fn run_job(job: &Job) -> anyhow::Result<(Measured, String)> {
 }
 
 fn run_private(job: &Job) -> anyhow::Result<(Measured, String)> {
+    if let Some(nodes) = job.scenario.server.cluster {
+        return crate::cluster::run_job(job, nodes);
+    }
     let (scenario, variant) = (job.scenario, job.variant);
     let mut overrides = job.engine.overrides.clone();
     overrides.extend(variant.overrides.iter().cloned());
@@ -450,6 +458,7 @@ fn measure(
             verify,
             explain,
             phases: Some(phases),
+            cluster: None,
         },
         allocator,
     ))

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod bench;
 pub mod cleanup;
+pub mod cluster;
 pub mod cli;
 pub mod codec;
 pub mod commands;

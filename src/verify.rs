@@ -15,7 +15,19 @@ pub fn verify(
     layout: Layout,
     config: &BackendConfig,
 ) -> anyhow::Result<Verified> {
-    let mut backend = Backend::connect(connect, config.clone()).context("verify: connecting")?;
+    let backend = Backend::connect(connect, config.clone()).context("verify: connecting")?;
+    verify_routed(&mut [backend], &|_| 0, dataset, layout, config)
+}
+
+/// [`verify`] over several servers (a cluster's nodes): `route` names the backend each key
+/// is read from.
+pub fn verify_routed(
+    backends: &mut [Backend],
+    route: &dyn Fn(&crate::dataset::Key) -> usize,
+    dataset: &Dataset,
+    layout: Layout,
+    config: &BackendConfig,
+) -> anyhow::Result<Verified> {
     let mut result = Verified {
         records: 0,
         mismatches: 0,
@@ -25,8 +37,8 @@ pub fn verify(
     // (payload, record number in write order: the clock's position when it was written)
     let mut expected: Vec<(crate::codec::Value, u64)> = Vec::new();
     let mut check =
-        |backend: &mut Backend, keys: &mut Vec<_>, expected: &mut Vec<_>| -> anyhow::Result<()> {
-            let got = backend.get_multi(keys).context("verify: reading back")?;
+        |backends: &mut [Backend], keys: &mut Vec<_>, expected: &mut Vec<_>| -> anyhow::Result<()> {
+            let got = get_routed(backends, route, keys)?;
             for ((key, (want, n)), got) in keys.iter().zip(expected.iter()).zip(got) {
                 result.records += 1;
                 let problem = match got {
@@ -57,9 +69,33 @@ pub fn verify(
             n += 1;
         }
         if keys.len() >= 10_000 {
-            check(&mut backend, &mut keys, &mut expected)?;
+            check(backends, &mut keys, &mut expected)?;
         }
     }
-    check(&mut backend, &mut keys, &mut expected)?;
+    check(backends, &mut keys, &mut expected)?;
     Ok(result)
+}
+
+/// Each key read from its own backend, the values back in the keys' order.
+fn get_routed(
+    backends: &mut [Backend],
+    route: &dyn Fn(&crate::dataset::Key) -> usize,
+    keys: &[crate::dataset::Key],
+) -> anyhow::Result<Vec<Option<crate::backend::CachedValue>>> {
+    if backends.len() == 1 {
+        return Ok(backends[0].get_multi(keys).context("verify: reading back")?);
+    }
+    let mut per_backend: Vec<Vec<usize>> = vec![Vec::new(); backends.len()];
+    for (i, key) in keys.iter().enumerate() {
+        per_backend[route(key)].push(i);
+    }
+    let mut out: Vec<_> = keys.iter().map(|_| None).collect();
+    for (backend, at) in backends.iter_mut().zip(per_backend) {
+        let some: Vec<_> = at.iter().map(|&i| keys[i].clone()).collect();
+        let got = backend.get_multi(&some).context("verify: reading back")?;
+        for (i, value) in at.into_iter().zip(got) {
+            out[i] = value;
+        }
+    }
+    Ok(out)
 }
