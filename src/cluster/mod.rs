@@ -6,6 +6,7 @@
 
 pub mod figures;
 mod measure;
+pub mod report;
 pub mod nodes;
 pub mod route;
 
