@@ -296,7 +296,9 @@ pub struct DecodeArgs {
 fn parse_nodes(s: &str) -> Result<usize, String> {
     match s.parse::<i64>() {
         Ok(n) => crate::cluster::check_nodes(n),
-        Err(_) => Err(format!("`{s}` is not a whole number; give e.g. --cluster 3")),
+        Err(_) => Err(format!(
+            "`{s}` is not a whole number; give e.g. --cluster 3"
+        )),
     }
 }
 

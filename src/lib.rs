@@ -5,8 +5,8 @@
 pub mod backend;
 pub mod bench;
 pub mod cleanup;
-pub mod cluster;
 pub mod cli;
+pub mod cluster;
 pub mod codec;
 pub mod commands;
 pub mod dataset;

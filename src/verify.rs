@@ -36,31 +36,33 @@ pub fn verify_routed(
     let mut keys = Vec::new();
     // (payload, record number in write order: the clock's position when it was written)
     let mut expected: Vec<(crate::codec::Value, u64)> = Vec::new();
-    let mut check =
-        |backends: &mut [Backend], keys: &mut Vec<_>, expected: &mut Vec<_>| -> anyhow::Result<()> {
-            let got = get_routed(backends, route, keys)?;
-            for ((key, (want, n)), got) in keys.iter().zip(expected.iter()).zip(got) {
-                result.records += 1;
-                let problem = match got {
-                    None => Some("missing".to_string()),
-                    Some(v) if !crate::codec::same_value(&v.payload, want) => Some(format!(
-                        "payload {} instead of {}",
-                        crate::codec::pyliteral::repr(&v.payload),
-                        crate::codec::pyliteral::repr(want)
-                    )),
-                    Some(v) => config.check_metadata(&v.metadata, *n).err(),
-                };
-                if let Some(p) = problem {
-                    result.mismatches += 1;
-                    if result.examples.len() < EXAMPLES {
-                        result.examples.push(format!("{key}: {p}"));
-                    }
+    let mut check = |backends: &mut [Backend],
+                     keys: &mut Vec<_>,
+                     expected: &mut Vec<_>|
+     -> anyhow::Result<()> {
+        let got = get_routed(backends, route, keys)?;
+        for ((key, (want, n)), got) in keys.iter().zip(expected.iter()).zip(got) {
+            result.records += 1;
+            let problem = match got {
+                None => Some("missing".to_string()),
+                Some(v) if !crate::codec::same_value(&v.payload, want) => Some(format!(
+                    "payload {} instead of {}",
+                    crate::codec::pyliteral::repr(&v.payload),
+                    crate::codec::pyliteral::repr(want)
+                )),
+                Some(v) => config.check_metadata(&v.metadata, *n).err(),
+            };
+            if let Some(p) = problem {
+                result.mismatches += 1;
+                if result.examples.len() < EXAMPLES {
+                    result.examples.push(format!("{key}: {p}"));
                 }
             }
-            keys.clear();
-            expected.clear();
-            Ok(())
-        };
+        }
+        keys.clear();
+        expected.clear();
+        Ok(())
+    };
     let mut n = 0u64;
     for call in dataset.calls(layout) {
         for (key, value) in call {
@@ -83,7 +85,7 @@ fn get_routed(
     keys: &[crate::dataset::Key],
 ) -> anyhow::Result<Vec<Option<crate::backend::CachedValue>>> {
     if backends.len() == 1 {
-        return Ok(backends[0].get_multi(keys).context("verify: reading back")?);
+        return backends[0].get_multi(keys).context("verify: reading back");
     }
     let mut per_backend: Vec<Vec<usize>> = vec![Vec::new(); backends.len()];
     for (i, key) in keys.iter().enumerate() {

@@ -112,7 +112,11 @@ pub fn top_slots(conns: &mut [Connection]) -> anyhow::Result<Vec<SlotFigure>> {
             .map_err(|e| anyhow::anyhow!("CLUSTER SLOT-STATS on node {node}: {e}"))?;
         all.extend(parse_slot_stats(&reply, node));
     }
-    all.sort_by(|a, b| b.memory_bytes.cmp(&a.memory_bytes).then(a.slot.cmp(&b.slot)));
+    all.sort_by(|a, b| {
+        b.memory_bytes
+            .cmp(&a.memory_bytes)
+            .then(a.slot.cmp(&b.slot))
+    });
     all.truncate(TOP_SLOTS);
     Ok(all)
 }
@@ -194,8 +198,7 @@ pub fn slot_baseline(
     Ok(SlotBaseline {
         every_slot_bytes,
         one_slot_bytes,
-        per_slot_bytes: (every_slot_bytes as f64 - one_slot_bytes as f64)
-            / (SLOTS as f64 - 1.0),
+        per_slot_bytes: (every_slot_bytes as f64 - one_slot_bytes as f64) / (SLOTS as f64 - 1.0),
     })
 }
 

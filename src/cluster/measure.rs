@@ -105,9 +105,8 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
         keyspaces.push(probe::keyspace(conn, 0)?);
     }
     let (_, allocator) = probe::server_identity(&mut conns[0])?;
-    let node_of = |key: &crate::dataset::Key| {
-        cluster.owner(route::slot_of(route::redis_key(key).as_bytes()))
-    };
+    let node_of =
+        |key: &crate::dataset::Key| cluster.owner(route::slot_of(route::redis_key(key).as_bytes()));
     let mut samples = Vec::new();
     for key in dataset.sample_keys(variant.layout) {
         let conn = &mut conns[node_of(&key)];
@@ -213,10 +212,7 @@ fn slot_baseline(
 ) -> anyhow::Result<figures::SlotBaseline> {
     type Known = HashMap<(String, usize), figures::SlotBaseline>;
     static KNOWN: Mutex<Option<Known>> = Mutex::new(None);
-    let key = (
-        job.engine.binary.display().to_string(),
-        cluster.nodes.len(),
-    );
+    let key = (job.engine.binary.display().to_string(), cluster.nodes.len());
     if let Some(found) = KNOWN
         .lock()
         .unwrap_or_else(|p| p.into_inner())

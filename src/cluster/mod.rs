@@ -6,8 +6,8 @@
 
 pub mod figures;
 mod measure;
-pub mod report;
 pub mod nodes;
+pub mod report;
 pub mod route;
 
 pub use figures::ClusterFigures;

@@ -61,7 +61,8 @@ impl Cluster {
     pub fn start(options: &ServerOptions, n: usize) -> anyhow::Result<Cluster> {
         let mut nodes = Vec::with_capacity(n);
         for i in 0..n {
-            let server = start_node(options).with_context(|| format!("starting cluster node {i}"))?;
+            let server =
+                start_node(options).with_context(|| format!("starting cluster node {i}"))?;
             nodes.push(Node {
                 server,
                 slots: slot_range(i, n),
@@ -69,7 +70,10 @@ impl Cluster {
         }
         let mut owner = vec![0u8; SLOTS as usize];
         for (i, node) in nodes.iter().enumerate() {
-            let mut conn = node.server.connect().context("connecting to a cluster node")?;
+            let mut conn = node
+                .server
+                .connect()
+                .context("connecting to a cluster node")?;
             // Distinct config epochs, as redis-cli --cluster create sets them, so the nodes
             // need no epoch-collision rounds before they agree.
             redis::cmd("CLUSTER")

@@ -42,7 +42,11 @@ fn write_section(
     writeln!(out)?;
     write!(out, "| test | skew |")?;
     for (i, node) in rows[0].1.nodes.iter().enumerate() {
-        write!(out, " node {i} (slots {}-{}) |", node.first_slot, node.last_slot)?;
+        write!(
+            out,
+            " node {i} (slots {}-{}) |",
+            node.first_slot, node.last_slot
+        )?;
     }
     writeln!(out)?;
     writeln!(out, "|---|---:|{}", "---:|".repeat(nodes))?;
@@ -62,7 +66,10 @@ fn write_section(
     // One baseline per engine: it does not depend on the variant.
     let mut baselines: Vec<(String, &super::figures::SlotBaseline)> = Vec::new();
     for (v, c) in rows {
-        let engine = v.engine.clone().unwrap_or_else(|| report.redis.version.clone());
+        let engine = v
+            .engine
+            .clone()
+            .unwrap_or_else(|| report.redis.version.clone());
         if let Some(b) = &c.slot_baseline
             && !baselines.iter().any(|(e, _)| *e == engine)
         {
@@ -93,7 +100,10 @@ fn write_section(
             )?;
         }
     }
-    let with_slots: Vec<_> = rows.iter().filter(|(_, c)| !c.top_slots.is_empty()).collect();
+    let with_slots: Vec<_> = rows
+        .iter()
+        .filter(|(_, c)| !c.top_slots.is_empty())
+        .collect();
     if !with_slots.is_empty() {
         writeln!(out)?;
         writeln!(

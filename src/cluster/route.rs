@@ -111,7 +111,10 @@ fn split_mset(cmd: &redis::Cmd) -> Vec<(u16, redis::Cmd)> {
             parts.push((slot, redis::cmd("MSET")));
             parts.len() - 1
         });
-        parts[i].1.arg(pair[0]).arg(pair.get(1).copied().unwrap_or_default());
+        parts[i]
+            .1
+            .arg(pair[0])
+            .arg(pair.get(1).copied().unwrap_or_default());
     }
     parts
 }
@@ -190,7 +193,10 @@ mod tests {
     fn slots_are_redis_slots() {
         assert_eq!(slot_of(b"foo"), 12182);
         assert_eq!(slot_of(b"somekey"), 11058);
-        assert_eq!(slot_of(b"{user1000}.following"), slot_of(b"{user1000}.followers"));
+        assert_eq!(
+            slot_of(b"{user1000}.following"),
+            slot_of(b"{user1000}.followers")
+        );
         assert_eq!(slot_of(b"foo{}{bar}"), slot_of(b"foo{}{bar}"));
         assert_ne!(slot_of(b"foo{}{bar}"), slot_of(b"bar"));
         assert_eq!(slot_of(b"foo{{bar}}zap"), slot_of(b"{bar"));

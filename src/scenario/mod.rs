@@ -337,18 +337,19 @@ impl Scenario {
                 )
             })?,
         };
-        let server = ServerSpec {
-            config_file,
-            binary: raw.server.binary.as_ref().map(PathBuf::from),
-            overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
-            engines: engines::parse(&raw.server.engines, dir, &at)?,
-            cluster: match &raw.server.cluster {
-                Some(c) => Some(crate::cluster::check_nodes(*c.nodes.get_ref()).map_err(|m| {
-                    fail(c.nodes.span(), format!("[server] cluster nodes: {m}"))
-                })?),
-                None => None,
-            },
-        };
+        let server =
+            ServerSpec {
+                config_file,
+                binary: raw.server.binary.as_ref().map(PathBuf::from),
+                overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
+                engines: engines::parse(&raw.server.engines, dir, &at)?,
+                cluster: match &raw.server.cluster {
+                    Some(c) => Some(crate::cluster::check_nodes(*c.nodes.get_ref()).map_err(
+                        |m| fail(c.nodes.span(), format!("[server] cluster nodes: {m}")),
+                    )?),
+                    None => None,
+                },
+            };
         let engine_baseline =
             engines::check_baseline(raw.engine_baseline.as_ref(), &server.engines, &at)?;
 
