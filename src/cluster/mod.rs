@@ -4,6 +4,7 @@
 //! command to its slot's node, and the report adds per-node figures, the skew, the engine's
 //! fixed per-slot cost and the top slots by memory.
 
+pub mod discover;
 pub mod figures;
 mod measure;
 pub mod nodes;

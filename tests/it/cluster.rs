@@ -292,3 +292,27 @@ fn redis_8_6_shows_its_per_slot_cost_and_top_slots() {
     assert!(bytes[9] > 10_000, "{bytes:?}");
     assert_nothing_left(&tmp);
 }
+
+/// From any one node, every master is found with its slots (what inspect --url walks).
+#[test]
+fn every_master_is_found_from_one_node() {
+    let cluster = crate::common::cluster(3);
+    let asked = cluster.nodes[1].server.connect_options();
+    let masters = redisadv::cluster::discover::masters(&asked)
+        .unwrap()
+        .expect("a cluster node");
+    let got: Vec<(u16, Vec<(u16, u16)>)> =
+        masters.iter().map(|m| (m.port, m.slots.clone())).collect();
+    let want: Vec<(u16, Vec<(u16, u16)>)> = cluster
+        .nodes
+        .iter()
+        .map(|n| (n.server.port(), vec![n.slots]))
+        .collect();
+    assert_eq!(got, want);
+    // A standalone server is no cluster.
+    let single = crate::common::redis();
+    assert_eq!(
+        redisadv::cluster::discover::masters(&single.connect_options()).unwrap(),
+        None
+    );
+}
