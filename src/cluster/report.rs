@@ -32,7 +32,11 @@ fn write_section(
     out: &mut String,
 ) -> std::fmt::Result {
     writeln!(out)?;
-    writeln!(out, "## Cluster: {nodes} nodes")?;
+    writeln!(
+        out,
+        "## Cluster: {nodes} node{}",
+        if nodes == 1 { "" } else { "s" }
+    )?;
     writeln!(out)?;
     writeln!(
         out,
