@@ -263,6 +263,7 @@ fn measure_loaded(
             verify,
             explain,
             phases: Some(phases),
+            cluster: None,
         },
         allocator,
     ))

@@ -22,6 +22,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         scenario.set_engines(engines)?;
     }
+    if let Some(nodes) = args.cluster {
+        scenario.server.cluster = Some(nodes);
+    }
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
         scenario.dataset.scale = scale;

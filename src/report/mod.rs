@@ -177,6 +177,9 @@ pub struct Measured {
     /// Where the rest of the variant's wall time went (prime and settle are above).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
+    /// Per-node figures of a run on a private cluster (`[server] cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterFigures>,
 }
 
 /// Seconds per phase of one variant besides priming and settling after it, for `--timings`
