@@ -57,6 +57,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 engine_set::identify(engine, &scenario.server.config_file, named)?;
             }
         }
+        Target::Url { .. } if scenario.server.cluster.is_some() => anyhow::bail!(
+            "--url measures the one server at the URL; a cluster ([server] cluster in {}, or \
+             --cluster) starts private nodes. Leave out one or the other",
+            scenario.path.display()
+        ),
         Target::Url { .. } if named => anyhow::bail!(
             "--url measures the one server at the URL; engines ([[server.engine]] in {}, or \
              --engine) start private servers. Leave out one or the other",
@@ -98,7 +103,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             version: first.version.clone(),
             allocator: first.allocator.clone(),
             target: match &options.target {
-                Target::Private => "private".into(),
+                Target::Private => crate::cluster::target_name(scenario.server.cluster),
                 Target::Url { options, .. } => redact_password(&options.url),
             },
         },
@@ -279,7 +284,8 @@ pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
 /// A job's first stage: a fresh private server measured empty; nothing for `--url`, whose
 /// server is there already.
 fn prepare_job(job: &Job) -> Option<anyhow::Result<crate::measure::Prepared>> {
-    matches!(job.options.target, Target::Private).then(|| crate::measure::prepare(job))
+    let single = job.scenario.server.cluster.is_none();
+    (single && matches!(job.options.target, Target::Private)).then(|| crate::measure::prepare(job))
 }
 
 /// A job's second stage on its target: priming and the figures.
@@ -309,6 +315,9 @@ fn finish_job(
             },
             &mut |connect, db, watch| crate::measure::measure(job, connect, db, watch),
         ),
+        (Target::Private, _) if let Some(nodes) = job.scenario.server.cluster => {
+            crate::cluster::run_job(job, nodes)
+        }
         (Target::Private, prepared) => {
             let prepared = prepared.unwrap_or_else(|| crate::measure::prepare(job))?;
             crate::measure::finish(job, prepared, primed, teardowns)

@@ -180,6 +180,11 @@ pub struct BenchArgs {
     /// scenario's [[server.engine]] list.
     #[arg(long, value_name = "NAME[=PATH]", conflicts_with = "url")]
     pub engine: Vec<String>,
+    /// Run every variant on a private Redis Cluster of N nodes (1 to 16) instead of one
+    /// server: slots split evenly, commands routed by slot; replaces the scenario's [server]
+    /// cluster.
+    #[arg(long, value_name = "N", value_parser = parse_nodes, conflicts_with = "url")]
+    pub cluster: Option<usize>,
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
@@ -292,6 +297,15 @@ pub struct DecodeArgs {
 }
 
 /// `--jobs`: a whole number of at least 1.
+fn parse_nodes(s: &str) -> Result<usize, String> {
+    match s.parse::<i64>() {
+        Ok(n) => crate::cluster::check_nodes(n),
+        Err(_) => Err(format!(
+            "`{s}` is not a whole number; give e.g. --cluster 3"
+        )),
+    }
+}
+
 fn parse_jobs(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("0 runs nothing; give 1 (one variant at a time) or more".into()),

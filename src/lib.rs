@@ -6,6 +6,7 @@ pub mod backend;
 pub mod bench;
 pub mod cleanup;
 pub mod cli;
+pub mod cluster;
 pub mod codec;
 pub mod commands;
 pub mod dataset;

@@ -276,6 +276,7 @@ fn measure_loaded(
             explain,
             phases: Some(phases),
             read,
+            cluster: None,
         },
         allocator,
     ))

@@ -14,7 +14,7 @@ pub use connect::ConnectOptions;
 pub use field_ttl::{engine_name, field_ttl_support, require_field_ttl};
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};
-pub use stream::{PipeStream, StreamKiller};
+pub use stream::{PipeStream, StreamKiller, StreamSummary};
 
 use crate::codec::{DecodeError, EncodeError, Format, Metadata, StoredMeta, Value};
 use crate::dataset::Key;

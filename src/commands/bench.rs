@@ -22,6 +22,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         scenario.set_engines(engines)?;
     }
+    if let Some(nodes) = args.cluster {
+        scenario.server.cluster = Some(nodes);
+    }
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
         scenario.dataset.scale = scale;
@@ -57,7 +60,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             measure_ttl: args.measure_ttl,
         },
         jobs: args.jobs,
-        read: args.read.resolve(scenario.read)?,
+        read: crate::read::for_target(args.read.resolve(scenario.read)?, scenario.server.cluster)?,
     };
     crate::cleanup::on_signals()?;
     let started = std::time::Instant::now();

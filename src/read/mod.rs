@@ -81,6 +81,21 @@ pub struct AnchorFigures {
     pub ratio: f64,
 }
 
+/// The settings a run uses on its target: the workload reads one server, so a cluster run
+/// (`--cluster`, `[server] cluster`) with reads is refused before anything starts.
+pub fn for_target(
+    settings: Option<ReadSettings>,
+    cluster: Option<usize>,
+) -> anyhow::Result<Option<ReadSettings>> {
+    if let (Some(_), Some(nodes)) = (settings, cluster) {
+        anyhow::bail!(
+            "--read (or the scenario's read table) reads one server, and this run is on a \
+             {nodes}-node cluster (--cluster or [server] cluster); leave out one or the other"
+        );
+    }
+    Ok(settings)
+}
+
 /// The hook of `measure`: the read workload when `settings` asks for one.
 pub fn after_figures_of(
     settings: Option<&ReadSettings>,

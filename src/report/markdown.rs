@@ -83,6 +83,7 @@ impl Exporter for MarkdownExporter {
             writeln!(out, "*{note}.*")?;
         }
         super::read::markdown(report, &mut out)?;
+        out.push_str(&crate::cluster::report::section(report));
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;
@@ -193,7 +194,7 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
     let measured: Vec<&VariantReport> = report
         .variants
         .iter()
-        .filter(|v| v.result.is_some())
+        .filter(|v| v.result.is_some() && !on_cluster_unexplained(v))
         .collect();
     if measured.is_empty() {
         return Ok(());
@@ -283,4 +284,11 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         }
     }
     Ok(())
+}
+
+/// A variant measured on a cluster, which has no explanation (its section says so).
+pub fn on_cluster_unexplained(v: &VariantReport) -> bool {
+    v.result
+        .as_ref()
+        .is_some_and(|m| m.cluster.is_some() && m.explain.is_none())
 }

@@ -181,6 +181,9 @@ pub struct Measured {
     /// What the variant costs to read (`bench --read`); absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<crate::read::ReadFigures>,
+    /// Per-node figures of a run on a private cluster (`[server] cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterFigures>,
 }
 
 /// Seconds per phase of one variant besides priming and settling after it, for `--timings`
@@ -196,7 +199,8 @@ pub struct Phases {
     pub figures: f64,
     /// The explanations after the figures.
     pub explain: f64,
-    /// Stopping the private server.
+    /// Stopping the private server: 0 since servers stop in the background (reports of
+    /// earlier versions have the seconds it took on the run's path).
     pub teardown: f64,
 }
 

@@ -158,7 +158,12 @@ fn variant_table(report: &Report, variants: &[&VariantReport], across: bool) -> 
 /// Per variant, what its figures come from: a few indented lines under the table.
 fn explain_block(report: &Report) -> String {
     let mut out = String::new();
-    for v in report.variants.iter().filter(|v| v.result.is_some()) {
+    out.push_str(&crate::cluster::report::section(report));
+    for v in report
+        .variants
+        .iter()
+        .filter(|v| v.result.is_some() && !super::markdown::on_cluster_unexplained(v))
+    {
         let e = explained(report, v);
         out.push_str(&format!(
             "\n{}: layout {}, hash_ttl {}, overrides {}\n",

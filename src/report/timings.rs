@@ -9,10 +9,10 @@ pub fn render(report: &Report, wall_seconds: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<32} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8}",
-        "variant", "start", "empty", "prime", "settle", "figures", "explain", "teardown"
+        "{:<32} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7}",
+        "variant", "start", "empty", "prime", "settle", "figures", "explain"
     );
-    let mut sum = [0.0f64; 7];
+    let mut sum = [0.0f64; 6];
     for v in &report.variants {
         let Some(m) = &v.result else { continue };
         let p = m.phases.clone().unwrap_or_default();
@@ -23,28 +23,26 @@ pub fn render(report: &Report, wall_seconds: f64) -> String {
             m.settle_seconds,
             p.figures,
             p.explain,
-            p.teardown,
         ];
         for (s, x) in sum.iter_mut().zip(row) {
             *s += x;
         }
         let _ = writeln!(
             out,
-            "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.2}",
+            "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2}",
             v.label(),
             row[0],
             row[1],
             row[2],
             row[3],
             row[4],
-            row[5],
-            row[6]
+            row[5]
         );
     }
     let _ = writeln!(
         out,
-        "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8.2}",
-        "sum", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]
+        "{:<32} {:>6.2} {:>6.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2}",
+        "sum", sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]
     );
     let _ = writeln!(
         out,
@@ -55,7 +53,11 @@ pub fn render(report: &Report, wall_seconds: f64) -> String {
         report
             .concurrent_jobs
             .map(|n| format!("; --jobs {n}: phases overlap"))
-            .unwrap_or_default()
+            .unwrap_or_else(
+                || "; start and empty overlap the previous variant's settling, \
+                                teardown runs in the background"
+                    .into()
+            )
     );
     out
 }

@@ -75,6 +75,14 @@ struct RawServer {
     overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default, rename = "engine")]
     engines: Vec<engines::RawEngine>,
+    cluster: Option<RawCluster>,
+}
+
+/// `[server] cluster = { nodes = N }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    nodes: Spanned<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -160,6 +168,9 @@ pub struct ServerSpec {
     /// `[[server.engine]]` (or `bench --engine`): every variant runs on each; empty: the
     /// system (or `binary`) redis-server alone, as before engines existed.
     pub engines: Vec<EngineChoice>,
+    /// `[server] cluster = { nodes = N }` (or `bench --cluster N`): every job runs on a
+    /// private cluster of this many nodes instead of one server.
+    pub cluster: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -330,12 +341,19 @@ impl Scenario {
                 )
             })?,
         };
-        let server = ServerSpec {
-            config_file,
-            binary: raw.server.binary.as_ref().map(PathBuf::from),
-            overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
-            engines: engines::parse(&raw.server.engines, dir, &at)?,
-        };
+        let server =
+            ServerSpec {
+                config_file,
+                binary: raw.server.binary.as_ref().map(PathBuf::from),
+                overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
+                engines: engines::parse(&raw.server.engines, dir, &at)?,
+                cluster: match &raw.server.cluster {
+                    Some(c) => Some(crate::cluster::check_nodes(*c.nodes.get_ref()).map_err(
+                        |m| fail(c.nodes.span(), format!("[server] cluster nodes: {m}")),
+                    )?),
+                    None => None,
+                },
+            };
         let engine_baseline =
             engines::check_baseline(raw.engine_baseline.as_ref(), &server.engines, &at)?;
 

@@ -49,8 +49,8 @@ pub fn refused_override(name: &str, value: &str) -> Option<String> {
         }
         "appendonly" => return None,
         "cluster-enabled" if truthy => {
-            "would open a cluster bus port and write nodes.conf; redisadv measures a standalone \
-             server"
+            "would open a cluster bus port and write nodes.conf on a standalone server; for a \
+             cluster, set [server] cluster = { nodes = N } (or bench --cluster N)"
         }
         "cluster-enabled" => return None,
         "unixsocket" if value.starts_with('/') || value.split('/').any(|p| p == "..") => {

@@ -70,8 +70,9 @@ pub fn identify(connect: &ConnectOptions) -> anyhow::Result<(String, String)> {
     if cluster.get("cluster_enabled").map(String::as_str) == Some("1") {
         anyhow::bail!(
             "--url: {} is a Redis Cluster node (cluster_enabled:1); redisadv does not write \
-             to clusters yet, since one run's keys would spread over nodes it does not see. \
-             Use a standalone server, or a private one (leave out --url)",
+             to a cluster it did not start, since one run's keys would spread over nodes it \
+             does not see. Use a standalone server, or measure on a private cluster: leave \
+             out --url and give --cluster N",
             connect.describe()
         );
     }

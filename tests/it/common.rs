@@ -113,3 +113,13 @@ pub fn redis_of(binary: &std::path::Path) -> RedisServer {
     };
     RedisServer::start(&options).expect("the engine's server starts")
 }
+
+/// A private cluster of `nodes` nodes of the system redis-server (the project's redis.conf),
+/// slots split evenly; every node stops when it drops.
+pub fn cluster(nodes: usize) -> redisadv::cluster::Cluster {
+    let options = ServerOptions {
+        config_file: Some(project_file("redis.conf")),
+        ..ServerOptions::default()
+    };
+    redisadv::cluster::Cluster::start(&options, nodes).expect("a private cluster starts")
+}

@@ -4,6 +4,7 @@ mod backend;
 mod bench_cli;
 mod cli_contract;
 mod cli_messages;
+mod cluster;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;

@@ -289,6 +289,10 @@ fn bad_read_settings_exit_2_naming_the_flag_or_the_line() {
     let out = bench(&[p, "--read-ops", "10000000", "--read-multi", "100"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ops x multi"), "{}", stderr(&out));
+    // The workload reads one server: a cluster run is refused before anything starts.
+    let out = bench(&[p, "--read", "--cluster", "3"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--cluster"), "{}", stderr(&out));
     // The scenario's read table: the file, the line (3: after name and baseline) and the key.
     for (read, says) in [
         (

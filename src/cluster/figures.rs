@@ -1,0 +1,274 @@
+//! What a cluster run reports beside the summed figures: each node's share, the skew, the
+//! engine's fixed cost per non-empty slot, and the slots that hold the most memory.
+
+use super::nodes::{Cluster, SLOTS};
+use super::route::slot_of;
+use crate::probe;
+use redis::Connection;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How many slots the report lists by memory.
+pub const TOP_SLOTS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFigures {
+    /// Per node, in slot order.
+    pub nodes: Vec<NodeFigures>,
+    /// The largest node's dataset bytes over the mean: 1.0 is an even spread; a cluster is
+    /// full when its largest node is, so this is how much sooner that happens.
+    pub skew: f64,
+    /// The engine's fixed cost of a slot that holds a key; absent when it was not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_baseline: Option<SlotBaseline>,
+    /// The slots holding the most memory (CLUSTER SLOT-STATS memory-bytes), where the
+    /// engine counts it; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_slots: Vec<SlotFigure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFigures {
+    pub first_slot: u16,
+    pub last_slot: u16,
+    pub empty_used_memory: u64,
+    pub used_memory: u64,
+    /// Settled used_memory minus the empty node's.
+    pub dataset_bytes: u64,
+    pub keys: u64,
+    /// This node's part of the cluster's dataset bytes (0..1).
+    pub share: f64,
+    /// Commands the loader sent to this node.
+    pub commands: u64,
+}
+
+/// 16,384 keys spread one per slot against the same keys in one slot, from an empty cluster:
+/// the difference is what the engine keeps per slot that holds a key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotBaseline {
+    /// Bytes over the empty cluster with one key in every slot.
+    pub every_slot_bytes: u64,
+    /// Bytes over the empty cluster with the same number of keys in one slot.
+    pub one_slot_bytes: u64,
+    /// (every_slot_bytes - one_slot_bytes) / 16,383.
+    pub per_slot_bytes: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotFigure {
+    pub slot: u16,
+    pub node: usize,
+    pub memory_bytes: u64,
+    pub keys: u64,
+}
+
+/// The skew: max over mean; 0 when nothing was stored.
+pub fn skew(bytes: &[u64]) -> f64 {
+    let total: u64 = bytes.iter().sum();
+    if total == 0 || bytes.is_empty() {
+        return 0.0;
+    }
+    let mean = total as f64 / bytes.len() as f64;
+    *bytes.iter().max().expect("not empty") as f64 / mean
+}
+
+/// Settles every node at once (each settle takes at least half a second of polls).
+pub fn settle_all(conns: &mut [Connection], limit: Duration) -> anyhow::Result<f64> {
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = conns
+            .iter_mut()
+            .enumerate()
+            .map(|(i, conn)| {
+                scope.spawn(move || {
+                    probe::settle(conn, 0, limit)
+                        .map_err(|e| e.context(format!("cluster node {i}")))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().expect("settle does not panic").map(|_| ()))
+    })?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// `CLUSTER SLOT-STATS ORDERBY memory-bytes` on every node, the largest [`TOP_SLOTS`] of
+/// the whole cluster.
+pub fn top_slots(conns: &mut [Connection]) -> anyhow::Result<Vec<SlotFigure>> {
+    let mut all = Vec::new();
+    for (node, conn) in conns.iter_mut().enumerate() {
+        let reply: redis::Value = redis::cmd("CLUSTER")
+            .arg("SLOT-STATS")
+            .arg("ORDERBY")
+            .arg("memory-bytes")
+            .arg("LIMIT")
+            .arg(TOP_SLOTS)
+            .query(conn)
+            .map_err(|e| anyhow::anyhow!("CLUSTER SLOT-STATS on node {node}: {e}"))?;
+        all.extend(parse_slot_stats(&reply, node));
+    }
+    all.sort_by(|a, b| {
+        b.memory_bytes
+            .cmp(&a.memory_bytes)
+            .then(a.slot.cmp(&b.slot))
+    });
+    all.truncate(TOP_SLOTS);
+    Ok(all)
+}
+
+/// `[[slot, [name, value, ...]], ...]` (a map instead of the inner list under RESP3).
+fn parse_slot_stats(reply: &redis::Value, node: usize) -> Vec<SlotFigure> {
+    use redis::Value;
+    let number = |v: &Value| match v {
+        Value::Int(n) => *n as u64,
+        _ => 0,
+    };
+    let Value::Array(rows) = reply else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|row| {
+            let Value::Array(parts) = row else {
+                return None;
+            };
+            let slot = number(parts.first()?) as u16;
+            let pairs: Vec<(String, u64)> = match parts.get(1)? {
+                Value::Array(items) => items
+                    .chunks(2)
+                    .filter_map(|p| Some((name(p.first()?), number(p.get(1)?))))
+                    .collect(),
+                Value::Map(items) => items.iter().map(|(k, v)| (name(k), number(v))).collect(),
+                _ => return None,
+            };
+            let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map_or(0, |(_, v)| *v);
+            Some(SlotFigure {
+                slot,
+                node,
+                memory_bytes: get("memory-bytes"),
+                keys: get("key-count"),
+            })
+        })
+        .collect()
+}
+
+fn name(v: &redis::Value) -> String {
+    match v {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Empties every node and measures [`SlotBaseline`]. Run last: it removes the variant's
+/// records.
+pub fn slot_baseline(
+    cluster: &Cluster,
+    conns: &mut [Connection],
+    limit: Duration,
+) -> anyhow::Result<SlotBaseline> {
+    // Keys of one length (8 bytes) in both sets, so only the slots differ.
+    let every: Vec<String> = one_key_per_slot();
+    let one: Vec<String> = (0..SLOTS as u32).map(|i| format!("{{a}}{i:05x}")).collect();
+    let mut over_empty = |keys: &[String]| -> anyhow::Result<u64> {
+        for conn in conns.iter_mut() {
+            redis::cmd("FLUSHALL").arg("SYNC").query::<()>(conn)?;
+        }
+        settle_all(conns, limit)?;
+        let empty = used_memory(conns)?;
+        let mut pipes: Vec<redis::Pipeline> = conns.iter().map(|_| redis::pipe()).collect();
+        for key in keys {
+            let node = cluster.owner(slot_of(key.as_bytes()));
+            pipes[node].cmd("SET").arg(key).arg("1").ignore();
+        }
+        for (conn, pipe) in conns.iter_mut().zip(&pipes) {
+            if pipe.cmd_iter().next().is_some() {
+                pipe.query::<()>(conn)?;
+            }
+        }
+        settle_all(conns, limit)?;
+        Ok(used_memory(conns)?.saturating_sub(empty))
+    };
+    let every_slot_bytes = over_empty(&every)?;
+    let one_slot_bytes = over_empty(&one)?;
+    Ok(SlotBaseline {
+        every_slot_bytes,
+        one_slot_bytes,
+        per_slot_bytes: (every_slot_bytes as f64 - one_slot_bytes as f64) / (SLOTS as f64 - 1.0),
+    })
+}
+
+fn used_memory(conns: &mut [Connection]) -> anyhow::Result<u64> {
+    conns
+        .iter_mut()
+        .map(|c| probe::memory(c).map(|m| m.used_memory))
+        .sum()
+}
+
+/// One 8-byte key per slot, `{xxxxxx}`: the first six-hex-digit tag that lands in each.
+fn one_key_per_slot() -> Vec<String> {
+    let mut keys: Vec<Option<String>> = vec![None; SLOTS as usize];
+    let mut missing = SLOTS as usize;
+    for n in 0u32.. {
+        let key = format!("{{{n:06x}}}");
+        let slot = slot_of(key.as_bytes()) as usize;
+        if keys[slot].is_none() {
+            keys[slot] = Some(key);
+            missing -= 1;
+            if missing == 0 {
+                break;
+            }
+        }
+    }
+    keys.into_iter().map(|k| k.expect("every slot")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_slot_gets_one_key_of_eight_bytes() {
+        let keys = one_key_per_slot();
+        assert_eq!(keys.len(), SLOTS as usize);
+        for (slot, key) in keys.iter().enumerate() {
+            assert_eq!(key.len(), 8);
+            assert_eq!(slot_of(key.as_bytes()) as usize, slot);
+        }
+    }
+
+    #[test]
+    fn skew_is_max_over_mean() {
+        assert_eq!(skew(&[20, 50, 30]), 1.5);
+        assert_eq!(skew(&[10, 10, 10]), 1.0);
+        assert_eq!(skew(&[0, 0]), 0.0);
+    }
+
+    #[test]
+    fn slot_stats_replies_are_read() {
+        use redis::Value::{Array, BulkString, Int};
+        let reply = Array(vec![Array(vec![
+            Int(42),
+            Array(vec![
+                BulkString(b"key-count".to_vec()),
+                Int(3),
+                BulkString(b"memory-bytes".to_vec()),
+                Int(4096),
+            ]),
+        ])]);
+        let got = parse_slot_stats(&reply, 1);
+        assert_eq!(
+            got,
+            vec![SlotFigure {
+                slot: 42,
+                node: 1,
+                memory_bytes: 4096,
+                keys: 3
+            }]
+        );
+    }
+}
