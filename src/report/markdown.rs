@@ -82,7 +82,7 @@ impl Exporter for MarkdownExporter {
             writeln!(out)?;
             writeln!(out, "*{note}.*")?;
         }
-        out.push_str(&crate::cluster::report::section(report));
+        out.push_str(&super::cluster::section(report));
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;
