@@ -2,9 +2,9 @@
 //! empty figure, priming through the backend's plan, settling, the loaded figures and the
 //! samples; then the report.
 
-use crate::backend::{BackendConfig, ConnectOptions};
 use crate::dataset::Dataset;
 use crate::engine_set;
+pub use crate::job::{Job, RunOptions, Target, backend_config};
 use crate::report::{
     ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, ScenarioInfo,
     VariantReport,
@@ -12,38 +12,6 @@ use crate::report::{
 use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
-
-/// Where the variants run.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// A fresh private redis-server per variant.
-    Private,
-    /// An existing server the user named; `flush` allows emptying its database first,
-    /// `keep` leaves the records written.
-    Url {
-        options: ConnectOptions,
-        flush: bool,
-        keep: bool,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub target: Target,
-    /// Show progress bars.
-    pub progress: bool,
-    /// Read every record back and compare it.
-    pub verify: bool,
-    /// Keep the loading connection open while the loaded figures are read, as a Python
-    /// application's connection pool does: every figure then includes one idle client.
-    pub hold_connection: bool,
-    /// What the explanations measure.
-    pub explain: crate::explain::ExplainOptions,
-    /// How many jobs run at once (`--jobs`); above 1 the timing figures are not comparable.
-    pub jobs: usize,
-    /// The read workload after each variant's figures (`--read`); `None`: no reads.
-    pub read: Option<crate::read::ReadSettings>,
-}
 
 /// Runs every variant of `scenario` on every engine (one job per engine and variant); a
 /// failed job is reported, the others still run.
@@ -80,7 +48,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         crate::preflight::field_ttl(scenario, &options.target, &engine.binary)?;
     }
     let infos: Vec<EngineInfo> = engines.iter().map(|e| e.info.clone()).collect();
-    if named && let Some(warning) = engine_set::allocator_warning(&infos) {
+    if named && let Some(warning) = crate::report::engines::allocator_warning(&infos) {
         eprintln!("{warning}");
     }
     let first = &engines[0].info;
@@ -259,26 +227,6 @@ fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     );
     bar.set_prefix(name.to_string());
     bar
-}
-
-/// One (engine, variant) job: what every step of it needs.
-pub struct Job<'a> {
-    pub scenario: &'a Scenario,
-    /// The engine it runs on: binary, overrides, server name and version.
-    pub engine: &'a engine_set::Engine,
-    pub variant: &'a Variant,
-    pub dataset: &'a Dataset,
-    pub options: &'a RunOptions,
-    pub progress: &'a ProgressBar,
-}
-
-pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
-    let mut config = BackendConfig::new(variant.format);
-    config.version = variant.version;
-    config.redis_ttl = variant.redis_ttl;
-    config.hash_ttl = variant.hash_ttl;
-    config.clock = scenario.clock();
-    config
 }
 
 /// A job's first stage: a fresh private server measured empty; nothing for `--url`, whose

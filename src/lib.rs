@@ -14,6 +14,7 @@ pub mod engine_set;
 pub mod engines;
 pub mod errors;
 pub mod explain;
+pub mod job;
 pub mod loader;
 pub mod measure;
 pub mod preflight;

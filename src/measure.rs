@@ -4,8 +4,8 @@
 //! each server is stopped on a thread of its own.
 
 use crate::backend::{ConnectOptions, PipeStream};
-use crate::bench::{Job, Target, backend_config};
 use crate::explain::{ExplainOptions, Explainer};
+use crate::job::{Job, Target, backend_config};
 use crate::loader;
 use crate::probe::{self, MemoryInfo};
 use crate::report::{Measured, Phases, Sample};

@@ -2,7 +2,7 @@
 //! variant on an engine without hash field expiration.
 
 use crate::backend::{HashTtl, require_field_ttl};
-use crate::bench::Target;
+use crate::job::Target;
 use crate::scenario::Scenario;
 use crate::server::{RedisServer, ServerOptions};
 use anyhow::Context;

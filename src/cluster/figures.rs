@@ -4,67 +4,12 @@
 use super::nodes::{Cluster, SLOTS};
 use super::route::slot_of;
 use crate::probe;
+pub use crate::report::cluster::{ClusterFigures, NodeFigures, SlotBaseline, SlotFigure};
 use redis::Connection;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How many slots the report lists by memory.
 pub const TOP_SLOTS: usize = 10;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterFigures {
-    /// Per node, in slot order.
-    pub nodes: Vec<NodeFigures>,
-    /// The largest node's dataset bytes over the mean: 1.0 is an even spread; a cluster is
-    /// full when its largest node is, so this is how much sooner that happens.
-    pub skew: f64,
-    /// The engine's fixed cost of a slot that holds a key; absent when it was not measured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slot_baseline: Option<SlotBaseline>,
-    /// The slots holding the most memory (CLUSTER SLOT-STATS memory-bytes), where the
-    /// engine counts it; empty otherwise.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub top_slots: Vec<SlotFigure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeFigures {
-    pub first_slot: u16,
-    pub last_slot: u16,
-    pub empty_used_memory: u64,
-    pub used_memory: u64,
-    /// Settled used_memory minus the empty node's.
-    pub dataset_bytes: u64,
-    pub keys: u64,
-    /// This node's part of the cluster's dataset bytes (0..1).
-    pub share: f64,
-    /// Commands the loader sent to this node.
-    pub commands: u64,
-}
-
-/// 16,384 keys spread one per slot against the same keys in one slot, from an empty cluster:
-/// the difference is what the engine keeps per slot that holds a key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlotBaseline {
-    /// Bytes over the empty cluster with one key in every slot.
-    pub every_slot_bytes: u64,
-    /// Bytes over the empty cluster with the same number of keys in one slot.
-    pub one_slot_bytes: u64,
-    /// (every_slot_bytes - one_slot_bytes) / 16,383.
-    pub per_slot_bytes: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlotFigure {
-    pub slot: u16,
-    pub node: usize,
-    pub memory_bytes: u64,
-    pub keys: u64,
-}
 
 /// The skew: max over mean; 0 when nothing was stored.
 pub fn skew(bytes: &[u64]) -> f64 {

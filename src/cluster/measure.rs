@@ -6,7 +6,7 @@ use super::figures::{self, ClusterFigures, NodeFigures};
 use super::nodes::Cluster;
 use super::route::{self, RoutedSink};
 use crate::backend::Backend;
-use crate::bench::{Job, backend_config};
+use crate::job::{Job, backend_config};
 use crate::loader;
 use crate::probe::{self, MemoryInfo};
 use crate::report::{Measured, Phases, Sample};

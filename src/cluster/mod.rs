@@ -8,7 +8,6 @@ pub mod discover;
 pub mod figures;
 mod measure;
 pub mod nodes;
-pub mod report;
 pub mod route;
 
 pub use figures::ClusterFigures;

@@ -2,8 +2,9 @@
 
 use super::output::{self, print_stdout};
 use crate::backend::ConnectOptions;
-use crate::bench::{self, RunOptions, Target};
+use crate::bench;
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
+use crate::job::{RunOptions, Target};
 use crate::report::{self, DatasetInfo, compare};
 use crate::scenario::{self, Scenario};
 use std::io::IsTerminal;
@@ -180,7 +181,7 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
     }
     let variant = &scenario.variants[0];
     let dataset = scenario.dataset.build()?;
-    let config = bench::backend_config(&scenario, variant);
+    let config = crate::job::backend_config(&scenario, variant);
     let stdout = std::io::stdout();
     let mut sink = crate::loader::DumpSink::new(std::io::BufWriter::new(stdout.lock()));
     crate::loader::load(

@@ -114,7 +114,7 @@ fn engine_cells(report: &Report, v: &VariantReport) -> Vec<String> {
         v.engine.clone().unwrap_or_default(),
         get(&|e| e.server.clone()),
         get(&|e| e.version.clone()),
-        get(&|e| format!("{}{}", e.allocator, crate::engine_set::linkage(&e.jemalloc))),
+        get(&|e| format!("{}{}", e.allocator, super::engines::linkage(&e.jemalloc))),
         super::across_percent(report, v)
             .map(|p| format!("{p:.4}"))
             .unwrap_or_default(),

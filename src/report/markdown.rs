@@ -83,7 +83,7 @@ impl Exporter for MarkdownExporter {
             writeln!(out, "*{note}.*")?;
         }
         super::read::markdown(report, &mut out)?;
-        out.push_str(&crate::cluster::report::section(report));
+        out.push_str(&super::cluster::section(report));
         explain_sections(report, &mut out)?;
         writeln!(out)?;
         writeln!(out, "## Samples")?;

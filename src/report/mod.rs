@@ -10,7 +10,9 @@ mod table;
 pub mod timings;
 pub mod why;
 
+pub mod cluster;
 pub mod compare;
+pub mod engines;
 
 use crate::codec::pyliteral;
 use crate::dataset::Key;
@@ -183,7 +185,7 @@ pub struct Measured {
     pub read: Option<crate::read::ReadFigures>,
     /// Per-node figures of a run on a private cluster (`[server] cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<crate::cluster::ClusterFigures>,
+    pub cluster: Option<cluster::ClusterFigures>,
 }
 
 /// Seconds per phase of one variant besides priming and settling after it, for `--timings`
@@ -303,7 +305,7 @@ impl Report {
 
     /// The allocator warning of a multi-engine report, if its engines' allocators differ.
     pub fn allocator_warning(&self) -> Option<String> {
-        crate::engine_set::allocator_warning(&self.engines)
+        engines::allocator_warning(&self.engines)
     }
 
     pub fn failed(&self) -> impl Iterator<Item = &VariantReport> {
@@ -464,7 +466,7 @@ pub fn engine_line(e: &EngineInfo) -> String {
         e.server,
         e.version,
         e.allocator,
-        crate::engine_set::linkage(&e.jemalloc),
+        engines::linkage(&e.jemalloc),
         e.origin
     )
 }

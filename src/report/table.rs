@@ -158,7 +158,7 @@ fn variant_table(report: &Report, variants: &[&VariantReport], across: bool) -> 
 /// Per variant, what its figures come from: a few indented lines under the table.
 fn explain_block(report: &Report) -> String {
     let mut out = String::new();
-    out.push_str(&crate::cluster::report::section(report));
+    out.push_str(&super::cluster::section(report));
     for v in report
         .variants
         .iter()

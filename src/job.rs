@@ -1,0 +1,61 @@
+//! What one job of a run is: the target, the run's options, and the (engine, variant) pair
+//! with everything each step needs. Shared by the orchestration (`bench`), the single-server
+//! measurement (`measure`) and the cluster's.
+
+use crate::backend::{BackendConfig, ConnectOptions};
+use crate::dataset::Dataset;
+use crate::engine_set;
+use crate::scenario::{Scenario, Variant};
+use indicatif::ProgressBar;
+
+/// Where the variants run.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A fresh private redis-server per variant.
+    Private,
+    /// An existing server the user named; `flush` allows emptying its database first,
+    /// `keep` leaves the records written.
+    Url {
+        options: ConnectOptions,
+        flush: bool,
+        keep: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub target: Target,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Read every record back and compare it.
+    pub verify: bool,
+    /// Keep the loading connection open while the loaded figures are read, as a Python
+    /// application's connection pool does: every figure then includes one idle client.
+    pub hold_connection: bool,
+    /// What the explanations measure.
+    pub explain: crate::explain::ExplainOptions,
+    /// How many jobs run at once (`--jobs`); above 1 the timing figures are not comparable.
+    pub jobs: usize,
+    /// The read workload after each variant's figures (`--read`); `None`: no reads.
+    pub read: Option<crate::read::ReadSettings>,
+}
+
+/// One (engine, variant) job: what every step of it needs.
+pub struct Job<'a> {
+    pub scenario: &'a Scenario,
+    /// The engine it runs on: binary, overrides, server name and version.
+    pub engine: &'a engine_set::Engine,
+    pub variant: &'a Variant,
+    pub dataset: &'a Dataset,
+    pub options: &'a RunOptions,
+    pub progress: &'a ProgressBar,
+}
+
+pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {
+    let mut config = BackendConfig::new(variant.format);
+    config.version = variant.version;
+    config.redis_ttl = variant.redis_ttl;
+    config.hash_ttl = variant.hash_ttl;
+    config.clock = scenario.clock();
+    config
+}
