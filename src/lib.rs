@@ -13,6 +13,7 @@ pub mod engine_set;
 pub mod engines;
 pub mod errors;
 pub mod explain;
+pub mod inspect;
 pub mod loader;
 pub mod preflight;
 pub mod probe;
