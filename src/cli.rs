@@ -64,7 +64,7 @@ pub enum Command {
     Inspect(crate::commands::inspect::InspectArgs),
     /// Sample a key pattern's records and measure what they would cost under each way of
     /// caching them (the all.toml grid), projected to the whole pattern.
-    // WHATIF
+    Whatif(crate::commands::whatif::WhatifArgs),
     /// Seed a server with the test fixture's key families (for scripts/seed-fixture).
     #[command(hide = true)]
     SeedFixture(crate::commands::seed::SeedArgs),

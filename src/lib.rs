@@ -23,3 +23,4 @@ pub mod schedule;
 pub mod server;
 pub mod url_target;
 pub mod verify;
+pub mod whatif;

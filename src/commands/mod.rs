@@ -6,6 +6,7 @@ mod engines;
 mod init;
 pub mod inspect;
 pub mod seed;
+pub mod whatif;
 
 pub mod output;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => init::init(args),
         Command::Engines(command) => engines::run(command),
         Command::Inspect(args) => inspect::run(args),
+        Command::Whatif(args) => whatif::run(args),
 
         Command::SeedFixture(args) => seed::run(args),
     }

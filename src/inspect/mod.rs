@@ -171,6 +171,19 @@ pub fn inspect(
         },
         &mut |o| aggregate.add(o),
     )?;
+    let mut report = report_from(target, &server, aggregate, &summary, options);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The report from what a scan aggregated: sample figures extrapolated to the population.
+pub fn report_from(
+    target: String,
+    server: &ServerFigures,
+    aggregate: Aggregate,
+    summary: &scan::ScanSummary,
+    options: &InspectOptions,
+) -> InspectReport {
     let n = summary.keys.max(1) as f64;
     let all = summary.fraction >= 1.0;
     let population = if all {
@@ -180,9 +193,17 @@ pub fn inspect(
     } else {
         summary.keys as f64 / summary.fraction.max(1e-12)
     };
+    // With --match, the population itself is estimated from SCAN's progress: a binomial
+    // share of the keyspace, whose relative error adds to the sample's.
+    let population_rel_se = if !all && options.pattern.is_some() {
+        ((1.0 - summary.fraction).max(0.0) / n).sqrt()
+    } else {
+        0.0
+    };
     let ctx = Extrapolation {
         n,
         population,
+        population_rel_se,
         sampled: !all,
         per_ttl: server.expires_bytes_per_key,
         used_memory: server.used_memory as f64,
@@ -199,11 +220,11 @@ pub fn inspect(
         other.merge(s);
     }
     rows.truncate(options.top);
-    Ok(InspectReport {
+    InspectReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         target,
-        redis_version: server.version,
-        db,
+        redis_version: server.version.clone(),
+        db: server.db,
         match_pattern: options.pattern.clone(),
         mode: if all { "all" } else { "sample" }.into(),
         keys_inspected: summary.keys,
@@ -212,12 +233,12 @@ pub fn inspect(
         scan_fraction: summary.fraction,
         used_memory: server.used_memory,
         expires_bytes_per_key: server.expires_bytes_per_key,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: 0.0,
         commands: summary.commands,
         patterns: rows.iter().map(|(p, s)| ctx.row(p, s)).collect(),
         other: (other.keys > 0).then(|| ctx.row("other", &other)),
         total: ctx.row("total", &total),
-    })
+    }
 }
 
 /// From the keys read to the population: the sample mean times the population, with the
@@ -225,6 +246,7 @@ pub fn inspect(
 struct Extrapolation {
     n: f64,
     population: f64,
+    population_rel_se: f64,
     sampled: bool,
     per_ttl: f64,
     used_memory: f64,
@@ -246,9 +268,12 @@ impl Extrapolation {
             let p = s.keys as f64 / self.n;
             let mean = sum_y / self.n;
             let var = (sum_y2 / self.n - mean * mean).max(0.0);
+            let keys_se = self.population * (p * (1.0 - p) / self.n).sqrt() * fpc;
+            let bytes_se = self.population * (var / self.n).sqrt() * fpc;
+            let rel = self.population_rel_se;
             (
-                1.96 * self.population * (p * (1.0 - p) / self.n).sqrt() * fpc,
-                1.96 * self.population * (var / self.n).sqrt() * fpc,
+                1.96 * keys_se.hypot(s.keys as f64 * scale * rel),
+                1.96 * bytes_se.hypot(sum_y * scale * rel),
             )
         } else {
             (0.0, 0.0)
