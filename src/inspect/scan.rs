@@ -1,7 +1,8 @@
-//! Walks a database with SCAN, strictly read-only: per key PTTL, MEMORY USAGE, OBJECT
-//! ENCODING and GET in one pipelined round trip per SCAN page, the next page requested
-//! before the current one's replies are read, so Redis works while redisadv aggregates.
-//! Keys that are not strings get TYPE and one HSCAN page in a later round trip.
+//! Walks a database with SCAN, strictly read-only: per key PTTL, MEMORY USAGE and OBJECT
+//! ENCODING, and one MGET for the page's values, in one pipelined round trip per SCAN page;
+//! the next page is requested before the current one's replies are read, so Redis works
+//! while redisadv aggregates. Keys that are not strings (MGET gives nil) get TYPE and one
+//! HSCAN page in a later round trip.
 
 use super::conn::{ReadConn, int, text};
 use crate::backend::resp::Value;
@@ -42,8 +43,8 @@ pub struct ScanSummary {
     pub commands: u64,
 }
 
-/// Commands queued per string-or-other key in the first round trip.
-const PER_KEY: usize = 4;
+/// Commands queued per key in the first round trip (MGET comes once per page).
+const PER_KEY: usize = 3;
 
 struct Flight {
     scan: bool,
@@ -141,7 +142,7 @@ fn send(
     }
     let mut cmd = Cmd::new();
     for key in &flight.keys {
-        for name in ["PTTL", "MEMORY", "OBJECT", "GET"] {
+        for name in ["PTTL", "MEMORY", "OBJECT"] {
             cmd.clear();
             cmd.arg(name);
             match name {
@@ -152,6 +153,14 @@ fn send(
             cmd.arg(key.as_slice());
             conn.queue(&cmd);
         }
+    }
+    if !flight.keys.is_empty() {
+        cmd.clear();
+        cmd.arg("MGET");
+        for key in &flight.keys {
+            cmd.arg(key.as_slice());
+        }
+        conn.queue(&cmd);
     }
     for d in &flight.extras {
         conn.queue(redis::cmd("TYPE").arg(d.key.as_slice()));
@@ -197,23 +206,32 @@ fn read_keys(
     deferred: &mut Vec<Deferred>,
     observe: &mut dyn FnMut(&Observation),
 ) -> anyhow::Result<()> {
-    let mut replies = Vec::with_capacity(PER_KEY);
-    for key in &flight.keys {
-        replies.clear();
-        for _ in 0..PER_KEY {
-            replies.push(conn.read()?);
+    let mut replies = Vec::with_capacity(PER_KEY * flight.keys.len());
+    for _ in 0..PER_KEY * flight.keys.len() {
+        replies.push(conn.read()?);
+    }
+    let mut values = if flight.keys.is_empty() {
+        Vec::new()
+    } else {
+        match conn.read()? {
+            Value::Array(values) if values.len() == flight.keys.len() => values,
+            Value::Error(e) => anyhow::bail!("MGET: Redis answered: {e}"),
+            other => anyhow::bail!("MGET answered {other:?}"),
         }
-        let pttl = int(&replies[0]).unwrap_or(-2);
+    };
+    for (i, key) in flight.keys.iter().enumerate() {
+        let r = &replies[i * PER_KEY..(i + 1) * PER_KEY];
+        let pttl = int(&r[0]).unwrap_or(-2);
         if pttl == -2 {
             continue; // gone since SCAN listed it
         }
-        if let Value::Error(e) = &replies[1] {
+        if let Value::Error(e) = &r[1] {
             anyhow::bail!("MEMORY USAGE: Redis answered: {e}");
         }
-        let memory = int(&replies[1]).unwrap_or(0).max(0) as u64;
-        let encoding = text(&replies[2]).unwrap_or_default();
+        let memory = int(&r[1]).unwrap_or(0).max(0) as u64;
+        let encoding = text(&r[2]).unwrap_or_default();
         let pttl = (pttl >= 0).then_some(pttl);
-        match std::mem::replace(&mut replies[3], Value::Nil) {
+        match std::mem::replace(&mut values[i], Value::Nil) {
             Value::Bulk(b) => {
                 let values = [b];
                 observe(&Observation {
@@ -225,14 +243,13 @@ fn read_keys(
                     values: &values,
                 });
             }
-            Value::Error(e) if e.starts_with("WRONGTYPE") => deferred.push(Deferred {
+            // Not a string (or deleted since): TYPE tells.
+            _ => deferred.push(Deferred {
                 key: key.clone(),
                 pttl,
                 memory,
                 encoding,
             }),
-            Value::Error(e) => anyhow::bail!("GET: Redis answered: {e}"),
-            _ => {} // deleted meanwhile
         }
     }
     for d in &flight.extras {
