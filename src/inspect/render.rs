@@ -120,7 +120,7 @@ const HEADERS: [&str; 8] = [
 
 fn heading(report: &InspectReport) -> String {
     let mut out = format!(
-        "{} ({}, Redis {}, db {}): {} keys read of {} in {:.2} s, {} commands; used_memory {}",
+        "{} ({}, server {}, db {}): {} keys read of {} in {:.2} s, {} commands; used_memory {}",
         report.target,
         report.mode,
         report.redis_version,

@@ -68,7 +68,7 @@ pub fn sample(
     )?;
     let mut names: Vec<(&String, &crate::inspect::stats::PatternStats)> =
         aggregate.patterns.iter().collect();
-    names.sort_by(|a, b| b.1.keys.cmp(&a.1.keys));
+    names.sort_by_key(|(_, s)| std::cmp::Reverse(s.keys));
     let pattern = names
         .first()
         .map_or(glob.to_string(), |(p, _)| p.to_string());
