@@ -106,7 +106,6 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Some(args.sample.unwrap_or(100_000))
         },
         count: args.source.count,
-        max_ops: args.source.max_ops.unwrap_or(0),
         top: args.top,
         max_patterns: args.max_patterns as usize,
     };

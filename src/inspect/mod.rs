@@ -24,8 +24,6 @@ pub struct InspectOptions {
     /// Keys to read; `None`: all of them.
     pub sample: Option<u64>,
     pub count: u64,
-    /// Commands per second at most (0: no limit).
-    pub max_ops: u64,
     /// Patterns shown; the rest is "other".
     pub top: usize,
     /// Patterns kept while scanning.

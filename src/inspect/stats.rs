@@ -155,3 +155,44 @@ impl Aggregate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(aggregate: &mut Aggregate, key: &str, memory: u64, pttl: Option<i64>) {
+        let values = [b"v".to_vec()];
+        aggregate.add(&Observation {
+            key: key.as_bytes(),
+            kind: "string",
+            pttl,
+            memory,
+            encoding: "embstr",
+            values: &values,
+        });
+    }
+
+    #[test]
+    fn patterns_are_capped_and_ttls_summarised() {
+        let mut a = Aggregate::new(2);
+        for i in 0..10 {
+            key(&mut a, &format!("a:{i}"), 50, Some(1000 * (i + 1)));
+            key(&mut a, &format!("b:{i}"), 60, None);
+            key(&mut a, &format!("c{i}:x:y"), 70, None);
+        }
+        key(&mut a, "d:1", 80, None);
+        assert_eq!(a.patterns.len(), 2);
+        assert_eq!(a.overflow.keys, 11, "c*:x:y and d:{{n}} count as overflow");
+        let s = &a.patterns["a:{n}"];
+        assert_eq!((s.keys, s.memory, s.with_ttl), (10, 500, 10));
+        assert_eq!((s.ttl_min_ms, s.ttl_max_ms), (Some(1000), Some(10_000)));
+        assert_eq!(s.ttl_median_ms(), Some(6000));
+        assert_eq!(s.formats["text"], 10);
+        let mut total = PatternStats::default();
+        for s in a.patterns.values() {
+            total.merge(s);
+        }
+        total.merge(&a.overflow);
+        assert_eq!((total.keys, total.with_ttl), (31, 10));
+    }
+}

@@ -30,7 +30,6 @@ pub fn sample(
         pattern: Some(glob.to_string()),
         sample: Some(limit),
         count,
-        max_ops: 0,
         top: 1,
         max_patterns: 10_000,
     };
