@@ -124,6 +124,7 @@ fn csv(r: &WhatifReport) -> anyhow::Result<String> {
         "as_stored_bytes",
         "savings_bytes",
         "savings_percent",
+        "savings_vs_inspect_percent",
         "error",
     ])?;
     let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.1}"));
@@ -142,6 +143,7 @@ fn csv(r: &WhatifReport) -> anyhow::Result<String> {
             f(r.as_stored.as_ref().and_then(|a| a.projected_bytes)),
             f(p.savings_bytes),
             f(p.savings_percent),
+            f(p.savings_vs_inspect_percent),
             p.error.clone().unwrap_or_default(),
         ])?;
     }
