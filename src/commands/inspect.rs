@@ -97,6 +97,10 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    if args.source.rdb.is_some() {
+        // A signal stops the private server and removes its copy of the file.
+        crate::cleanup::on_signals()?;
+    }
     let mut source = open(&args.source)?;
     let options = InspectOptions {
         pattern: args.pattern.clone(),

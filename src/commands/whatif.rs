@@ -45,9 +45,16 @@ pub struct WhatifArgs {
 }
 
 pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
+    // The variants run on private servers: a signal stops them and removes their directories.
+    crate::cleanup::on_signals()?;
     let workdir = tempfile::Builder::new()
         .prefix("redisadv-whatif-")
         .tempdir()?;
+    // The built-in grid's files: removed on a signal too.
+    let path = workdir.path().to_path_buf();
+    let _remove = crate::cleanup::register(move || {
+        let _ = std::fs::remove_dir_all(&path);
+    });
     let mut grid = match &args.grid {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,

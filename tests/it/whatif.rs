@@ -139,3 +139,62 @@ fn whatif_projects_savings_and_counts_what_a_serializer_cannot_encode() {
         hash["dataset_bytes"]
     );
 }
+
+/// A hand-written sample file of `n` records (the format `--save-sample` writes).
+fn write_sample(path: &std::path::Path, n: usize) {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let header = serde_json::json!({
+        "kind": "redisadv-sample", "version": 1, "pattern": "k:{n}", "match": "k:*",
+        "source": "test", "population_keys": 10.0 * n as f64, "today_bytes": 0.0,
+        "today_bytes_ci95": 0.0, "bucket_rule": "numeric", "skipped_not_strings": 0
+    });
+    writeln!(gz, "{header}").unwrap();
+    for i in 0..n {
+        let record = serde_json::json!({
+            "key": format!("k:{i}"), "bucket": format!("k:{}", i / 100),
+            "field": format!("{}", i % 100), "ttl_ms": 60_000, "format": "json",
+            "payload": format!("{{'id': {i}, 'name': 'x{i}'}}"),
+            "stored": hex::encode(format!("{{\"id\": {i}, \"name\": \"x{i}\"}}")),
+        });
+        writeln!(gz, "{record}").unwrap();
+    }
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn an_interrupted_whatif_leaves_no_server_and_no_directory() {
+    use crate::common::{processes_under, wait_for};
+    use std::time::Duration;
+    let root = tempfile::tempdir().unwrap();
+    let tmp = root.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let sample = root.path().join("s.jsonl.gz");
+    write_sample(&sample, 20_000);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["whatif", "--from-sample", sample.to_str().unwrap(), "-q"])
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("a private redis-server", Duration::from_secs(30), || {
+        !processes_under(&tmp).is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    wait_for("the servers to end", Duration::from_secs(10), || {
+        processes_under(&tmp).is_empty()
+    });
+    wait_for("the directories to go", Duration::from_secs(10), || {
+        std::fs::read_dir(&tmp).unwrap().next().is_none()
+    });
+}
