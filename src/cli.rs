@@ -61,6 +61,15 @@ pub enum Command {
     /// packages, cached in ~/.cache/redisadv/engines.
     #[command(subcommand)]
     Engines(EnginesCommand),
+    /// What a live cache (or an RDB file) costs now, by key pattern: bytes, TTLs, encodings
+    /// and value formats. Strictly read-only.
+    Inspect(crate::commands::inspect::InspectArgs),
+    /// Sample a key pattern's records and measure what they would cost under each way of
+    /// caching them (the all.toml grid), projected to the whole pattern.
+    Whatif(crate::commands::whatif::WhatifArgs),
+    /// Seed a server with the test fixture's key families (for scripts/seed-fixture).
+    #[command(hide = true)]
+    SeedFixture(crate::commands::seed::SeedArgs),
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,10 @@ mod bench;
 mod codec;
 mod engines;
 mod init;
+pub mod inspect;
+pub mod seed;
+pub mod whatif;
+
 pub mod output;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +24,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Get(args) => codec::get(args),
         Command::Init(args) => init::init(args),
         Command::Engines(command) => engines::run(command),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Whatif(args) => whatif::run(args),
+
+        Command::SeedFixture(args) => seed::run(args),
     }
 }
 

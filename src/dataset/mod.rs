@@ -2,6 +2,7 @@
 //! families with seeded random values. Records stream in set_multi calls; nothing holds the
 //! whole dataset.
 
+pub mod sample;
 mod values;
 
 pub use values::{ValueGen, ValueSpec};
@@ -72,6 +73,8 @@ enum Part {
     Mod(u64),
     /// `i - i % N`: the first index of i's block of N.
     Block(u64),
+    /// Record i's text from a sample of real records.
+    Table(sample::Table<String>),
 }
 
 impl Template {
@@ -122,6 +125,14 @@ impl Template {
         }
     }
 
+    /// Record i's text is `texts[i]` (keys, buckets and fields of a sample).
+    pub fn table(source: &str, texts: sample::Table<String>) -> Template {
+        Template {
+            source: source.to_string(),
+            parts: vec![Part::Table(texts)],
+        }
+    }
+
     pub fn render(&self, i: u64) -> String {
         let mut out = String::with_capacity(self.source.len() + 8);
         for part in &self.parts {
@@ -134,6 +145,10 @@ impl Template {
                 Part::Div(n) => write!(out, "{}", i / n),
                 Part::Mod(n) => write!(out, "{}", i % n),
                 Part::Block(n) => write!(out, "{}", i - i % n),
+                Part::Table(t) => {
+                    out.push_str(t.get(i));
+                    Ok(())
+                }
             };
         }
         out
@@ -151,6 +166,7 @@ impl Template {
             Part::Div(n) => Some(IndexPart::Div(*n)),
             Part::Mod(n) => Some(IndexPart::Mod(*n)),
             Part::Block(n) => Some(IndexPart::Block(*n)),
+            Part::Table(_) => Some(IndexPart::Index),
         })
     }
 }

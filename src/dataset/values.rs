@@ -79,6 +79,8 @@ pub enum ValueGen {
         max_len: usize,
     },
     Dict(Vec<(String, ValueGen)>),
+    /// Record `i`'s value from a sample of real records (`kind = "sample"`).
+    Table(super::sample::Table<Value>),
 }
 
 impl ValueGen {
@@ -184,6 +186,7 @@ impl ValueGen {
                 max_words,
             } => mid(*min_words, *max_words) * 6.5 + 5.0,
             ValueGen::Const(v) => pyliteral::repr(v).len() as f64,
+            ValueGen::Table(t) => t.mean_len(|v| pyliteral::repr(v).len()),
             ValueGen::List {
                 item,
                 min_len,
@@ -233,6 +236,7 @@ impl ValueGen {
                 Value::Bytes((0..n).map(|_| rng.random::<u8>()).collect())
             }
             ValueGen::Const(v) => v.clone(),
+            ValueGen::Table(t) => t.get(i).clone(),
             ValueGen::List {
                 item,
                 min_len,

@@ -104,6 +104,7 @@ impl DatasetInfo {
             kind: match spec.kind {
                 crate::scenario::DatasetKind::Demo => "demo",
                 crate::scenario::DatasetKind::Custom => "custom",
+                crate::scenario::DatasetKind::Sample => "sample",
             }
             .into(),
             scale: spec.scale,

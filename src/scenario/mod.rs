@@ -90,6 +90,8 @@ struct RawCluster {
 pub enum DatasetKind {
     Demo,
     Custom,
+    /// Records sampled from a real cache by `whatif --save-sample` (`file = "..."`).
+    Sample,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +103,8 @@ struct RawDataset {
     seed: u64,
     #[serde(default, rename = "family")]
     families: Vec<RawFamily>,
+    /// `kind = "sample"`: the sample file, relative to the scenario.
+    file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +189,32 @@ pub struct DatasetSpec {
     /// came from `--scale`.
     file_scale: f64,
     scale_at: Option<String>,
+    /// `kind = "sample"`: the records, and which of them this run writes.
+    pub sample: Option<SampleData>,
+}
+
+/// A sample dataset's records and the ones written (whatif leaves out, per serializer, the
+/// payloads it cannot encode, and counts them).
+#[derive(Debug, Clone)]
+pub struct SampleData {
+    pub sample: std::sync::Arc<crate::dataset::sample::Sample>,
+    pub keep: std::sync::Arc<Vec<bool>>,
+}
+
+impl DatasetSpec {
+    /// A sample dataset built in code (whatif), at scale 1.
+    pub fn from_sample(data: SampleData) -> DatasetSpec {
+        DatasetSpec {
+            kind: DatasetKind::Sample,
+            scale: 1.0,
+            seed: 0,
+            families: Vec::new(),
+            count_at: Vec::new(),
+            file_scale: 1.0,
+            scale_at: None,
+            sample: Some(data),
+        }
+    }
 }
 
 impl DatasetSpec {
@@ -208,6 +238,18 @@ impl DatasetSpec {
                     );
                 }
                 Ok(dataset)
+            }
+            DatasetKind::Sample => {
+                let data = self
+                    .sample
+                    .as_ref()
+                    .expect("a sample dataset holds its records");
+                if self.scale != 1.0 {
+                    bail!(
+                        "{scale_from}: a sample dataset is measured as sampled; leave out the scale"
+                    );
+                }
+                Ok(data.sample.dataset(&|i| data.keep[i]))
             }
             DatasetKind::Custom => {
                 let mut families = Vec::new();
@@ -252,6 +294,7 @@ impl DatasetSpec {
         let kind = match self.kind {
             DatasetKind::Demo => "demo",
             DatasetKind::Custom => "custom",
+            DatasetKind::Sample => "sample",
         };
         let mut text = format!("kind={kind}\nseed={}\nscale={:?}\n", self.seed, self.scale);
         for f in &self.build()?.families {
@@ -368,6 +411,24 @@ impl Scenario {
         let mut families = Vec::new();
         let mut count_at = Vec::new();
         match raw.dataset.kind {
+            DatasetKind::Demo | DatasetKind::Custom if raw.dataset.file.is_some() => {
+                return Err(fail(
+                    raw.dataset.file.as_ref().expect("checked").span(),
+                    "[dataset] file applies to kind = \"sample\" only; remove it".into(),
+                ));
+            }
+            DatasetKind::Sample if !raw.dataset.families.is_empty() => {
+                return Err(anyhow::anyhow!(
+                    "{}: [[dataset.family]] needs kind = \"custom\" (a sample's records come from its file)",
+                    path.display()
+                ));
+            }
+            DatasetKind::Sample if raw.dataset.file.is_none() => {
+                return Err(anyhow::anyhow!(
+                    "{}: kind = \"sample\" needs file = \"SAMPLE.jsonl.gz\" in [dataset] (written by `redisadv whatif --save-sample`)",
+                    path.display()
+                ));
+            }
             DatasetKind::Demo if !raw.dataset.families.is_empty() => {
                 return Err(anyhow::anyhow!(
                     "{}: [[dataset.family]] needs kind = \"custom\" (the demo dataset is fixed)",
@@ -531,6 +592,19 @@ impl Scenario {
                 overrides: overrides(&v.overrides, &format!("variant {name:?} overrides"), &at)?,
             });
         }
+        let sample = match &raw.dataset.file {
+            Some(file) => {
+                let p = dir.join(file.get_ref());
+                let sample = crate::dataset::sample::Sample::load(&p)
+                    .map_err(|e| fail(file.span(), format!("[dataset] file: {e:#}")))?;
+                let keep = vec![true; sample.records.len()];
+                Some(SampleData {
+                    sample: std::sync::Arc::new(sample),
+                    keep: std::sync::Arc::new(keep),
+                })
+            }
+            None => None,
+        };
         for (f, family) in raw.dataset.families.iter().zip(&families) {
             check_distinct(f, family, &variants, &fail)?;
         }
@@ -575,6 +649,7 @@ impl Scenario {
                 count_at,
                 file_scale: scale,
                 scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
+                sample,
             },
             variants,
         })

@@ -1,0 +1,120 @@
+//! `redisadv inspect`: a live server (`--url`) or an RDB file (`--rdb`), by key pattern.
+
+use crate::backend::ConnectOptions;
+use crate::inspect::{InspectOptions, conn::ReadConn, rdb, render};
+use crate::report::OutputFormat;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the keys come from, shared by `inspect` and `whatif`.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The server: redis://[USER:PASSWORD@]HOST:PORT/DB or unix:///path. Only read.
+    #[arg(long, conflicts_with = "rdb")]
+    pub url: Option<String>,
+    /// An RDB file (dump.rdb): loaded into a private redis-server, which parses it.
+    #[arg(long, value_name = "FILE")]
+    pub rdb: Option<PathBuf>,
+    /// With --rdb: the engine that reads it (system, or a cached engine such as
+    /// redis-8.6); default: chosen by the file's RDB version.
+    #[arg(long, requires = "rdb", value_name = "NAME")]
+    pub engine: Option<String>,
+    /// With --rdb: the database to read.
+    #[arg(long, requires = "rdb", default_value_t = 0)]
+    pub db: i64,
+    /// SCAN COUNT: keys asked for per page.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// At most this many commands a second, so a production server is not hurt (0: no
+    /// limit; default 100000 with --url, no limit on --rdb's private server).
+    #[arg(long, value_name = "N")]
+    pub max_ops: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Only keys matching this SCAN glob, e.g. 'user:*'.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// Read this many keys (whole SCAN pages) and extrapolate, with a 95% interval
+    /// (default: 100000).
+    #[arg(long, value_name = "N", conflicts_with = "all", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: Option<u64>,
+    /// Read every key.
+    #[arg(long)]
+    pub all: bool,
+    /// Patterns shown; the others are summed as "other".
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Patterns kept while scanning; keys of further patterns count as "other".
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_patterns: u64,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+/// A connection to read from: the --url server, or a private server holding --rdb's data
+/// (kept alive by the returned guard).
+pub struct Source {
+    pub conn: ReadConn,
+    pub db: i64,
+    pub target: String,
+    pub connect: ConnectOptions,
+    pub _server: Option<rdb::Loaded>,
+}
+
+pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
+    if let Some(path) = &source.rdb {
+        let loaded = rdb::load(path, source.engine.as_deref())?;
+        let mut connect = loaded.server.connect_options();
+        connect.db = Some(source.db);
+        let conn = ReadConn::connect(&connect, source.max_ops.unwrap_or(0))?;
+        return Ok(Source {
+            conn,
+            db: source.db,
+            target: format!("{} (loaded by {})", path.display(), loaded.engine),
+            connect,
+            _server: Some(loaded),
+        });
+    }
+    let Some(url) = source.url.as_deref() else {
+        anyhow::bail!("give --url redis://HOST:PORT/DB (a live server) or --rdb dump.rdb");
+    };
+    let connect = ConnectOptions::new(url);
+    connect.check("--url")?;
+    let db = connect.connection_info()?.redis_settings().db();
+    let conn = ReadConn::connect(&connect, source.max_ops.unwrap_or(100_000))?;
+    Ok(Source {
+        conn,
+        db,
+        target: crate::bench::redact_password(url),
+        connect,
+        _server: None,
+    })
+}
+
+pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    if args.source.rdb.is_some() {
+        // A signal stops the private server and removes its copy of the file.
+        crate::cleanup::on_signals()?;
+    }
+    let mut source = open(&args.source)?;
+    let options = InspectOptions {
+        pattern: args.pattern.clone(),
+        sample: if args.all {
+            None
+        } else {
+            Some(args.sample.unwrap_or(100_000))
+        },
+        count: args.source.count,
+        top: args.top,
+        max_patterns: args.max_patterns as usize,
+    };
+    let report =
+        crate::inspect::inspect(&mut source.conn, source.db, source.target.clone(), &options)?;
+    crate::commands::output::print_stdout(&render::render(&report, args.format)?)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,167 @@
+//! A read-only, pipelined RESP connection for `inspect` and `whatif`: many commands per
+//! round trip, error replies handed back as values (a key that changed type between SCAN and
+//! GET is not a failure), and a rate limit so a production server is never flooded.
+
+use crate::backend::ConnectOptions;
+use crate::backend::resp::{self, Value};
+use redis::{Cmd, ConnectionAddr};
+use std::io::{BufReader, Read, Write};
+use std::time::{Duration, Instant};
+
+pub struct ReadConn {
+    reader: BufReader<Box<dyn Read + Send>>,
+    writer: Box<dyn Write + Send>,
+    buf: Vec<u8>,
+    line: Vec<u8>,
+    queued: usize,
+    pace: Pace,
+    /// Commands sent so far.
+    pub sent: u64,
+}
+
+/// At most `max_ops` commands a second (0: no limit), checked per round trip.
+struct Pace {
+    max_ops: u64,
+    started: Instant,
+    sent: u64,
+}
+
+impl Pace {
+    fn wait_for(&mut self, more: u64) {
+        self.sent += more;
+        if self.max_ops == 0 {
+            return;
+        }
+        let due = Duration::from_secs_f64(self.sent as f64 / self.max_ops as f64);
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+    }
+}
+
+impl ReadConn {
+    /// Connects (AUTH and SELECT as the URL says). Reads and writes time out after the
+    /// options' socket timeout: a server that stops answering is an error, never a hang.
+    pub fn connect(options: &ConnectOptions, max_ops: u64) -> anyhow::Result<ReadConn> {
+        let info = options.connection_info()?;
+        let (reader, writer): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
+                let stream = std::net::TcpStream::connect_timeout(&addr, options.connect_timeout)
+                    .map_err(|e| {
+                    anyhow::anyhow!("cannot connect to {}: {e}", options.describe())
+                })?;
+                stream.set_nodelay(true)?;
+                stream.set_read_timeout(options.socket_timeout)?;
+                stream.set_write_timeout(options.socket_timeout)?;
+                (Box::new(stream.try_clone()?), Box::new(stream))
+            }
+            ConnectionAddr::Unix(path) => {
+                let stream = std::os::unix::net::UnixStream::connect(path)
+                    .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", path.display()))?;
+                stream.set_read_timeout(options.socket_timeout)?;
+                stream.set_write_timeout(options.socket_timeout)?;
+                (Box::new(stream.try_clone()?), Box::new(stream))
+            }
+            _ => anyhow::bail!("TLS connections are not supported"),
+        };
+        let mut conn = ReadConn {
+            reader: BufReader::with_capacity(256 * 1024, reader),
+            writer,
+            buf: Vec::with_capacity(64 * 1024),
+            line: Vec::with_capacity(64),
+            queued: 0,
+            pace: Pace {
+                max_ops,
+                started: Instant::now(),
+                sent: 0,
+            },
+            sent: 0,
+        };
+        let settings = info.redis_settings();
+        if let Some(password) = settings.password() {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(user) = settings.username() {
+                auth.arg(user);
+            }
+            auth.arg(password);
+            // The reply never quotes the password; the error names only the server.
+            if let Value::Error(e) = conn.one(&auth)? {
+                anyhow::bail!("{}: authentication failed: {e}", options.describe());
+            }
+        }
+        if settings.db() != 0 {
+            let select = redis::cmd("SELECT").arg(settings.db()).clone();
+            if let Value::Error(e) = conn.one(&select)? {
+                anyhow::bail!("{}: SELECT {}: {e}", options.describe(), settings.db());
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Queues a command; its reply comes from [`ReadConn::read`] in order.
+    pub fn queue(&mut self, cmd: &Cmd) {
+        cmd.write_packed_command(&mut self.buf);
+        self.queued += 1;
+    }
+
+    /// Writes what is queued (after waiting for the rate limit).
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.pace.wait_for(self.queued as u64);
+        self.sent += self.queued as u64;
+        self.queued = 0;
+        self.writer.write_all(&self.buf)?;
+        self.writer.flush()?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// The next reply.
+    pub fn read(&mut self) -> anyhow::Result<Value> {
+        Ok(resp::read_reply(&mut self.reader, &mut self.line)?)
+    }
+
+    /// One command, its reply.
+    pub fn one(&mut self, cmd: &Cmd) -> anyhow::Result<Value> {
+        self.queue(cmd);
+        self.flush()?;
+        self.read()
+    }
+
+    /// One command whose error reply is an error, naming the command.
+    pub fn must(&mut self, cmd: &Cmd, what: &str) -> anyhow::Result<Value> {
+        match self.one(cmd)? {
+            Value::Error(e) => anyhow::bail!("{what}: Redis answered: {e}"),
+            v => Ok(v),
+        }
+    }
+
+    /// INFO SECTION as text.
+    pub fn info(&mut self, section: &str) -> anyhow::Result<String> {
+        match self.must(redis::cmd("INFO").arg(section), "INFO")? {
+            Value::Bulk(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            other => anyhow::bail!("INFO answered {other:?}"),
+        }
+    }
+}
+
+/// An integer reply, or `None`.
+pub fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A bulk or status reply as text.
+pub fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::Status(s) => Some(s.clone()),
+        Value::Okay => Some("OK".into()),
+        _ => None,
+    }
+}

@@ -1,0 +1,240 @@
+//! inspect's report as a terminal table, Markdown, JSON or CSV.
+
+use super::{InspectReport, PatternRow};
+use crate::report::OutputFormat;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+pub fn render(report: &InspectReport, format: OutputFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+        OutputFormat::Csv => csv(report)?,
+        OutputFormat::Markdown => markdown(report),
+        OutputFormat::Table => table(report),
+    })
+}
+
+fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {
+    report
+        .patterns
+        .iter()
+        .chain(report.other.iter())
+        .chain(std::iter::once(&report.total))
+}
+
+/// 1.2 MB, 340 KB, 512 B (powers of 1000, as du -h --si).
+pub fn human(bytes: f64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = bytes;
+    let mut u = 0;
+    while v.abs() >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+fn with_ci(value: String, ci: f64, ci_text: String) -> String {
+    if ci > 0.0 {
+        format!("{value} ±{ci_text}")
+    } else {
+        value
+    }
+}
+
+fn mix(map: &BTreeMap<String, u64>) -> String {
+    let total: u64 = map.values().sum();
+    let mut items: Vec<_> = map.iter().collect();
+    items.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    items
+        .iter()
+        .take(4)
+        .map(|(k, v)| {
+            if items.len() == 1 {
+                k.to_string()
+            } else {
+                format!("{k} {:.0}%", **v as f64 * 100.0 / total.max(1) as f64)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn seconds(s: Option<f64>) -> String {
+    match s {
+        None => "-".into(),
+        Some(s) if s >= 86400.0 => format!("{:.1}d", s / 86400.0),
+        Some(s) if s >= 3600.0 => format!("{:.1}h", s / 3600.0),
+        Some(s) if s >= 60.0 => format!("{:.1}m", s / 60.0),
+        Some(s) => format!("{s:.0}s"),
+    }
+}
+
+fn ttl(row: &PatternRow) -> String {
+    let t = &row.ttl;
+    let n = (t.none + t.with).max(1) as f64;
+    if t.with == 0 {
+        return "none".into();
+    }
+    format!(
+        "{:.0}% min {} med {} max {}",
+        t.with as f64 * 100.0 / n,
+        seconds(t.min_seconds),
+        seconds(t.median_seconds),
+        seconds(t.max_seconds)
+    )
+}
+
+fn cells(row: &PatternRow) -> Vec<String> {
+    vec![
+        row.pattern.clone(),
+        with_ci(
+            format!("{:.0}", row.keys),
+            row.keys_ci95,
+            format!("{:.0}", row.keys_ci95),
+        ),
+        with_ci(human(row.bytes), row.bytes_ci95, human(row.bytes_ci95)),
+        format!("{:.1}%", row.share_of_used_memory * 100.0),
+        ttl(row),
+        mix(&row.encodings),
+        mix(&row.formats),
+        row.mean_value_bytes
+            .map_or("-".into(), |m| format!("{m:.0} B")),
+    ]
+}
+
+const HEADERS: [&str; 8] = [
+    "pattern",
+    "keys",
+    "bytes",
+    "of used",
+    "TTL",
+    "encodings",
+    "formats",
+    "mean value",
+];
+
+fn heading(report: &InspectReport) -> String {
+    let mut out = format!(
+        "{} ({}, server {}, db {}): {} keys read of {} in {:.2} s, {} commands; used_memory {}",
+        report.target,
+        report.mode,
+        report.redis_version,
+        report.db,
+        report.keys_inspected,
+        report.dbsize,
+        report.seconds,
+        report.commands,
+        human(report.used_memory as f64)
+    );
+    if let Some(m) = &report.match_pattern {
+        let _ = write!(out, "; --match {m}");
+    }
+    if report.mode == "sample" {
+        let _ = write!(
+            out,
+            "\nsample: {:.2}% of the keyspace by SCAN's cursor; figures extrapolated to {:.0} keys, \
+             ± is the 95% interval",
+            report.scan_fraction * 100.0,
+            report.population_keys
+        );
+    }
+    let _ = write!(
+        out,
+        "\nbytes = MEMORY USAGE + {:.1} B per key with a TTL (the expires table, which MEMORY \
+         USAGE leaves out)",
+        report.expires_bytes_per_key
+    );
+    out
+}
+
+fn table(report: &InspectReport) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(HEADERS);
+    for row in rows(report) {
+        t.add_row(cells(row));
+    }
+    format!("{}\n{t}\n", heading(report))
+}
+
+fn markdown(report: &InspectReport) -> String {
+    let mut out = String::from("## Redis memory by key pattern\n\n");
+    for line in heading(report).lines() {
+        let _ = writeln!(out, "{line}  ");
+    }
+    out.push('\n');
+    let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
+    for row in rows(report) {
+        let c: Vec<String> = cells(row)
+            .into_iter()
+            .map(|c| c.replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |",
+            row.pattern.replace('`', "'"),
+            c[1..].join(" | ")
+        );
+    }
+    out
+}
+
+fn csv(report: &InspectReport) -> anyhow::Result<String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "pattern",
+        "example",
+        "inspected",
+        "keys",
+        "keys_ci95",
+        "bytes",
+        "bytes_ci95",
+        "memory_usage_bytes",
+        "expires_bytes",
+        "share_of_used_memory",
+        "ttl_none",
+        "ttl_with",
+        "ttl_min_s",
+        "ttl_median_s",
+        "ttl_max_s",
+        "encodings",
+        "formats",
+        "mean_value_bytes",
+    ])?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    let map = |m: &BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    for r in rows(report) {
+        w.write_record([
+            r.pattern.clone(),
+            r.example.clone(),
+            r.inspected.to_string(),
+            format!("{:.0}", r.keys),
+            format!("{:.0}", r.keys_ci95),
+            format!("{:.0}", r.bytes),
+            format!("{:.0}", r.bytes_ci95),
+            format!("{:.0}", r.memory_usage_bytes),
+            format!("{:.0}", r.expires_bytes),
+            format!("{:.6}", r.share_of_used_memory),
+            r.ttl.none.to_string(),
+            r.ttl.with.to_string(),
+            opt(r.ttl.min_seconds),
+            opt(r.ttl.median_seconds),
+            opt(r.ttl.max_seconds),
+            map(&r.encodings),
+            map(&r.formats),
+            opt(r.mean_value_bytes),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

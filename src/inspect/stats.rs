@@ -1,0 +1,198 @@
+//! Per-pattern figures, aggregated as keys stream by: counts and sums only, a bounded
+//! reservoir of TTLs for the median, and a cap on the number of patterns kept.
+
+use super::format::detect;
+use super::pattern;
+use super::scan::Observation;
+use std::collections::{BTreeMap, HashMap};
+
+/// TTLs kept per pattern for the median (a reservoir sample beyond that).
+const TTL_RESERVOIR: usize = 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct PatternStats {
+    pub example: String,
+    pub keys: u64,
+    /// MEMORY USAGE summed, and its square summed (for the sample's uncertainty).
+    pub memory: u64,
+    pub memory_sq: f64,
+    /// Keys with a TTL, and MEMORY USAGE summed over them.
+    pub with_ttl: u64,
+    pub memory_with_ttl: f64,
+    pub ttl_min_ms: Option<i64>,
+    pub ttl_max_ms: Option<i64>,
+    ttls: Vec<i64>,
+    ttl_seen: u64,
+    pub types: BTreeMap<String, u64>,
+    pub encodings: BTreeMap<String, u64>,
+    pub formats: BTreeMap<String, u64>,
+    /// Value bytes (a string's length; a hash's field values read) and how many values.
+    pub value_bytes: u64,
+    pub values: u64,
+}
+
+impl PatternStats {
+    fn add(&mut self, o: &Observation, key: &[u8]) {
+        if self.keys == 0 {
+            self.example = String::from_utf8_lossy(key).into_owned();
+        }
+        self.keys += 1;
+        self.memory += o.memory;
+        self.memory_sq += (o.memory as f64).powi(2);
+        if let Some(ms) = o.pttl {
+            self.with_ttl += 1;
+            self.memory_with_ttl += o.memory as f64;
+            self.ttl_min_ms = Some(self.ttl_min_ms.map_or(ms, |m| m.min(ms)));
+            self.ttl_max_ms = Some(self.ttl_max_ms.map_or(ms, |m| m.max(ms)));
+            self.ttl_seen += 1;
+            if self.ttls.len() < TTL_RESERVOIR {
+                self.ttls.push(ms);
+            } else {
+                // Reservoir sampling with a deterministic hash of the count as the draw.
+                let j = (splitmix(self.ttl_seen) % self.ttl_seen) as usize;
+                if j < TTL_RESERVOIR {
+                    self.ttls[j] = ms;
+                }
+            }
+        }
+        *self.types.entry(o.kind.to_string()).or_default() += 1;
+        *self.encodings.entry(o.encoding.to_string()).or_default() += 1;
+        let format = match o.values.first() {
+            Some(v) => detect(v).format.name(),
+            None if o.kind == "string" => "empty".into(),
+            None => format!("({})", o.kind),
+        };
+        *self.formats.entry(format).or_default() += 1;
+        for v in o.values {
+            self.value_bytes += v.len() as u64;
+            self.values += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &PatternStats) {
+        if self.keys == 0 {
+            self.example = other.example.clone();
+        }
+        self.keys += other.keys;
+        self.memory += other.memory;
+        self.memory_sq += other.memory_sq;
+        self.with_ttl += other.with_ttl;
+        self.memory_with_ttl += other.memory_with_ttl;
+        for (mine, theirs, pick) in [
+            (
+                &mut self.ttl_min_ms,
+                other.ttl_min_ms,
+                i64::min as fn(i64, i64) -> i64,
+            ),
+            (&mut self.ttl_max_ms, other.ttl_max_ms, i64::max),
+        ] {
+            *mine = match (*mine, theirs) {
+                (Some(a), Some(b)) => Some(pick(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        self.ttls.extend_from_slice(&other.ttls);
+        self.ttls.truncate(TTL_RESERVOIR * 4);
+        self.ttl_seen += other.ttl_seen;
+        for (mine, theirs) in [
+            (&mut self.types, &other.types),
+            (&mut self.encodings, &other.encodings),
+            (&mut self.formats, &other.formats),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k.clone()).or_default() += v;
+            }
+        }
+        self.value_bytes += other.value_bytes;
+        self.values += other.values;
+    }
+
+    /// The median TTL of the keys that have one (from the reservoir).
+    pub fn ttl_median_ms(&self) -> Option<i64> {
+        if self.ttls.is_empty() {
+            return None;
+        }
+        let mut sorted = self.ttls.clone();
+        sorted.sort_unstable();
+        Some(sorted[sorted.len() / 2])
+    }
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The patterns seen, at most `cap` of them; keys of further patterns are counted
+/// together under `overflow`, so memory stays bounded whatever the keyspace holds.
+pub struct Aggregate {
+    pub patterns: HashMap<String, PatternStats>,
+    pub overflow: PatternStats,
+    cap: usize,
+}
+
+impl Aggregate {
+    pub fn new(cap: usize) -> Aggregate {
+        Aggregate {
+            patterns: HashMap::new(),
+            overflow: PatternStats::default(),
+            cap,
+        }
+    }
+
+    pub fn add(&mut self, o: &Observation) {
+        let name = pattern::derive(o.key);
+        if let Some(stats) = self.patterns.get_mut(&name) {
+            stats.add(o, o.key);
+        } else if self.patterns.len() < self.cap {
+            let mut stats = PatternStats::default();
+            stats.add(o, o.key);
+            self.patterns.insert(name, stats);
+        } else {
+            self.overflow.add(o, o.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(aggregate: &mut Aggregate, key: &str, memory: u64, pttl: Option<i64>) {
+        let values = [b"v".to_vec()];
+        aggregate.add(&Observation {
+            key: key.as_bytes(),
+            kind: "string",
+            pttl,
+            memory,
+            encoding: "embstr",
+            values: &values,
+        });
+    }
+
+    #[test]
+    fn patterns_are_capped_and_ttls_summarised() {
+        let mut a = Aggregate::new(2);
+        for i in 0..10 {
+            key(&mut a, &format!("a:{i}"), 50, Some(1000 * (i + 1)));
+            key(&mut a, &format!("b:{i}"), 60, None);
+            key(&mut a, &format!("c{i}:x:y"), 70, None);
+        }
+        key(&mut a, "d:1", 80, None);
+        assert_eq!(a.patterns.len(), 2);
+        assert_eq!(a.overflow.keys, 11, "c*:x:y and d:{{n}} count as overflow");
+        let s = &a.patterns["a:{n}"];
+        assert_eq!((s.keys, s.memory, s.with_ttl), (10, 500, 10));
+        assert_eq!((s.ttl_min_ms, s.ttl_max_ms), (Some(1000), Some(10_000)));
+        assert_eq!(s.ttl_median_ms(), Some(6000));
+        assert_eq!(s.formats["text"], 10);
+        let mut total = PatternStats::default();
+        for s in a.patterns.values() {
+            total.merge(s);
+        }
+        total.merge(&a.overflow);
+        assert_eq!((total.keys, total.with_ttl), (31, 10));
+    }
+}

@@ -1,0 +1,151 @@
+//! whatif's report as a terminal table, Markdown, JSON or CSV.
+
+use super::WhatifReport;
+use crate::inspect::render::human;
+use crate::report::OutputFormat;
+use std::fmt::Write;
+
+pub fn render(report: &WhatifReport, format: OutputFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+        OutputFormat::Csv => csv(report)?,
+        OutputFormat::Markdown => markdown(report),
+        OutputFormat::Table => table(report),
+    })
+}
+
+fn heading(r: &WhatifReport) -> String {
+    let s = &r.sample;
+    let mut out = format!(
+        "pattern {} (--match {}) in {}: {} records sampled of {:.0} keys; today {} ±{} \
+         (MEMORY USAGE + expires share)",
+        s.pattern,
+        s.match_glob,
+        s.source,
+        r.sampled_records,
+        s.population_keys,
+        human(s.today_bytes),
+        human(s.today_bytes_ci95)
+    );
+    if s.skipped_not_strings > 0 {
+        let _ = write!(
+            out,
+            "\n{} keys read were not strings and are not in the sample",
+            s.skipped_not_strings
+        );
+    }
+    let _ = write!(
+        out,
+        "\ngrid: {}; hash buckets: {}; TTL variants use {}",
+        r.grid,
+        s.bucket_rule,
+        match r.ttl_seconds {
+            Some(t) => format!("redis_ttl {t} s (the sample's median, at least 1 h)"),
+            None => "the grid's redis_ttl (no sampled key has a TTL)".into(),
+        }
+    );
+    let _ = write!(
+        out,
+        "\nprojected = settled used_memory per record written on a private server x population; \
+         savings against the sampled values written as stored today"
+    );
+    out
+}
+
+const HEADERS: [&str; 8] = [
+    "variant",
+    "layout",
+    "records",
+    "unencodable",
+    "per record",
+    "projected",
+    "savings",
+    "error",
+];
+
+fn cells(p: &super::Projection) -> Vec<String> {
+    vec![
+        p.variant.clone(),
+        p.layout.clone(),
+        p.records.to_string(),
+        p.unencodable.to_string(),
+        p.bytes_per_record
+            .map_or("-".into(), |b| format!("{b:.1} B")),
+        p.projected_bytes.map_or("-".into(), human),
+        match (p.savings_bytes, p.savings_percent) {
+            (Some(b), Some(pc)) => format!("{} ({pc:.1}%)", human(b)),
+            _ => "-".into(),
+        },
+        p.error.clone().unwrap_or_default(),
+    ]
+}
+
+fn table(r: &WhatifReport) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(HEADERS);
+    for p in r.as_stored.iter().chain(&r.variants) {
+        t.add_row(cells(p));
+    }
+    format!("{}\n{t}\n", heading(r))
+}
+
+fn markdown(r: &WhatifReport) -> String {
+    let mut out = String::from("## What if: the same records cached other ways\n\n");
+    for line in heading(r).lines() {
+        let _ = writeln!(out, "{line}  ");
+    }
+    out.push('\n');
+    let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
+    for p in r.as_stored.iter().chain(&r.variants) {
+        let c: Vec<String> = cells(p)
+            .into_iter()
+            .map(|c| c.replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(out, "| {} |", c.join(" | "));
+    }
+    out
+}
+
+fn csv(r: &WhatifReport) -> anyhow::Result<String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "variant",
+        "codec",
+        "envelope",
+        "layout",
+        "redis_ttl",
+        "records",
+        "unencodable",
+        "dataset_bytes",
+        "bytes_per_record",
+        "projected_bytes",
+        "as_stored_bytes",
+        "savings_bytes",
+        "savings_percent",
+        "savings_vs_inspect_percent",
+        "error",
+    ])?;
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.1}"));
+    for p in r.as_stored.iter().chain(&r.variants) {
+        w.write_record([
+            p.variant.clone(),
+            p.codec.clone(),
+            p.envelope.clone(),
+            p.layout.clone(),
+            p.redis_ttl.map_or(String::new(), |t| t.to_string()),
+            p.records.to_string(),
+            p.unencodable.to_string(),
+            p.dataset_bytes.map_or(String::new(), |b| b.to_string()),
+            f(p.bytes_per_record),
+            f(p.projected_bytes),
+            f(r.as_stored.as_ref().and_then(|a| a.projected_bytes)),
+            f(p.savings_bytes),
+            f(p.savings_percent),
+            f(p.savings_vs_inspect_percent),
+            p.error.clone().unwrap_or_default(),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
