@@ -32,6 +32,15 @@ pub fn trade_off(report: &Report) -> Vec<TradeOff> {
         .collect()
 }
 
+/// [`trade_off`] as `(label, relative memory %, get ops/s)`: the shape of
+/// `chart::scatter`'s points (issue 11), for the svg/html memory-vs-read chart.
+pub fn trade_off_points(report: &Report) -> Vec<(String, f64, f64)> {
+    trade_off(report)
+        .into_iter()
+        .map(|t| (t.label, t.relative_memory_percent, t.get_ops_per_second))
+        .collect()
+}
+
 fn figures(v: &VariantReport) -> Option<&ReadFigures> {
     v.result.as_ref().and_then(|m| m.read.as_ref())
 }
@@ -309,6 +318,10 @@ mod tests {
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].label, first);
         assert_eq!(points[0].get_ops_per_second, 123_456.0);
+        assert_eq!(
+            trade_off_points(&r),
+            [(first.clone(), points[0].relative_memory_percent, 123_456.0)]
+        );
         let t = table(&r);
         assert!(t.contains("50 connections, pipeline 16"), "{t}");
         assert!(
