@@ -55,7 +55,17 @@ pub struct RunOptions {
 /// Runs every variant of `scenario` on every engine (one job per engine and variant); a
 /// failed job is reported, the others still run.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> {
-    let dataset = scenario.dataset.build()?;
+    run_reporting(scenario, options, &|_, _| {})
+}
+
+/// [`run`], calling `finished` after each job with the report of the jobs finished so far
+/// (in job order): progress, and --out files that keep what a stopped run measured.
+pub fn run_reporting(
+    scenario: &Scenario,
+    options: &RunOptions,
+    finished: &(dyn Fn(&Report, &VariantReport) + Sync),
+) -> anyhow::Result<Report> {
+    let datasets = crate::scenario::sweep::Datasets::build(scenario)?;
     let named = !scenario.server.engines.is_empty();
     let mut engines = engine_set::resolve(scenario)?;
     match &options.target {
@@ -132,6 +142,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         .collect();
     // Several bars at once need one owner that draws them; with one job it is unused.
     let bars = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let done = std::sync::Mutex::new(vec![None; jobs.len()]);
     let label = |engine: &engine_set::Engine, variant: &Variant| {
         if named {
             format!("{}/{}", engine.name, variant.name)
@@ -144,6 +155,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         options.jobs,
         |i| {
             let (engine, variant) = jobs[i];
+            let dataset = datasets.of(variant);
             let mut progress = progress_bar(
                 options.progress,
                 dataset.record_count(),
@@ -156,11 +168,22 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
                 scenario,
                 engine,
                 variant,
-                dataset: &dataset,
+                dataset,
                 options,
                 progress: &progress,
             });
             progress.finish_and_clear();
+            let row = row_of(named.then_some(engine), variant, &outcome);
+            let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
+            done[i] = Some(row.clone());
+            let mut so_far = report.clone();
+            so_far.variants = done.iter().flatten().cloned().collect();
+            if so_far.redis.allocator.is_empty()
+                && let Ok((_, allocator)) = &outcome
+            {
+                so_far.redis.allocator = allocator.clone();
+            }
+            finished(&so_far, &row);
             outcome
         },
         |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),
@@ -175,24 +198,41 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             // variant runs.
             return Err(outcome.unwrap_err());
         }
-        let (result, error) = match outcome {
-            Ok((measured, allocator)) => {
-                if report.redis.allocator.is_empty() {
-                    report.redis.allocator = allocator;
-                }
-                (Some(measured), None)
+        match &outcome {
+            Ok((_, allocator)) if report.redis.allocator.is_empty() => {
+                report.redis.allocator = allocator.clone();
             }
-            Err(e) => {
-                let message = crate::errors::error_text(&e);
-                eprintln!("error: variant {}: {message}", label(engine, variant));
-                (None, Some(message))
-            }
-        };
-        let mut row = variant_report(variant, result, error);
-        row.engine = named.then(|| engine.name.clone());
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "error: variant {}: {}",
+                label(engine, variant),
+                crate::errors::error_text(e)
+            ),
+        }
+        let row = row_of(named.then_some(engine), variant, &outcome);
         report.variants.push(row);
     }
     Ok(report)
+}
+
+/// A finished job's row of the report.
+fn row_of(
+    engine: Option<&engine_set::Engine>,
+    variant: &Variant,
+    outcome: &anyhow::Result<(Measured, String)>,
+) -> VariantReport {
+    let (result, error) = match outcome {
+        Ok((measured, _)) => (Some(measured.clone()), None),
+        Err(e) => (None, Some(crate::errors::error_text(e))),
+    };
+    let mut row = variant_report(variant, result, error);
+    row.engine = engine.map(|e| e.name.clone());
+    // The same specs were built before any job ran, so this cannot fail here.
+    if let Ok((sweep, dataset)) = crate::scenario::sweep::describe(variant) {
+        row.sweep = sweep;
+        row.dataset = dataset;
+    }
+    row
 }
 
 /// A URL as reports may show it: `redis://user:***@host:port/db`.
@@ -225,6 +265,8 @@ fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) 
         overrides: v.overrides.iter().cloned().collect::<BTreeMap<_, _>>(),
         result,
         error,
+        sweep: None,
+        dataset: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Scenario files: the TOML model, its validation, and errors that name the file, the line
 //! and the key.
 
+mod buckets;
 mod engines;
+pub mod sweep;
 mod validate;
 
 pub use engines::EngineChoice;
@@ -124,6 +126,11 @@ struct RawVariant {
     version: Option<i64>,
     #[serde(default)]
     overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    /// Records per hash bucket for every family, for this variant alone.
+    bucket_size: Option<Spanned<i64>>,
+    /// Bucket and field templates for this variant alone (`{family}`: the family's name).
+    bucket: Option<Spanned<String>>,
+    field: Option<Spanned<String>>,
 }
 
 fn default_layout() -> Layout {
@@ -170,12 +177,22 @@ pub struct DatasetSpec {
     /// came from `--scale`.
     file_scale: f64,
     scale_at: Option<String>,
+    /// A variant's own bucketing (`bucket_size`, or `bucket` and `field`), for every family.
+    buckets: Option<buckets::Buckets>,
 }
 
 impl DatasetSpec {
     /// The records, at this spec's scale. A family that would get no records, or a dataset
     /// far larger than this machine's memory, is an error naming the line.
     pub fn build(&self) -> anyhow::Result<Dataset> {
+        let mut dataset = self.build_families()?;
+        if let Some(b) = &self.buckets {
+            b.apply(&mut dataset.families);
+        }
+        Ok(dataset)
+    }
+
+    fn build_families(&self) -> anyhow::Result<Dataset> {
         let scale_from = if self.scale == self.file_scale {
             match &self.scale_at {
                 Some(at) => format!("{at}: [dataset] scale = {}", self.scale),
@@ -260,10 +277,17 @@ impl DatasetSpec {
     }
 }
 
-/// One way of caching the dataset.
-#[derive(Debug, Clone, PartialEq)]
+/// One way of caching the dataset (one run of a sweep).
+#[derive(Debug, Clone)]
 pub struct Variant {
+    /// `base[key=value,...]` for a sweep's run, else the `[[variant]]`'s name.
     pub name: String,
+    /// The `[[variant]]` it came from.
+    pub base: String,
+    /// The swept settings of this run, in file order: (`bucket_size`, `512`).
+    pub sweep: Vec<(String, String)>,
+    /// Its own dataset, when a sweep or the variant's bucketing changes it.
+    pub dataset: Option<DatasetSpec>,
     pub format: Format,
     pub redis_ttl: Option<u64>,
     /// dogpile's `expiration_time` (the TTL dogpile checks itself), seconds.
@@ -284,17 +308,30 @@ impl Scenario {
         Scenario::parse(&text, path)
     }
 
-    /// Parses and checks `text`, read from `path` (for messages and relative paths).
+    /// Parses and checks `text`, read from `path` (for messages and relative paths); a
+    /// sweep (a setting given as a list) becomes one variant per combination.
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Scenario> {
+        sweep::expand(text, path)
+    }
+
+    /// Parses `text`, a sweep-free copy of `original` where `origin` maps offsets back, so
+    /// messages name the line of the file.
+    fn parse_expanded(
+        text: &str,
+        original: &str,
+        origin: &dyn Fn(usize) -> usize,
+        path: &Path,
+    ) -> anyhow::Result<Scenario> {
         let at = |span: std::ops::Range<usize>| -> String {
-            let (line, col) = line_col(text, span.start);
+            let (line, col) = line_col(original, origin(span.start));
             format!("{}:{line}:{col}", path.display())
         };
         let raw: RawScenario = toml::from_str(text).map_err(|e| match e.span() {
             // The offending line names the key even when the message does not.
             Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count();
-                let source = text.lines().nth(line).unwrap_or("").trim();
+                let start = origin(span.start).min(original.len());
+                let line = original[..start].matches('\n').count();
+                let source = original.lines().nth(line).unwrap_or("").trim();
                 anyhow::anyhow!("{}: {} (in `{source}`)", at(span), e.message())
             }
             None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
@@ -415,6 +452,16 @@ impl Scenario {
                 path.display()
             ));
         }
+        let dataset = DatasetSpec {
+            kind: raw.dataset.kind,
+            scale,
+            seed: raw.dataset.seed,
+            families,
+            count_at,
+            file_scale: scale,
+            scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
+            buckets: None,
+        };
         let mut variants: Vec<Variant> = Vec::new();
         for v in &raw.variants {
             let name = v.name.get_ref().clone();
@@ -494,6 +541,9 @@ impl Scenario {
             };
             variants.push(Variant {
                 name: name.clone(),
+                base: name.clone(),
+                sweep: Vec::new(),
+                dataset: buckets::of_variant(v, &name, &dataset, &fail)?,
                 format,
                 redis_ttl,
                 expiration_time,
@@ -509,7 +559,7 @@ impl Scenario {
                 overrides: overrides(&v.overrides, &format!("variant {name:?} overrides"), &at)?,
             });
         }
-        for (f, family) in raw.dataset.families.iter().zip(&families) {
+        for (f, family) in raw.dataset.families.iter().zip(&dataset.families) {
             check_distinct(f, family, &variants, &fail)?;
         }
         let baseline = match &raw.baseline {
@@ -540,17 +590,22 @@ impl Scenario {
                 .unwrap_or(ClockKind::Simulated),
             verify: raw.verify,
             server,
-            dataset: DatasetSpec {
-                kind: raw.dataset.kind,
-                scale,
-                seed: raw.dataset.seed,
-                families,
-                count_at,
-                file_scale: scale,
-                scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
-            },
+            dataset,
             variants,
         })
+    }
+
+    /// The dataset `variant` writes: its own, or the scenario's.
+    pub fn dataset_of<'a>(&'a self, variant: &'a Variant) -> &'a DatasetSpec {
+        variant.dataset.as_ref().unwrap_or(&self.dataset)
+    }
+
+    /// `--scale`: every dataset of the run, the variants' own included.
+    pub fn set_scale(&mut self, scale: f64) {
+        self.dataset.scale = scale;
+        for d in self.variants.iter_mut().filter_map(|v| v.dataset.as_mut()) {
+            d.scale = scale;
+        }
     }
 
     pub fn clock(&self) -> Clock {
@@ -564,11 +619,13 @@ impl Scenario {
         }
     }
 
-    /// Keeps only the named variants (`--only`); unknown names are an error. The baseline
-    /// stays when it is kept, else the first kept variant is the baseline.
+    /// Keeps only the named variants (`--only`): a run's full name, or a `[[variant]]`'s
+    /// name for all its runs; unknown names are an error. The baseline stays when it is
+    /// kept, else the first kept variant is the baseline.
     pub fn select(&mut self, names: &[String]) -> anyhow::Result<()> {
+        let names = &sweep::rejoin(names);
         for n in names {
-            if !self.variants.iter().any(|v| &v.name == n) {
+            if !self.variants.iter().any(|v| &v.name == n || &v.base == n) {
                 anyhow::bail!(
                     "--only: no variant named {n:?} in {} (variants: {})",
                     self.path.display(),
@@ -577,7 +634,8 @@ impl Scenario {
             }
         }
         let baseline_name = self.variants[self.baseline].name.clone();
-        self.variants.retain(|v| names.contains(&v.name));
+        self.variants
+            .retain(|v| names.contains(&v.name) || names.contains(&v.base));
         self.baseline = self
             .variants
             .iter()
