@@ -173,8 +173,11 @@ pub fn lines(
 ) -> anyhow::Result<String> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
-    // Not from zero: a line chart shows where a figure jumps, not its share.
-    let (x_range, y_range) = (span(xs, 0.04), span(ys, 0.12));
+    // Not from zero: a line chart shows where a figure jumps, not its share. The band on
+    // top keeps the legend off the lines.
+    let (x_range, y_range) = (span(xs, 0.04), span(ys, 0.08));
+    let band = (y_range.end - y_range.start) * (0.08 + 0.05 * series.len() as f64);
+    let y_range = y_range.start..y_range.end + band;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 480)).into_drawing_area();

@@ -59,6 +59,8 @@ fn real_reports_validate_against_the_schema() {
         "reports/quick-redis-7.0.json",
         "reports/all-redis-7.0.json",
         "reports/engines.json",
+        "reports/sweep-buckets.json",
+        "reports/sweep-listpack.json",
         "tests/expected/report.json",
     ] {
         let value: serde_json::Value =
