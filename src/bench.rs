@@ -142,7 +142,7 @@ pub fn run_reporting(
         .collect();
     // Several bars at once need one owner that draws them; with one job it is unused.
     let bars = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let done = std::sync::Mutex::new(vec![None; jobs.len()]);
+    let done = crate::report::partial::Finished::new(&report, jobs.len());
     let label = |engine: &engine_set::Engine, variant: &Variant| {
         if named {
             format!("{}/{}", engine.name, variant.name)
@@ -174,16 +174,8 @@ pub fn run_reporting(
             });
             progress.finish_and_clear();
             let row = row_of(named.then_some(engine), variant, &outcome);
-            let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
-            done[i] = Some(row.clone());
-            let mut so_far = report.clone();
-            so_far.variants = done.iter().flatten().cloned().collect();
-            if so_far.redis.allocator.is_empty()
-                && let Ok((_, allocator)) = &outcome
-            {
-                so_far.redis.allocator = allocator.clone();
-            }
-            finished(&so_far, &row);
+            let allocator = outcome.as_ref().ok().map(|(_, a)| a.as_str());
+            finished(&done.record(i, row.clone(), allocator), &row);
             outcome
         },
         |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),

@@ -6,6 +6,7 @@ mod explained;
 mod html;
 mod json;
 mod markdown;
+pub mod partial;
 pub mod svg;
 mod table;
 pub mod timings;
