@@ -6,6 +6,7 @@
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const WIDTH: u32 = 960;
 const FONT: &str = "sans-serif";
@@ -84,7 +85,7 @@ pub fn bars(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0.0..max * 1.18, (0..n).into_segmented())
+            .build_cartesian_2d(0.0..max * 1.18, (0..n - 1).into_segmented())
             .map_err(drawing_error)?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) if *i < items.len() => items[items.len() - 1 - i].0.clone(),
@@ -97,6 +98,7 @@ pub fn bars(
             .y_label_formatter(&label_of)
             .y_label_style((FONT, 13))
             .x_desc(axis)
+            .x_label_formatter(&|x| number_text(*x))
             .x_label_style((FONT, 12))
             .draw()
             .map_err(drawing_error)?;
@@ -119,7 +121,10 @@ pub fn bars(
                 Text::new(
                     format!(" {}{unit}", value_text(*v)),
                     (*v, SegmentValue::CenterOf(row(k))),
-                    (FONT, 12).into_font().color(&BLACK),
+                    (FONT, 12)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
                 )
             }))
             .map_err(drawing_error)?;
