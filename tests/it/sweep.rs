@@ -228,3 +228,55 @@ fn a_bad_sweep_value_exits_2_naming_file_and_line() {
     assert!(err.contains("bucket_size"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_stopped_sweep_keeps_what_it_measured_in_its_out_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        &SWEEP.replace(
+            "bucket_size = [500, 1000,\n  2000]",
+            "bucket_size = [10, 20, 50, 100, 200, 250, 400, 500, 1000, 2000]",
+        ),
+    );
+    let json = dir.path().join("r.json");
+    let html = dir.path().join("r.html");
+    let child = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(["bench", scenario.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&json)
+        .arg("--out")
+        .arg(&html)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The files appear once the first run has finished; then Ctrl-C.
+    crate::common::wait_for(
+        "the first run's report",
+        std::time::Duration::from_secs(120),
+        || json.exists(),
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = redisadv::report::load(&json).expect("a whole report, not a torn file");
+    let total = 2 * 10 + 2;
+    assert!(
+        !report.variants.is_empty() && report.variants.len() < total,
+        "{} of {total} runs",
+        report.variants.len()
+    );
+    assert!(report.variants.iter().all(|v| v.result.is_some()));
+    assert_eq!(report.variants[0].name, "keys[hash-max-listpack-value=64]");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("keys[hash-max-listpack-value=64]") && page.ends_with("</html>\n"));
+}
