@@ -26,9 +26,11 @@ enum Scope {
 #[derive(Debug, Clone)]
 struct Axis {
     scope: Scope,
-    /// The key's dotted path, for messages; `name` is what run names show.
+    /// The key's dotted path, for messages; `name` is what run names show; `key` the key
+    /// itself (a server override's directive).
     path: String,
     name: String,
+    key: String,
     span: Range<usize>,
     /// Each element's span in the file and how run names show it.
     values: Vec<(Range<usize>, String)>,
@@ -92,7 +94,7 @@ pub fn expand(text: &str, path: &Path) -> anyhow::Result<Scenario> {
             let swept: Vec<&str> = mine
                 .iter()
                 .filter(|&&a| axes[a].scope == Scope::Server)
-                .map(|&a| axes[a].name.as_str())
+                .map(|&a| axes[a].key.as_str())
                 .collect();
             let mut overrides: Vec<(String, String)> = scenario
                 .server
@@ -111,7 +113,7 @@ pub fn expand(text: &str, path: &Path) -> anyhow::Result<Scenario> {
     let swept_server: Vec<&str> = axes
         .iter()
         .filter(|a| a.scope == Scope::Server)
-        .map(|a| a.name.as_str())
+        .map(|a| a.key.as_str())
         .collect();
     scenario
         .server
@@ -235,16 +237,20 @@ fn find_axes(doc: &DeTable, text: &str, path: &Path) -> anyhow::Result<Vec<Axis>
         }
     }
     // Run names show the key; two lists with one key name show the dotted path.
-    for a in 0..axes.len() {
-        let clash = axes.iter().enumerate().any(|(b, other)| {
-            let together = match (other.scope, axes[a].scope) {
-                (Scope::Variant(x), Scope::Variant(y)) => x == y,
-                _ => true,
-            };
-            b != a && other.name == axes[a].name && together
-        });
+    let clashes: Vec<bool> = (0..axes.len())
+        .map(|a| {
+            axes.iter().enumerate().any(|(b, other)| {
+                let together = match (other.scope, axes[a].scope) {
+                    (Scope::Variant(x), Scope::Variant(y)) => x == y,
+                    _ => true,
+                };
+                b != a && other.name == axes[a].name && together
+            })
+        })
+        .collect();
+    for (axis, clash) in axes.iter_mut().zip(clashes) {
         if clash {
-            axes[a].name = axes[a].path.clone();
+            axis.name = axis.path.clone();
         }
     }
     Ok(axes)
@@ -335,6 +341,7 @@ fn axis_of(
     Ok(Some(Axis {
         scope,
         path: key_path,
+        key: name.clone(),
         name,
         span: value.span(),
         values,

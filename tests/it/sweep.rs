@@ -250,11 +250,12 @@ fn a_stopped_sweep_keeps_what_it_measured_in_its_out_files() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The files appear once the first run has finished; then Ctrl-C.
+    // The files appear once the first run has finished (the HTML after the JSON); then
+    // Ctrl-C.
     crate::common::wait_for(
         "the first run's report",
         std::time::Duration::from_secs(120),
-        || json.exists(),
+        || html.exists(),
     );
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -279,4 +280,31 @@ fn a_stopped_sweep_keeps_what_it_measured_in_its_out_files() {
     assert_eq!(report.variants[0].name, "keys[hash-max-listpack-value=64]");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("keys[hash-max-listpack-value=64]") && page.ends_with("</html>\n"));
+}
+
+#[test]
+fn one_key_swept_in_two_places_shows_its_path() {
+    let text = SWEEP
+        .replace(
+            "layout = \"hash\"\n",
+            "layout = \"hash\"\n[variant.overrides]\n\"hash-max-listpack-value\" = [256, 512]\n",
+        )
+        .replace("bucket_size = [500, 1000,\n  2000]\n", "");
+    // The variant's own table now ends the file; bucket_size moved out of it.
+    let s = parse(&text).unwrap();
+    let names: Vec<&str> = s.variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names.len(), 2 + 2 * 2, "{names:?}");
+    assert_eq!(
+        names[2],
+        "hash[server.overrides.hash-max-listpack-value=64,variant[1].overrides.hash-max-listpack-value=256]"
+    );
+    // The server's value, then the variant's (the later one wins on redis-server's command
+    // line).
+    assert_eq!(
+        s.variants[2].overrides,
+        vec![
+            ("hash-max-listpack-value".into(), "64".into()),
+            ("hash-max-listpack-value".into(), "256".into())
+        ]
+    );
 }
