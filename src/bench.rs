@@ -16,7 +16,17 @@ use std::collections::BTreeMap;
 /// Runs every variant of `scenario` on every engine (one job per engine and variant); a
 /// failed job is reported, the others still run.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> {
-    let dataset = scenario.dataset.build()?;
+    run_reporting(scenario, options, &|_, _| {})
+}
+
+/// [`run`], calling `finished` after each job with the report of the jobs finished so far
+/// (in job order): progress, and --out files that keep what a stopped run measured.
+pub fn run_reporting(
+    scenario: &Scenario,
+    options: &RunOptions,
+    finished: &(dyn Fn(&Report, &VariantReport) + Sync),
+) -> anyhow::Result<Report> {
+    let datasets = crate::scenario::sweep::Datasets::build(scenario)?;
     let named = !scenario.server.engines.is_empty();
     let mut engines = engine_set::resolve(scenario)?;
     match &options.target {
@@ -98,6 +108,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         .collect();
     // Several bars at once need one owner that draws them; with one job it is unused.
     let bars = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let done = crate::report::partial::Finished::new(&report, jobs.len());
     let label = |engine: &engine_set::Engine, variant: &Variant| {
         if named {
             format!("{}/{}", engine.name, variant.name)
@@ -106,8 +117,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
         }
     };
     fn job<'a>(
-        (scenario, dataset, options): (&'a Scenario, &'a Dataset, &'a RunOptions),
+        (scenario, options): (&'a Scenario, &'a RunOptions),
         (engine, variant): (&'a engine_set::Engine, &'a Variant),
+        dataset: &'a Dataset,
         progress: &'a ProgressBar,
     ) -> Job<'a> {
         Job {
@@ -119,15 +131,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             progress,
         }
     }
-    let run = (scenario, &dataset, options);
+    let run = (scenario, options);
     let hidden = ProgressBar::hidden();
     let teardowns = crate::measure::Teardowns::default();
     let outcomes = crate::schedule::run_pipelined(
         jobs.len(),
         options.jobs,
-        |i| prepare_job(&job(run, jobs[i], &hidden)),
+        |i| prepare_job(&job(run, jobs[i], datasets.of(jobs[i].1), &hidden)),
         |i, prepared, primed| {
             let (engine, variant) = jobs[i];
+            let dataset = datasets.of(variant);
             let mut progress = progress_bar(
                 options.progress,
                 dataset.record_count(),
@@ -136,8 +149,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             if options.jobs > 1 && options.progress {
                 progress = bars.add(progress);
             }
-            let outcome = finish_job(&job(run, jobs[i], &progress), prepared, primed, &teardowns);
+            let outcome = finish_job(
+                &job(run, jobs[i], dataset, &progress),
+                prepared,
+                primed,
+                &teardowns,
+            );
             progress.finish_and_clear();
+            let row = row_of(named.then_some(engine), variant, &outcome);
+            let allocator = outcome.as_ref().ok().map(|(_, a)| a.as_str());
+            finished(&done.record(i, row.clone(), allocator), &row);
             outcome
         },
         |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),
@@ -153,24 +174,41 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
             // variant runs.
             return Err(outcome.unwrap_err());
         }
-        let (result, error) = match outcome {
-            Ok((measured, allocator)) => {
-                if report.redis.allocator.is_empty() {
-                    report.redis.allocator = allocator;
-                }
-                (Some(measured), None)
+        match &outcome {
+            Ok((_, allocator)) if report.redis.allocator.is_empty() => {
+                report.redis.allocator = allocator.clone();
             }
-            Err(e) => {
-                let message = crate::errors::error_text(&e);
-                eprintln!("error: variant {}: {message}", label(engine, variant));
-                (None, Some(message))
-            }
-        };
-        let mut row = variant_report(variant, result, error);
-        row.engine = named.then(|| engine.name.clone());
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "error: variant {}: {}",
+                label(engine, variant),
+                crate::errors::error_text(e)
+            ),
+        }
+        let row = row_of(named.then_some(engine), variant, &outcome);
         report.variants.push(row);
     }
     Ok(report)
+}
+
+/// A finished job's row of the report.
+fn row_of(
+    engine: Option<&engine_set::Engine>,
+    variant: &Variant,
+    outcome: &anyhow::Result<(Measured, String)>,
+) -> VariantReport {
+    let (result, error) = match outcome {
+        Ok((measured, _)) => (Some(measured.clone()), None),
+        Err(e) => (None, Some(crate::errors::error_text(e))),
+    };
+    let mut row = variant_report(variant, result, error);
+    row.engine = engine.map(|e| e.name.clone());
+    // The same specs were built before any job ran, so this cannot fail here.
+    if let Ok((sweep, dataset)) = crate::scenario::sweep::describe(variant) {
+        row.sweep = sweep;
+        row.dataset = dataset;
+    }
+    row
 }
 
 /// A URL as reports may show it: `redis://user:***@host:port/db`.
@@ -203,6 +241,8 @@ fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) 
         overrides: v.overrides.iter().cloned().collect::<BTreeMap<_, _>>(),
         result,
         error,
+        sweep: None,
+        dataset: None,
     }
 }
 

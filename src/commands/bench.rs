@@ -28,7 +28,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
-        scenario.dataset.scale = scale;
+        scenario.set_scale(scale);
     }
     // Everything that can be wrong with --out and --baseline fails now, not after the run.
     let out_files = output::prepare_out_files(&args.out, args.format, &args.scenario)?;
@@ -65,7 +65,23 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     crate::cleanup::on_signals()?;
     let started = std::time::Instant::now();
-    let report = bench::run(&scenario, &options)?;
+    // Each finished run: a progress line, and the --out files rewritten, so a stopped
+    // sweep keeps what it measured.
+    let total = scenario.variants.len() * scenario.server.engines.len().max(1);
+    let finished = |so_far: &report::Report, run: &report::VariantReport| {
+        if !args.quiet {
+            eprintln!(
+                "{}",
+                output::progress_line(run, so_far.variants.len(), total)
+            );
+        }
+        for file in &out_files {
+            if let Err(e) = file.write(so_far) {
+                eprintln!("warning: {e:#}");
+            }
+        }
+    };
+    let report = bench::run_reporting(&scenario, &options, &finished)?;
     if args.timings {
         eprint!(
             "{}",
@@ -177,10 +193,10 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
     scenario.select(std::slice::from_ref(&args.variant))?;
     if let Some(scale) = args.scale {
         scenario::check_scale(scale).map_err(|m| anyhow::anyhow!("--scale: {m}"))?;
-        scenario.dataset.scale = scale;
+        scenario.set_scale(scale);
     }
     let variant = &scenario.variants[0];
-    let dataset = scenario.dataset.build()?;
+    let dataset = scenario.dataset_of(variant).build()?;
     let config = crate::job::backend_config(&scenario, variant);
     let stdout = std::io::stdout();
     let mut sink = crate::loader::DumpSink::new(std::io::BufWriter::new(stdout.lock()));

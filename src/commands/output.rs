@@ -27,6 +27,19 @@ pub fn print_stdout(text: &str) -> anyhow::Result<bool> {
     }
 }
 
+/// `[3/12] name: 1,234,567 dataset bytes, 61.7 B/record`: one finished run, on stderr.
+pub fn progress_line(run: &report::VariantReport, done: usize, total: usize) -> String {
+    let what = match &run.result {
+        Some(m) => format!(
+            "{} dataset bytes, {:.1} B/record",
+            report::thousands(m.dataset_bytes),
+            report::bytes_per_record(m)
+        ),
+        None => "failed".into(),
+    };
+    format!("[{done}/{total}] {}: {what}", run.label())
+}
+
 /// One `--out FILE`, checked before the run.
 #[derive(Debug)]
 pub struct OutFile {
@@ -163,6 +176,8 @@ fn format_for(path: &Path, fallback: OutputFormat) -> OutputFormat {
         Some("json") => OutputFormat::Json,
         Some("md") | Some("markdown") => OutputFormat::Markdown,
         Some("csv") => OutputFormat::Csv,
+        Some("svg") => OutputFormat::Svg,
+        Some("html") | Some("htm") => OutputFormat::Html,
         _ => fallback,
     }
 }

@@ -1,4 +1,5 @@
-//! inspect's report as a terminal table, Markdown, JSON or CSV.
+//! inspect's report as a terminal table, Markdown, JSON, CSV, an SVG chart of bytes per
+//! pattern, or an HTML page with that chart and the table.
 
 use super::{InspectReport, PatternRow};
 use crate::report::OutputFormat;
@@ -11,7 +12,36 @@ pub fn render(report: &InspectReport, format: OutputFormat) -> anyhow::Result<St
         OutputFormat::Csv => csv(report)?,
         OutputFormat::Markdown => markdown(report),
         OutputFormat::Table => table(report),
+        OutputFormat::Svg => chart(report)?,
+        OutputFormat::Html => html(report)?,
     })
+}
+
+/// Bytes per pattern, largest first (the patterns as listed, then "other").
+fn chart(report: &InspectReport) -> anyhow::Result<String> {
+    let items: Vec<(String, f64)> = report
+        .patterns
+        .iter()
+        .chain(report.other.iter())
+        .map(|r| (r.pattern.clone(), r.bytes))
+        .collect();
+    crate::chart::bars("bytes per key pattern", "bytes", " B", &items, None)
+}
+
+fn html(report: &InspectReport) -> anyhow::Result<String> {
+    use crate::report::html::{escape, page, table_of};
+    let mut body = String::new();
+    for line in heading(report).lines() {
+        let _ = writeln!(body, "<p>{}</p>", escape(line));
+    }
+    let _ = writeln!(body, "<figure>{}</figure>", chart(report)?);
+    let rows: Vec<Vec<String>> = rows(report).map(cells).collect();
+    body.push_str(&table_of(
+        &HEADERS,
+        &rows,
+        &[false, true, true, true, false, false, false, true],
+    ));
+    Ok(page("Redis memory by key pattern", &body))
 }
 
 fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {

@@ -3,9 +3,12 @@
 
 mod csv;
 mod explained;
+pub mod html;
 mod json;
 mod markdown;
+pub mod partial;
 pub mod read;
+pub mod svg;
 mod table;
 pub mod timings;
 pub mod why;
@@ -155,6 +158,29 @@ pub struct VariantReport {
     /// `None` when the variant failed.
     pub result: Option<Measured>,
     pub error: Option<String>,
+    /// A sweep's run: its `[[variant]]` and the values swept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepInfo>,
+    /// Its own dataset, when a sweep or its bucketing makes it differ from the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetInfo>,
+}
+
+/// Where a sweep's run sits: charts draw one line per `base`, against a swept value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepInfo {
+    /// The `[[variant]]` name.
+    pub base: String,
+    /// The swept settings, in file order.
+    pub values: Vec<SweptValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweptValue {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -382,6 +408,10 @@ pub enum OutputFormat {
     Markdown,
     Json,
     Csv,
+    /// A chart: relative memory as bars, or a sweep's bytes per record as lines.
+    Svg,
+    /// One self-contained page: charts, header, table, explanations, scenario text.
+    Html,
 }
 
 pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
@@ -390,6 +420,8 @@ pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
         OutputFormat::Markdown => Box::new(markdown::MarkdownExporter),
         OutputFormat::Json => Box::new(json::JsonExporter),
         OutputFormat::Csv => Box::new(csv::CsvExporter),
+        OutputFormat::Svg => Box::new(svg::SvgExporter),
+        OutputFormat::Html => Box::new(html::HtmlExporter),
     }
 }
 

@@ -41,6 +41,24 @@ pub fn trade_off_points(report: &Report) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
+/// The memory/read trade-off at a glance: relative memory against get calls per second, one
+/// point per variant; `None` in a report without read figures.
+pub fn trade_off_chart(report: &Report) -> Option<anyhow::Result<String>> {
+    let points = trade_off_points(report);
+    if points.is_empty() {
+        return None;
+    }
+    Some(crate::chart::scatter(
+        &format!(
+            "{}: relative memory (vs {}) against read throughput",
+            report.scenario.name, report.baseline
+        ),
+        "relative memory (%)",
+        "get calls/s",
+        &points,
+    ))
+}
+
 fn figures(v: &VariantReport) -> Option<&ReadFigures> {
     v.result.as_ref().and_then(|m| m.read.as_ref())
 }
@@ -296,6 +314,7 @@ mod tests {
         let plain_csv =
             super::super::Exporter::render(&super::super::csv::CsvExporter, &r).unwrap();
         assert!(trade_off(&r).is_empty());
+        assert!(trade_off_chart(&r).is_none());
         assert_eq!(table(&r), "");
         let first = r.variants[0].name.clone();
         r.variants[0].result.as_mut().unwrap().read = Some(ReadFigures {
@@ -322,6 +341,8 @@ mod tests {
             trade_off_points(&r),
             [(first.clone(), points[0].relative_memory_percent, 123_456.0)]
         );
+        let svg = trade_off_chart(&r).unwrap().unwrap();
+        assert!(svg.contains("get calls/s") && svg.contains(&format!("\n{first}\n")));
         let t = table(&r);
         assert!(t.contains("50 connections, pipeline 16"), "{t}");
         assert!(

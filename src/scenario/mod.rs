@@ -1,17 +1,20 @@
 //! Scenario files: the TOML model, its validation, and errors that name the file, the line
 //! and the key.
 
+mod buckets;
+mod dataset_spec;
 mod engines;
+pub mod sweep;
 mod validate;
 
+pub use dataset_spec::SampleData;
 pub use engines::EngineChoice;
 pub use validate::check_scale;
 use validate::{check_distinct, overrides};
 
 use crate::backend::{Clock, HashTtl};
 use crate::codec::{Codec, Envelope, Format, pickle};
-use crate::dataset::{Dataset, Family, Layout, Template, ValueGen, ValueSpec};
-use anyhow::bail;
+use crate::dataset::{Family, Layout, Template, ValueGen, ValueSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -138,6 +141,11 @@ struct RawVariant {
     version: Option<i64>,
     #[serde(default)]
     overrides: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    /// Records per hash bucket for every family, for this variant alone.
+    bucket_size: Option<Spanned<i64>>,
+    /// Bucket and field templates for this variant alone (`{family}`: the family's name).
+    bucket: Option<Spanned<String>>,
+    field: Option<Spanned<String>>,
 }
 
 fn default_layout() -> Layout {
@@ -189,139 +197,23 @@ pub struct DatasetSpec {
     /// came from `--scale`.
     file_scale: f64,
     scale_at: Option<String>,
+    /// A variant's own bucketing (`bucket_size`, or `bucket` and `field`), for every family.
+    buckets: Option<buckets::Buckets>,
     /// `kind = "sample"`: the records, and which of them this run writes.
     pub sample: Option<SampleData>,
 }
 
-/// A sample dataset's records and the ones written (whatif leaves out, per serializer, the
-/// payloads it cannot encode, and counts them).
+/// One way of caching the dataset (one run of a sweep).
 #[derive(Debug, Clone)]
-pub struct SampleData {
-    pub sample: std::sync::Arc<crate::dataset::sample::Sample>,
-    pub keep: std::sync::Arc<Vec<bool>>,
-}
-
-impl DatasetSpec {
-    /// A sample dataset built in code (whatif), at scale 1.
-    pub fn from_sample(data: SampleData) -> DatasetSpec {
-        DatasetSpec {
-            kind: DatasetKind::Sample,
-            scale: 1.0,
-            seed: 0,
-            families: Vec::new(),
-            count_at: Vec::new(),
-            file_scale: 1.0,
-            scale_at: None,
-            sample: Some(data),
-        }
-    }
-}
-
-impl DatasetSpec {
-    /// The records, at this spec's scale. A family that would get no records, or a dataset
-    /// far larger than this machine's memory, is an error naming the line.
-    pub fn build(&self) -> anyhow::Result<Dataset> {
-        let scale_from = if self.scale == self.file_scale {
-            match &self.scale_at {
-                Some(at) => format!("{at}: [dataset] scale = {}", self.scale),
-                None => format!("the default scale {}", self.scale),
-            }
-        } else {
-            format!("--scale {}", self.scale)
-        };
-        match self.kind {
-            DatasetKind::Demo => {
-                let dataset = Dataset::demo(self.scale);
-                if dataset.families.iter().any(|f| f.count == 0) {
-                    bail!(
-                        "{scale_from} gives the demo's dict and str families no records (each has 10,000 x scale, rounded); use a scale of at least 0.00005"
-                    );
-                }
-                Ok(dataset)
-            }
-            DatasetKind::Sample => {
-                let data = self
-                    .sample
-                    .as_ref()
-                    .expect("a sample dataset holds its records");
-                if self.scale != 1.0 {
-                    bail!(
-                        "{scale_from}: a sample dataset is measured as sampled; leave out the scale"
-                    );
-                }
-                Ok(data.sample.dataset(&|i| data.keep[i]))
-            }
-            DatasetKind::Custom => {
-                let mut families = Vec::new();
-                let mut bytes = 0.0;
-                for (f, at) in self.families.iter().zip(&self.count_at) {
-                    let count = ((f.count as f64) * self.scale).round();
-                    if count < 1.0 {
-                        bail!(
-                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} gives no records; raise the count or the scale",
-                            f.name,
-                            f.count
-                        );
-                    }
-                    let each = validate::estimated_record_bytes(&f.key, &f.value);
-                    bytes += count * each;
-                    if let Some(memory) = validate::machine_memory()
-                        && bytes > memory as f64
-                    {
-                        bail!(
-                            "{at}: [[dataset.family]] {:?}: count = {} at {scale_from} is {count:.0} records, about {bytes:.3e} bytes in Redis (about {each:.0} bytes a record), more than this machine's memory ({memory} bytes); lower the count or the scale",
-                            f.name,
-                            f.count
-                        );
-                    }
-                    families.push(Family {
-                        count: count as u64,
-                        ..f.clone()
-                    });
-                }
-                Ok(Dataset::custom(families, self.seed))
-            }
-        }
-    }
-
-    /// A stable identity of what this spec writes (kind, seed, scale, and every family's
-    /// count, batching, templates, value generator and seed), so `compare` can tell two
-    /// different custom datasets apart even when their record counts agree. FNV-1a over a
-    /// canonical text: the same definition gives the same 16 hex digits on every run and
-    /// platform (value generators enter by their Debug form, so reshaping `ValueGen` changes
-    /// fingerprints, which is what a changed generator should do).
-    pub fn fingerprint(&self) -> anyhow::Result<String> {
-        let kind = match self.kind {
-            DatasetKind::Demo => "demo",
-            DatasetKind::Custom => "custom",
-            DatasetKind::Sample => "sample",
-        };
-        let mut text = format!("kind={kind}\nseed={}\nscale={:?}\n", self.seed, self.scale);
-        for f in &self.build()?.families {
-            text.push_str(&format!(
-                "family={:?} count={} per_call={} key={:?} bucket={:?} field={:?} seed={} \
-                 value={:?}\n",
-                f.name,
-                f.count,
-                f.per_call,
-                f.key.source(),
-                f.bucket.source(),
-                f.field.source(),
-                f.seed,
-                f.value
-            ));
-        }
-        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        Ok(format!("{hash:016x}"))
-    }
-}
-
-/// One way of caching the dataset.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
+    /// `base[key=value,...]` for a sweep's run, else the `[[variant]]`'s name.
     pub name: String,
+    /// The `[[variant]]` it came from.
+    pub base: String,
+    /// The swept settings of this run, in file order: (`bucket_size`, `512`).
+    pub sweep: Vec<(String, String)>,
+    /// Its own dataset, when a sweep or the variant's bucketing changes it.
+    pub dataset: Option<DatasetSpec>,
     pub format: Format,
     pub redis_ttl: Option<u64>,
     /// dogpile's `expiration_time` (the TTL dogpile checks itself), seconds.
@@ -342,17 +234,30 @@ impl Scenario {
         Scenario::parse(&text, path)
     }
 
-    /// Parses and checks `text`, read from `path` (for messages and relative paths).
+    /// Parses and checks `text`, read from `path` (for messages and relative paths); a
+    /// sweep (a setting given as a list) becomes one variant per combination.
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Scenario> {
+        sweep::expand(text, path)
+    }
+
+    /// Parses `text`, a sweep-free copy of `original` where `origin` maps offsets back, so
+    /// messages name the line of the file.
+    fn parse_expanded(
+        text: &str,
+        original: &str,
+        origin: &dyn Fn(usize) -> usize,
+        path: &Path,
+    ) -> anyhow::Result<Scenario> {
         let at = |span: std::ops::Range<usize>| -> String {
-            let (line, col) = line_col(text, span.start);
+            let (line, col) = line_col(original, origin(span.start));
             format!("{}:{line}:{col}", path.display())
         };
         let raw: RawScenario = toml::from_str(text).map_err(|e| match e.span() {
             // The offending line names the key even when the message does not.
             Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count();
-                let source = text.lines().nth(line).unwrap_or("").trim();
+                let start = origin(span.start).min(original.len());
+                let line = original[..start].matches('\n').count();
+                let source = original.lines().nth(line).unwrap_or("").trim();
                 anyhow::anyhow!("{}: {} (in `{source}`)", at(span), e.message())
             }
             None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
@@ -498,6 +403,30 @@ impl Scenario {
                 path.display()
             ));
         }
+        let sample = match &raw.dataset.file {
+            Some(file) => {
+                let p = dir.join(file.get_ref());
+                let sample = crate::dataset::sample::Sample::load(&p)
+                    .map_err(|e| fail(file.span(), format!("[dataset] file: {e:#}")))?;
+                let keep = vec![true; sample.records.len()];
+                Some(SampleData {
+                    sample: std::sync::Arc::new(sample),
+                    keep: std::sync::Arc::new(keep),
+                })
+            }
+            None => None,
+        };
+        let dataset = DatasetSpec {
+            kind: raw.dataset.kind,
+            scale,
+            seed: raw.dataset.seed,
+            families,
+            count_at,
+            file_scale: scale,
+            scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
+            buckets: None,
+            sample,
+        };
         let mut variants: Vec<Variant> = Vec::new();
         for v in &raw.variants {
             let name = v.name.get_ref().clone();
@@ -577,6 +506,9 @@ impl Scenario {
             };
             variants.push(Variant {
                 name: name.clone(),
+                base: name.clone(),
+                sweep: Vec::new(),
+                dataset: buckets::of_variant(v, &name, &dataset, &fail)?,
                 format,
                 redis_ttl,
                 expiration_time,
@@ -592,20 +524,7 @@ impl Scenario {
                 overrides: overrides(&v.overrides, &format!("variant {name:?} overrides"), &at)?,
             });
         }
-        let sample = match &raw.dataset.file {
-            Some(file) => {
-                let p = dir.join(file.get_ref());
-                let sample = crate::dataset::sample::Sample::load(&p)
-                    .map_err(|e| fail(file.span(), format!("[dataset] file: {e:#}")))?;
-                let keep = vec![true; sample.records.len()];
-                Some(SampleData {
-                    sample: std::sync::Arc::new(sample),
-                    keep: std::sync::Arc::new(keep),
-                })
-            }
-            None => None,
-        };
-        for (f, family) in raw.dataset.families.iter().zip(&families) {
+        for (f, family) in raw.dataset.families.iter().zip(&dataset.families) {
             check_distinct(f, family, &variants, &fail)?;
         }
         let baseline = match &raw.baseline {
@@ -641,18 +560,22 @@ impl Scenario {
                 .map(|r| crate::read::from_scenario(r, &at))
                 .transpose()?,
             server,
-            dataset: DatasetSpec {
-                kind: raw.dataset.kind,
-                scale,
-                seed: raw.dataset.seed,
-                families,
-                count_at,
-                file_scale: scale,
-                scale_at: raw.dataset.scale.as_ref().map(|s| at(s.span())),
-                sample,
-            },
+            dataset,
             variants,
         })
+    }
+
+    /// The dataset `variant` writes: its own, or the scenario's.
+    pub fn dataset_of<'a>(&'a self, variant: &'a Variant) -> &'a DatasetSpec {
+        variant.dataset.as_ref().unwrap_or(&self.dataset)
+    }
+
+    /// `--scale`: every dataset of the run, the variants' own included.
+    pub fn set_scale(&mut self, scale: f64) {
+        self.dataset.scale = scale;
+        for d in self.variants.iter_mut().filter_map(|v| v.dataset.as_mut()) {
+            d.scale = scale;
+        }
     }
 
     pub fn clock(&self) -> Clock {
@@ -666,11 +589,13 @@ impl Scenario {
         }
     }
 
-    /// Keeps only the named variants (`--only`); unknown names are an error. The baseline
-    /// stays when it is kept, else the first kept variant is the baseline.
+    /// Keeps only the named variants (`--only`): a run's full name, or a `[[variant]]`'s
+    /// name for all its runs; unknown names are an error. The baseline stays when it is
+    /// kept, else the first kept variant is the baseline.
     pub fn select(&mut self, names: &[String]) -> anyhow::Result<()> {
+        let names = &sweep::rejoin(names);
         for n in names {
-            if !self.variants.iter().any(|v| &v.name == n) {
+            if !self.variants.iter().any(|v| &v.name == n || &v.base == n) {
                 anyhow::bail!(
                     "--only: no variant named {n:?} in {} (variants: {})",
                     self.path.display(),
@@ -679,7 +604,8 @@ impl Scenario {
             }
         }
         let baseline_name = self.variants[self.baseline].name.clone();
-        self.variants.retain(|v| names.contains(&v.name));
+        self.variants
+            .retain(|v| names.contains(&v.name) || names.contains(&v.base));
         self.baseline = self
             .variants
             .iter()

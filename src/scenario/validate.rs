@@ -157,7 +157,14 @@ pub(super) fn check_distinct(
     if raw.overwrite {
         return Ok(());
     }
-    let uses = |layout| variants.iter().any(|v| v.layout == layout);
+    // A variant with its own bucketing is checked where it is parsed.
+    let uses = |layout| {
+        variants.iter().any(|v| {
+            v.layout == layout
+                && !(layout == Layout::Hash
+                    && v.dataset.as_ref().is_some_and(|d| d.buckets.is_some()))
+        })
+    };
     let name = &family.name;
     let advice = "give each record its own key with {i} (or {i / N} with {i % N}), or add \
                   overwrite = true to the family if later records are meant to overwrite earlier \

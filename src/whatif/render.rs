@@ -1,4 +1,5 @@
-//! whatif's report as a terminal table, Markdown, JSON or CSV.
+//! whatif's report as a terminal table, Markdown, JSON, CSV, an SVG chart of projected
+//! bytes per variant, or an HTML page with that chart and the table.
 
 use super::WhatifReport;
 use crate::inspect::render::human;
@@ -11,7 +12,37 @@ pub fn render(report: &WhatifReport, format: OutputFormat) -> anyhow::Result<Str
         OutputFormat::Csv => csv(report)?,
         OutputFormat::Markdown => markdown(report),
         OutputFormat::Table => table(report),
+        OutputFormat::Svg => chart(report)?,
+        OutputFormat::Html => html(report)?,
     })
+}
+
+/// Projected bytes per variant, as stored today first; a variant that failed has no bar.
+fn chart(r: &WhatifReport) -> anyhow::Result<String> {
+    let items: Vec<(String, f64)> = r
+        .as_stored
+        .iter()
+        .chain(&r.variants)
+        .filter_map(|p| Some((p.variant.clone(), p.projected_bytes?)))
+        .collect();
+    let today = r.as_stored.as_ref().and_then(|p| p.projected_bytes);
+    crate::chart::bars("projected bytes per variant", "bytes", " B", &items, today)
+}
+
+fn html(r: &WhatifReport) -> anyhow::Result<String> {
+    use crate::report::html::{escape, page, table_of};
+    let mut body = String::new();
+    for line in heading(r).lines() {
+        let _ = writeln!(body, "<p>{}</p>", escape(line));
+    }
+    let _ = writeln!(body, "<figure>{}</figure>", chart(r)?);
+    let rows: Vec<Vec<String>> = r.as_stored.iter().chain(&r.variants).map(cells).collect();
+    body.push_str(&table_of(
+        &HEADERS,
+        &rows,
+        &[false, false, true, true, true, true, true, false],
+    ));
+    Ok(page("What if: the same records cached other ways", &body))
 }
 
 fn heading(r: &WhatifReport) -> String {

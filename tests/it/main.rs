@@ -2,6 +2,7 @@
 
 mod backend;
 mod bench_cli;
+mod charts;
 mod cli_contract;
 mod cli_messages;
 mod cluster;
@@ -19,5 +20,6 @@ mod reliability;
 mod report_formats;
 mod scenario;
 mod scenario_truth;
+mod sweep;
 mod url_safety;
 mod whatif;

@@ -140,14 +140,13 @@ fn read_adds_figures_to_every_variant_and_leaves_the_memory_figures_alone() {
     let without = json_of(&bench(&[p, "--format", "json"], None));
     let md = dir.path().join("read.md");
     let csv = dir.path().join("read.csv");
+    let svg = dir.path().join("read.svg");
+    let html = dir.path().join("read.html");
     let mut args = vec![p, "--format", "json"];
     args.extend(READ);
-    args.extend([
-        "--out",
-        md.to_str().unwrap(),
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
+    for out in [&md, &csv, &svg, &html] {
+        args.extend(["--out", out.to_str().unwrap()]);
+    }
     let with = json_of(&bench(&args, None));
     let commands: Vec<String> = with["variants"]
         .as_array()
@@ -187,6 +186,14 @@ fn read_adds_figures_to_every_variant_and_leaves_the_memory_figures_alone() {
     let header = csv.lines().next().unwrap();
     assert!(header.ends_with(",anchor_ratio"), "{header}");
     assert_eq!(csv.lines().count(), 4);
+    // The trade-off chart: relative memory against get calls/s, a labelled point per variant.
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.contains("get calls/s"), "{svg}");
+    for name in ["keys_pickle", "hash_msgpack", "hash_json_field"] {
+        assert!(svg.contains(&format!("\n{name}\n")), "{name} in {svg}");
+    }
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("get calls/s"));
 }
 
 /// Through `--url`, the server's own command counts show what the workload sent: HMGET of

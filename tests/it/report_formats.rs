@@ -60,6 +60,8 @@ fn real_reports_validate_against_the_schema() {
         "reports/all-redis-7.0.json",
         "reports/engines.json",
         "reports/cluster.json",
+        "reports/sweep-buckets.json",
+        "reports/sweep-listpack.json",
         "tests/expected/report.json",
     ] {
         let value: serde_json::Value =
