@@ -186,23 +186,7 @@ pub fn lines(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_range, y_range)
-            .map_err(drawing_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|x| number_text(*x))
-            .y_label_formatter(&|y| number_text(*y))
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(drawing_error)?;
+        let mut chart = axes(&root, title, (x_label, x_range), (y_label, y_range))?;
         for (i, s) in series.iter().enumerate() {
             let c = color(i);
             chart
@@ -234,6 +218,40 @@ pub fn lines(
     Ok(svg)
 }
 
+type Plane<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A white canvas with the title and both axes (labelled, numbers as [`number_text`]): what
+/// the line and scatter charts share.
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    (x_label, x_range): (&str, std::ops::Range<f64>),
+    (y_label, y_range): (&str, std::ops::Range<f64>),
+) -> anyhow::Result<Plane<'a, 'b>> {
+    root.fill(&WHITE).map_err(drawing_error)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_range, y_range)
+        .map_err(drawing_error)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| number_text(*x))
+        .y_label_formatter(&|y| number_text(*y))
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(drawing_error)?;
+    Ok(chart)
+}
+
 /// One labelled point per `(label, x, y)`.
 pub fn scatter(
     title: &str,
@@ -248,21 +266,7 @@ pub fn scatter(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_range, y_range)
-            .map_err(drawing_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(drawing_error)?;
+        let mut chart = axes(&root, title, (x_label, x_range), (y_label, y_range))?;
         chart
             .draw_series(points.iter().enumerate().map(|(i, (label, x, y))| {
                 EmptyElement::at((*x, *y))

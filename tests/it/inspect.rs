@@ -257,3 +257,80 @@ fn bad_sources_exit_2_with_a_message() {
         assert!(!err.contains("panicked") && !err.contains("pw9"), "{err}");
     }
 }
+
+/// `--format svg` is a well-formed chart with one labelled bar per pattern; `--format html`
+/// is one self-contained page holding that chart and the table.
+#[test]
+fn inspect_draws_bytes_per_pattern_as_svg_and_html() {
+    let server = seeded(50);
+    let out = redisadv(&[
+        "inspect",
+        "--url",
+        &url(&server),
+        "--all",
+        "--format",
+        "json",
+    ]);
+    let report = json(&out);
+    let patterns: Vec<String> = report["patterns"]
+        .as_array()
+        .expect("patterns")
+        .iter()
+        .map(|p| p["pattern"].as_str().expect("name").to_string())
+        .collect();
+    assert!(patterns.len() >= 5, "{patterns:?}");
+    let out = redisadv(&[
+        "inspect",
+        "--url",
+        &url(&server),
+        "--all",
+        "--format",
+        "svg",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = String::from_utf8(out.stdout).expect("UTF-8");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    for p in &patterns {
+        assert_eq!(
+            texts.iter().filter(|t| *t == p).count(),
+            1,
+            "one bar label for {p}: {texts:?}"
+        );
+    }
+    let out = redisadv(&[
+        "inspect",
+        "--url",
+        &url(&server),
+        "--all",
+        "--format",
+        "html",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<svg"),
+        "{html}"
+    );
+    // Nothing fetched: no script, no src or href to anywhere (the SVG namespace is a name).
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+    for p in &patterns {
+        assert!(
+            html.contains(&format!("<td>{p}</td>")),
+            "{p} row in the table"
+        );
+    }
+}
