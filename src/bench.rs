@@ -4,10 +4,9 @@
 
 use crate::dataset::Dataset;
 use crate::engine_set;
-pub use crate::job::{Job, RunOptions, Target, backend_config};
+use crate::job::{Job, RunOptions, Target, backend_config};
 use crate::report::{
-    ClockInfo, DatasetInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, ScenarioInfo,
-    VariantReport,
+    ClockInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, ScenarioInfo, VariantReport,
 };
 use crate::scenario::{ClockKind, FIXED_CT, Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -69,7 +68,7 @@ pub fn run_reporting(
             name: scenario.name.clone(),
             description: scenario.description.clone(),
             file: scenario.path.display().to_string(),
-            dataset: DatasetInfo::of(&scenario.dataset)?,
+            dataset: scenario.dataset.info()?,
             clock: ClockInfo {
                 kind: scenario.clock_kind.name().into(),
                 ct: (scenario.clock_kind != ClockKind::Now).then_some(FIXED_CT),

@@ -5,7 +5,7 @@ use crate::backend::ConnectOptions;
 use crate::bench;
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
 use crate::job::{RunOptions, Target};
-use crate::report::{self, DatasetInfo, compare};
+use crate::report::{self, compare};
 use crate::scenario::{self, Scenario};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -141,8 +141,7 @@ fn check_baseline(
 ) -> anyhow::Result<()> {
     let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
     // A version-1 baseline's note is printed with the comparison after the run.
-    compare::check_datasets(&base.scenario.dataset, &DatasetInfo::of(&scenario.dataset)?)
-        .map_err(at)?;
+    compare::check_datasets(&base.scenario.dataset, &scenario.dataset.info()?).map_err(at)?;
     if !scenario
         .variants
         .iter()

@@ -1,8 +1,8 @@
 //! `redisadv whatif`: sample a pattern's records and measure them under each variant.
 
-use crate::bench::{RunOptions, Target};
 use crate::commands::inspect::{SourceArgs, open};
 use crate::dataset::sample::Sample;
+use crate::job::{RunOptions, Target};
 use crate::report::OutputFormat;
 use crate::scenario::Scenario;
 use clap::Args;

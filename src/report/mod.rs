@@ -93,29 +93,10 @@ pub struct DatasetInfo {
     pub scale: f64,
     pub seed: u64,
     pub records: u64,
-    /// [`crate::scenario::DatasetSpec::fingerprint`]; absent in version-1 reports.
+    /// The dataset spec's fingerprint (the same definition, the same 16 hex digits);
+    /// absent in version-1 reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
-}
-
-impl DatasetInfo {
-    /// What a report says of `spec`, known before any server starts (so a `--baseline`
-    /// for another dataset is refused before the run).
-    pub fn of(spec: &crate::scenario::DatasetSpec) -> anyhow::Result<DatasetInfo> {
-        let dataset = spec.build()?;
-        Ok(DatasetInfo {
-            kind: match spec.kind {
-                crate::scenario::DatasetKind::Demo => "demo",
-                crate::scenario::DatasetKind::Custom => "custom",
-                crate::scenario::DatasetKind::Sample => "sample",
-            }
-            .into(),
-            scale: spec.scale,
-            seed: spec.seed,
-            records: dataset.record_count(),
-            fingerprint: Some(spec.fingerprint()?),
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

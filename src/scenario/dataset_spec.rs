@@ -28,6 +28,24 @@ impl DatasetSpec {
         }
     }
 
+    /// What a report says of this spec, known before any server starts (so a `--baseline`
+    /// for another dataset is refused before the run).
+    pub fn info(&self) -> anyhow::Result<crate::report::DatasetInfo> {
+        let dataset = self.build()?;
+        Ok(crate::report::DatasetInfo {
+            kind: match self.kind {
+                DatasetKind::Demo => "demo",
+                DatasetKind::Custom => "custom",
+                DatasetKind::Sample => "sample",
+            }
+            .into(),
+            scale: self.scale,
+            seed: self.seed,
+            records: dataset.record_count(),
+            fingerprint: Some(self.fingerprint()?),
+        })
+    }
+
     /// The records, at this spec's scale. A family that would get no records, or a dataset
     /// far larger than this machine's memory, is an error naming the line.
     pub fn build(&self) -> anyhow::Result<Dataset> {

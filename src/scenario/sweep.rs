@@ -420,7 +420,7 @@ pub fn describe(
             .collect(),
     });
     let dataset = match &v.dataset {
-        Some(d) => Some(crate::report::DatasetInfo::of(d)?),
+        Some(d) => Some(d.info()?),
         None => None,
     };
     Ok((sweep, dataset))

@@ -182,7 +182,7 @@ pub fn sample_ttl(sample: &Sample) -> Option<u64> {
 pub fn run(
     sample: Arc<Sample>,
     mut grid: Scenario,
-    options: &crate::bench::RunOptions,
+    options: &crate::job::RunOptions,
 ) -> anyhow::Result<WhatifReport> {
     let ttl = sample_ttl(&sample);
     for v in &mut grid.variants {
