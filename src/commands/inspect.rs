@@ -1,7 +1,7 @@
 //! `redisadv inspect`: a live server (`--url`) or an RDB file (`--rdb`), by key pattern.
 
 use crate::backend::ConnectOptions;
-use crate::inspect::{InspectOptions, conn::ReadConn, rdb, render};
+use crate::inspect::{InspectOptions, Walk, conn::ReadConn, rdb, render};
 use crate::report::OutputFormat;
 use clap::Args;
 use std::path::PathBuf;
@@ -56,11 +56,10 @@ pub struct InspectArgs {
     pub format: OutputFormat,
 }
 
-/// A connection to read from: the --url server, or a private server holding --rdb's data
-/// (kept alive by the returned guard).
+/// What to read: the --url server (every master when it is a cluster node), or a private
+/// server holding --rdb's data (kept alive by the returned guard).
 pub struct Source {
-    pub conn: ReadConn,
-    pub db: i64,
+    pub walk: Walk,
     pub target: String,
     pub connect: ConnectOptions,
     pub _server: Option<rdb::Loaded>,
@@ -73,8 +72,10 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
         connect.db = Some(source.db);
         let conn = ReadConn::connect(&connect, source.max_ops.unwrap_or(0))?;
         return Ok(Source {
-            conn,
-            db: source.db,
+            walk: Walk::Server {
+                conn,
+                db: source.db,
+            },
             target: format!("{} (loaded by {})", path.display(), loaded.engine),
             connect,
             _server: Some(loaded),
@@ -86,10 +87,28 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     let connect = ConnectOptions::new(url);
     connect.check("--url")?;
     let db = connect.connection_info()?.redis_settings().db();
-    let conn = ReadConn::connect(&connect, source.max_ops.unwrap_or(100_000))?;
+    let max_ops = source.max_ops.unwrap_or(100_000);
+    let conn = ReadConn::connect(&connect, max_ops)?;
+    let masters = crate::cluster::discover::masters(&connect).map_err(|e| {
+        e.context(
+            "finding the cluster's masters (INFO cluster, CLUSTER NODES; a restricted ACL \
+             user needs +info +cluster|nodes)",
+        )
+    })?;
+    let walk = match masters {
+        // A cluster node holds only its own slots: read every master instead.
+        Some(masters) => {
+            drop(conn);
+            Walk::Cluster {
+                connect: connect.clone(),
+                masters,
+                max_ops,
+            }
+        }
+        None => Walk::Server { conn, db },
+    };
     Ok(Source {
-        conn,
-        db,
+        walk,
         target: crate::bench::redact_password(url),
         connect,
         _server: None,
@@ -113,8 +132,9 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         top: args.top,
         max_patterns: args.max_patterns as usize,
     };
-    let report =
-        crate::inspect::inspect(&mut source.conn, source.db, source.target.clone(), &options)?;
+    let report = source
+        .walk
+        .run(source.target.clone(), &options, &mut |_| {})?;
     crate::commands::output::print_stdout(&render::render(&report, args.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

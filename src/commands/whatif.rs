@@ -71,8 +71,7 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
             let mut source = open(&args.source)?;
             let target = source.target.clone();
             crate::whatif::sample(
-                &mut source.conn,
-                source.db,
+                &mut source.walk,
                 target,
                 glob,
                 args.sample,

@@ -102,6 +102,13 @@ impl ReadConn {
         Ok(conn)
     }
 
+    /// Counts the rate limit from now: a connection opened early and used later must not
+    /// catch up on the budget of the time it sat idle (a cluster's masters are read in turn).
+    pub fn restart_pace(&mut self) {
+        self.pace.started = Instant::now();
+        self.pace.sent = 0;
+    }
+
     /// Queues a command; its reply comes from [`ReadConn::read`] in order.
     pub fn queue(&mut self, cmd: &Cmd) {
         cmd.write_packed_command(&mut self.buf);

@@ -1,7 +1,9 @@
 //! `inspect`: what a live cache costs now, by key pattern and value format, read strictly
 //! read-only (SCAN, PTTL, MEMORY USAGE, OBJECT ENCODING, GET, TYPE, HSCAN, INFO, DBSIZE,
 //! MEMORY STATS). A sample is extrapolated with its 95% uncertainty; `--all` reads every key.
+//! On a cluster node every master is read in turn and the figures are summed (`cluster`).
 
+pub mod cluster;
 pub mod conn;
 pub mod format;
 pub mod pattern;
@@ -58,6 +60,9 @@ pub struct InspectReport {
     /// Every pattern beyond the top ones, together.
     pub other: Option<PatternRow>,
     pub total: PatternRow,
+    /// On a cluster: how the masters were read, and each one's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<cluster::ClusterSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,12 +155,46 @@ fn expires_overhead(stats: &Value, db: i64) -> u64 {
     0
 }
 
-/// Reads the database and builds the report.
-pub fn inspect(
+/// What inspect reads: one server's database, or every master of a cluster.
+pub enum Walk {
+    Server {
+        conn: ReadConn,
+        db: i64,
+    },
+    /// The URL's credentials, the masters found from its node, and `--max-ops`.
+    Cluster {
+        connect: crate::backend::ConnectOptions,
+        masters: Vec<crate::cluster::discover::Master>,
+        max_ops: u64,
+    },
+}
+
+impl Walk {
+    /// Reads the keys (each also handed to `observe`) and builds the report.
+    pub fn run(
+        &mut self,
+        target: String,
+        options: &InspectOptions,
+        observe: &mut dyn FnMut(&scan::Observation),
+    ) -> anyhow::Result<InspectReport> {
+        match self {
+            Walk::Server { conn, db } => inspect_with(conn, *db, target, options, observe),
+            Walk::Cluster {
+                connect,
+                masters,
+                max_ops,
+            } => cluster::inspect(connect, masters, *max_ops, target, options, observe),
+        }
+    }
+}
+
+/// Reads one server's database and builds the report.
+fn inspect_with(
     conn: &mut ReadConn,
     db: i64,
     target: String,
     options: &InspectOptions,
+    observe: &mut dyn FnMut(&scan::Observation),
 ) -> anyhow::Result<InspectReport> {
     let started = std::time::Instant::now();
     let server = server_figures(conn, db)?;
@@ -166,8 +205,12 @@ pub fn inspect(
             pattern: options.pattern.clone(),
             count: options.count,
             limit: options.sample,
+            cluster: false,
         },
-        &mut |o| aggregate.add(o),
+        &mut |o| {
+            aggregate.add(o);
+            observe(o)
+        },
     )?;
     let mut report = report_from(target, &server, aggregate, &summary, options);
     report.seconds = started.elapsed().as_secs_f64();
@@ -182,30 +225,8 @@ pub fn report_from(
     summary: &scan::ScanSummary,
     options: &InspectOptions,
 ) -> InspectReport {
-    let n = summary.keys.max(1) as f64;
     let all = summary.fraction >= 1.0;
-    let population = if all {
-        summary.keys as f64
-    } else if options.pattern.is_none() {
-        server.dbsize as f64
-    } else {
-        summary.keys as f64 / summary.fraction.max(1e-12)
-    };
-    // With --match, the population itself is estimated from SCAN's progress: a binomial
-    // share of the keyspace, whose relative error adds to the sample's.
-    let population_rel_se = if !all && options.pattern.is_some() {
-        ((1.0 - summary.fraction).max(0.0) / n).sqrt()
-    } else {
-        0.0
-    };
-    let ctx = Extrapolation {
-        n,
-        population,
-        population_rel_se,
-        sampled: !all,
-        per_ttl: server.expires_bytes_per_key,
-        used_memory: server.used_memory as f64,
-    };
+    let ctx = Extrapolation::new(server, summary, options);
     let mut rows: Vec<(String, PatternStats)> = aggregate.patterns.into_iter().collect();
     rows.sort_by(|a, b| b.1.memory.cmp(&a.1.memory).then(a.0.cmp(&b.0)));
     let mut other = aggregate.overflow;
@@ -227,7 +248,7 @@ pub fn report_from(
         mode: if all { "all" } else { "sample" }.into(),
         keys_inspected: summary.keys,
         dbsize: server.dbsize,
-        population_keys: population,
+        population_keys: ctx.population,
         scan_fraction: summary.fraction,
         used_memory: server.used_memory,
         expires_bytes_per_key: server.expires_bytes_per_key,
@@ -236,6 +257,7 @@ pub fn report_from(
         patterns: rows.iter().map(|(p, s)| ctx.row(p, s)).collect(),
         other: (other.keys > 0).then(|| ctx.row("other", &other)),
         total: ctx.row("total", &total),
+        cluster: None,
     }
 }
 
@@ -251,12 +273,50 @@ struct Extrapolation {
 }
 
 impl Extrapolation {
-    fn row(&self, name: &str, s: &PatternStats) -> PatternRow {
-        let scale = if self.sampled {
+    /// From the keys a scan read to the server's population: DBSIZE, or with `--match` the
+    /// matching keys estimated from SCAN's progress.
+    fn new(
+        server: &ServerFigures,
+        summary: &scan::ScanSummary,
+        options: &InspectOptions,
+    ) -> Extrapolation {
+        let n = summary.keys.max(1) as f64;
+        let all = summary.fraction >= 1.0;
+        let population = if all {
+            summary.keys as f64
+        } else if options.pattern.is_none() {
+            server.dbsize as f64
+        } else {
+            summary.keys as f64 / summary.fraction.max(1e-12)
+        };
+        // With --match, the population itself is estimated from SCAN's progress: a binomial
+        // share of the keyspace, whose relative error adds to the sample's.
+        let population_rel_se = if !all && options.pattern.is_some() {
+            ((1.0 - summary.fraction).max(0.0) / n).sqrt()
+        } else {
+            0.0
+        };
+        Extrapolation {
+            n,
+            population,
+            population_rel_se,
+            sampled: !all,
+            per_ttl: server.expires_bytes_per_key,
+            used_memory: server.used_memory as f64,
+        }
+    }
+
+    /// Keys in the population per key read.
+    fn scale(&self) -> f64 {
+        if self.sampled {
             self.population / self.n
         } else {
             1.0
-        };
+        }
+    }
+
+    fn row(&self, name: &str, s: &PatternStats) -> PatternRow {
+        let scale = self.scale();
         let c = self.per_ttl;
         let sum_y = s.memory as f64 + c * s.with_ttl as f64;
         // y = MEMORY USAGE + c * has_ttl for the pattern's keys, 0 for every other key read.

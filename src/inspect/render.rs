@@ -41,6 +41,14 @@ fn html(report: &InspectReport) -> anyhow::Result<String> {
         &rows,
         &[false, true, true, true, false, false, false, true],
     ));
+    if let Some(nodes) = node_rows(report) {
+        let _ = writeln!(body, "<h2>Per master</h2>");
+        body.push_str(&table_of(
+            &NODE_HEADERS,
+            &nodes,
+            &[false, true, true, true, true, true],
+        ));
+    }
     Ok(page("Redis memory by key pattern", &body))
 }
 
@@ -148,6 +156,30 @@ const HEADERS: [&str; 8] = [
     "mean value",
 ];
 
+const NODE_HEADERS: [&str; 6] = ["node", "slots", "keys", "used_memory", "read", "bytes"];
+
+/// One line per master of a cluster: its address, slots, DBSIZE, used_memory, keys read and
+/// the bytes its keys account for.
+fn node_rows(report: &InspectReport) -> Option<Vec<Vec<String>>> {
+    let cluster = report.cluster.as_ref()?;
+    Some(
+        cluster
+            .nodes
+            .iter()
+            .map(|n| {
+                vec![
+                    n.node.clone(),
+                    n.slots.to_string(),
+                    n.keys.to_string(),
+                    human(n.used_memory as f64),
+                    n.keys_inspected.to_string(),
+                    human(n.bytes),
+                ]
+            })
+            .collect(),
+    )
+}
+
 fn heading(report: &InspectReport) -> String {
     let mut out = format!(
         "{} ({}, server {}, db {}): {} keys read of {} in {:.2} s, {} commands; used_memory {}",
@@ -163,6 +195,16 @@ fn heading(report: &InspectReport) -> String {
     );
     if let Some(m) = &report.match_pattern {
         let _ = write!(out, "; --match {m}");
+    }
+    if let Some(c) = &report.cluster {
+        let _ = write!(
+            out,
+            "\ncluster: {} masters read in turn; keys and used_memory are their sums",
+            c.masters
+        );
+        if report.mode == "sample" {
+            let _ = write!(out, "\n{}", c.sampling);
+        }
     }
     if report.mode == "sample" {
         let _ = write!(
@@ -189,7 +231,17 @@ fn table(report: &InspectReport) -> String {
     for row in rows(report) {
         t.add_row(cells(row));
     }
-    format!("{}\n{t}\n", heading(report))
+    let mut out = format!("{}\n{t}\n", heading(report));
+    if let Some(nodes) = node_rows(report) {
+        let mut t = comfy_table::Table::new();
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_header(NODE_HEADERS);
+        for n in nodes {
+            t.add_row(n);
+        }
+        let _ = write!(out, "per master:\n{t}\n");
+    }
+    out
 }
 
 fn markdown(report: &InspectReport) -> String {
@@ -211,6 +263,14 @@ fn markdown(report: &InspectReport) -> String {
             row.pattern.replace('`', "'"),
             c[1..].join(" | ")
         );
+    }
+    if let Some(nodes) = node_rows(report) {
+        let _ = writeln!(out, "\n### Per master\n");
+        let _ = writeln!(out, "| {} |", NODE_HEADERS.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(NODE_HEADERS.len()));
+        for n in nodes {
+            let _ = writeln!(out, "| {} |", n.join(" | "));
+        }
     }
     out
 }

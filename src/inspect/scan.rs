@@ -1,7 +1,7 @@
 //! Walks a database with SCAN, strictly read-only: per key PTTL, MEMORY USAGE and OBJECT
-//! ENCODING, and one MGET for the page's values, in one pipelined round trip per SCAN page;
-//! the next page is requested before the current one's replies are read, so Redis works
-//! while redisadv aggregates. Keys that are not strings (MGET gives nil) get TYPE and one
+//! ENCODING, and one MGET for the page's values (one per hash slot on a cluster node), in
+//! one pipelined round trip per SCAN page; the next page is requested before the current
+//! one's replies are read, so Redis works while redisadv aggregates. Keys that are not strings (MGET gives nil) get TYPE and one
 //! HSCAN page in a later round trip.
 
 use super::conn::{ReadConn, int, text};
@@ -17,6 +17,9 @@ pub struct ScanOptions {
     pub count: u64,
     /// Stop after this many keys (whole pages); `None`: the whole database.
     pub limit: Option<u64>,
+    /// A cluster node: one MGET per hash slot of the page (an MGET across slots fails with
+    /// CROSSSLOT), instead of one per page.
+    pub cluster: bool,
 }
 
 /// One key as read.
@@ -49,7 +52,42 @@ const PER_KEY: usize = 3;
 struct Flight {
     scan: bool,
     keys: Vec<Vec<u8>>,
+    /// The keys' indices per MGET, in the order the MGETs are sent.
+    groups: Vec<Vec<usize>>,
     extras: Vec<Deferred>,
+}
+
+impl Flight {
+    fn new(scan: bool, keys: Vec<Vec<u8>>, extras: Vec<Deferred>, cluster: bool) -> Flight {
+        let groups = if keys.is_empty() {
+            Vec::new()
+        } else if cluster {
+            by_slot(&keys)
+        } else {
+            vec![(0..keys.len()).collect()]
+        };
+        Flight {
+            scan,
+            keys,
+            groups,
+            extras,
+        }
+    }
+}
+
+/// The keys' indices grouped by hash slot, slots in first-appearance order.
+fn by_slot(keys: &[Vec<u8>]) -> Vec<Vec<usize>> {
+    let mut at = std::collections::HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let slot = crate::cluster::route::slot_of(key);
+        let g = *at.entry(slot).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
 }
 
 /// A key that GET refused (not a string): its first figures, waiting for TYPE and HSCAN.
@@ -69,11 +107,7 @@ pub fn scan(
     let mut cursor: u64 = 0;
     let mut finished = false;
     let mut deferred: Vec<Deferred> = Vec::new();
-    let mut outstanding = Flight {
-        scan: true,
-        keys: Vec::new(),
-        extras: Vec::new(),
-    };
+    let mut outstanding = Flight::new(true, Vec::new(), Vec::new(), options.cluster);
     send(conn, &outstanding, cursor, options)?;
     loop {
         let mut new_keys = Vec::new();
@@ -91,11 +125,12 @@ pub fn scan(
         let limit_reached = options
             .limit
             .is_some_and(|l| summary.keys + (new_keys.len() as u64) >= l);
-        let next = Flight {
-            scan: !finished && !limit_reached,
-            keys: new_keys,
-            extras: std::mem::take(&mut deferred),
-        };
+        let next = Flight::new(
+            !finished && !limit_reached,
+            new_keys,
+            std::mem::take(&mut deferred),
+            options.cluster,
+        );
         let more = next.scan || !next.keys.is_empty() || !next.extras.is_empty();
         if more {
             summary.keys += next.keys.len() as u64;
@@ -106,11 +141,12 @@ pub fn scan(
             if deferred.is_empty() {
                 break;
             }
-            outstanding = Flight {
-                scan: false,
-                keys: Vec::new(),
-                extras: std::mem::take(&mut deferred),
-            };
+            outstanding = Flight::new(
+                false,
+                Vec::new(),
+                std::mem::take(&mut deferred),
+                options.cluster,
+            );
             send(conn, &outstanding, cursor, options)?;
             continue;
         }
@@ -154,11 +190,11 @@ fn send(
             conn.queue(&cmd);
         }
     }
-    if !flight.keys.is_empty() {
+    for group in &flight.groups {
         cmd.clear();
         cmd.arg("MGET");
-        for key in &flight.keys {
-            cmd.arg(key.as_slice());
+        for &i in group {
+            cmd.arg(flight.keys[i].as_slice());
         }
         conn.queue(&cmd);
     }
@@ -210,15 +246,18 @@ fn read_keys(
     for _ in 0..PER_KEY * flight.keys.len() {
         replies.push(conn.read()?);
     }
-    let mut values = if flight.keys.is_empty() {
-        Vec::new()
-    } else {
+    let mut values = vec![Value::Nil; flight.keys.len()];
+    for group in &flight.groups {
         match conn.read()? {
-            Value::Array(values) if values.len() == flight.keys.len() => values,
+            Value::Array(got) if got.len() == group.len() => {
+                for (&i, v) in group.iter().zip(got) {
+                    values[i] = v;
+                }
+            }
             Value::Error(e) => anyhow::bail!("MGET: Redis answered: {e}"),
             other => anyhow::bail!("MGET answered {other:?}"),
         }
-    };
+    }
     for (i, key) in flight.keys.iter().enumerate() {
         let r = &replies[i * PER_KEY..(i + 1) * PER_KEY];
         let pttl = int(&r[0]).unwrap_or(-2);
@@ -282,4 +321,18 @@ fn read_keys(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_page_is_grouped_by_hash_slot() {
+        let keys: Vec<Vec<u8>> = ["{a}:1", "b", "{a}:2", "c", "{a}:3"]
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        let groups = super::by_slot(&keys);
+        assert_eq!(groups[0], vec![0, 2, 4]);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 5);
+    }
 }

@@ -9,80 +9,71 @@ pub mod today;
 
 use crate::codec::{Codec, Envelope, Format, Metadata, pyliteral};
 use crate::dataset::sample::{Sample, SampleHeader, SampleRecord};
-use crate::inspect::conn::ReadConn;
 use crate::inspect::format::detect;
-use crate::inspect::{InspectOptions, scan, stats::Aggregate};
+use crate::inspect::{InspectOptions, Walk};
 use crate::scenario::{DatasetSpec, SampleData, Scenario};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Reads up to `limit` keys matching `glob` and keeps the string records as a sample.
+/// Reads up to `limit` keys matching `glob` and keeps the string records as a sample
+/// (on a cluster, from every master, as inspect reads them).
 pub fn sample(
-    conn: &mut ReadConn,
-    db: i64,
+    walk: &mut Walk,
     source: String,
     glob: &str,
     limit: u64,
     count: u64,
 ) -> anyhow::Result<Sample> {
-    let server = crate::inspect::server_figures(conn, db)?;
     let options = InspectOptions {
         pattern: Some(glob.to_string()),
         sample: Some(limit),
         count,
-        top: 1,
+        top: usize::MAX,
         max_patterns: 10_000,
     };
-    let mut aggregate = Aggregate::new(options.max_patterns);
     let mut records = Vec::new();
     let mut payloads = Vec::new();
     let mut skipped = 0;
-    let summary = scan::scan(
-        conn,
-        &scan::ScanOptions {
-            pattern: options.pattern.clone(),
-            count,
-            limit: Some(limit),
-        },
-        &mut |o| {
-            aggregate.add(o);
-            if o.kind != "string" {
-                skipped += 1;
-                return;
-            }
-            let stored = &o.values[0];
-            let d = detect(stored);
-            records.push(SampleRecord {
-                key: String::from_utf8_lossy(o.key).into_owned(),
-                bucket: String::new(),
-                field: String::new(),
-                ttl_ms: o.pttl,
-                format: d.format.name(),
-                payload: pyliteral::repr(&d.payload),
-                stored: hex::encode(stored),
-                python_object: d.python_object.clone(),
-            });
-            payloads.push(d.payload);
-        },
-    )?;
-    let mut names: Vec<(&String, &crate::inspect::stats::PatternStats)> =
-        aggregate.patterns.iter().collect();
-    names.sort_by_key(|(_, s)| std::cmp::Reverse(s.keys));
-    let pattern = names
-        .first()
-        .map_or(glob.to_string(), |(p, _)| p.to_string());
-    let report =
-        crate::inspect::report_from(source.clone(), &server, aggregate, &summary, &options);
+    let report = walk.run(source.clone(), &options, &mut |o| {
+        if o.kind != "string" {
+            skipped += 1;
+            return;
+        }
+        let stored = &o.values[0];
+        let d = detect(stored);
+        records.push(SampleRecord {
+            key: String::from_utf8_lossy(o.key).into_owned(),
+            bucket: String::new(),
+            field: String::new(),
+            ttl_ms: o.pttl,
+            format: d.format.name(),
+            payload: pyliteral::repr(&d.payload),
+            stored: hex::encode(stored),
+            python_object: d.python_object.clone(),
+        });
+        payloads.push(d.payload);
+    })?;
+    // The most common pattern among the keys read names the sample.
+    let pattern = report
+        .patterns
+        .iter()
+        .max_by(|a, b| {
+            a.inspected
+                .cmp(&b.inspected)
+                .then(b.pattern.cmp(&a.pattern))
+        })
+        .map_or(glob.to_string(), |p| p.pattern.clone());
+    let summary_keys = report.keys_inspected;
     if records.is_empty() {
         anyhow::bail!(
             "--match {glob}: no string key matched in {source} ({} keys read); whatif samples \
              string keys (one record each)",
-            summary.keys
+            summary_keys
         );
     }
     let population = report.total.keys;
     // Today's bytes of the string keys only (the records whatif rewrites).
-    let share = records.len() as f64 / summary.keys.max(1) as f64;
+    let share = records.len() as f64 / summary_keys.max(1) as f64;
     let keys: Vec<String> = records.iter().map(|r| r.key.clone()).collect();
     let placed = buckets::place(&keys, population * share);
     for (r, p) in records.iter_mut().zip(placed) {

@@ -13,6 +13,7 @@ mod engines;
 mod explain;
 mod field_ttl;
 mod inspect;
+mod inspect_cluster;
 mod jobs;
 mod lifecycle;
 mod read_path;
