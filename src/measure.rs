@@ -205,7 +205,13 @@ fn measure_loaded(
         primed();
     }
     let held = options.hold_connection.then_some(stream);
-    let settled = probe::settle_after_inserts(&mut conn, db, SETTLE_LIMIT)?;
+    // Only the INFO connection (and the held loading one) may remain: another client of a
+    // --url server would never leave, so there the count is not waited for.
+    let clients = match options.target {
+        Target::Private => 1 + u64::from(held.is_some()),
+        Target::Url { .. } => u64::MAX,
+    };
+    let settled = probe::settle_after_inserts(&mut conn, db, clients, SETTLE_LIMIT)?;
     let figures_started = Instant::now();
     let memory = probe::memory(&mut conn)?;
     let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;
