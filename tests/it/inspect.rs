@@ -58,7 +58,8 @@ fn snapshot(server: &RedisServer) -> BTreeMap<Vec<u8>, (Vec<u8>, i64)> {
         .collect()
 }
 
-fn pattern<'a>(report: &'a Json, name: &str) -> &'a Json {
+/// The report's row for pattern `name`.
+pub fn pattern<'a>(report: &'a Json, name: &str) -> &'a Json {
     report["patterns"]
         .as_array()
         .unwrap()

@@ -4,6 +4,7 @@
 
 use crate::bench_cli::redisadv;
 use crate::common::cluster;
+use crate::inspect::pattern;
 use redisadv::cluster::Cluster;
 use redisadv::cluster::route::slot_of;
 use serde_json::Value as Json;
@@ -122,15 +123,6 @@ fn json(out: &std::process::Output) -> Json {
     assert!(out.status.success(), "exit {:?}: {err}", out.status);
     assert!(!err.contains("s3cret-pw"), "the password was printed");
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-fn pattern<'a>(report: &'a Json, name: &str) -> &'a Json {
-    report["patterns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["pattern"] == name)
-        .unwrap_or_else(|| panic!("no pattern {name} in {report:#}"))
 }
 
 #[test]
