@@ -1,8 +1,95 @@
 //! Where the backend connects: a redis URL (redis:// or a unix socket), db, credentials and
 //! timeouts, so a server that does not answer is an error within the timeout, never a hang.
 
+use anyhow::Context;
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
+
+/// A plain socket to the server, for the connections that speak RESP themselves (the
+/// loader, inspect, the read workload): connected within the connect timeout, every read and
+/// write within the socket timeout.
+pub enum Socket {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Socket {
+    pub fn try_clone(&self) -> std::io::Result<Socket> {
+        Ok(match self {
+            Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
+            Socket::Unix(s) => Socket::Unix(s.try_clone()?),
+        })
+    }
+
+    pub fn set_nonblocking(&self, on: bool) -> std::io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_nonblocking(on),
+            Socket::Unix(s) => s.set_nonblocking(on),
+        }
+    }
+
+    /// Shuts the connection down both ways; later writes fail at once.
+    pub fn shutdown(&self) {
+        let _ = match self {
+            Socket::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+            Socket::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
+
+    /// `ip:port` as `CLIENT LIST` shows this client; `None` for a unix socket.
+    pub fn client_addr(&self) -> Option<String> {
+        match self {
+            Socket::Tcp(s) => s
+                .local_addr()
+                .ok()
+                .map(|a| format!("{}:{}", a.ip(), a.port())),
+            Socket::Unix(_) => None,
+        }
+    }
+
+    /// A reading and a writing half on the same connection.
+    pub fn split(self) -> std::io::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>)> {
+        Ok((Box::new(self.try_clone()?), Box::new(self)))
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.read(buf),
+            Socket::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.write(buf),
+            Socket::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.flush(),
+            Socket::Unix(s) => s.flush(),
+        }
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Socket::Tcp(s) => s.as_raw_fd(),
+            Socket::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectOptions {
@@ -57,6 +144,49 @@ impl ConnectOptions {
         conn.set_read_timeout(self.socket_timeout)?;
         conn.set_write_timeout(self.socket_timeout)?;
         Ok(conn)
+    }
+
+    /// A [`Socket`] to the server (TCP with no delay, or unix).
+    pub fn open_socket(&self) -> anyhow::Result<Socket> {
+        let info = self.connection_info()?;
+        let opened = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => {
+                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
+                TcpStream::connect_timeout(&addr, self.connect_timeout).and_then(|s| {
+                    s.set_nodelay(true)?;
+                    s.set_read_timeout(self.socket_timeout)?;
+                    s.set_write_timeout(self.socket_timeout)?;
+                    Ok(Socket::Tcp(s))
+                })
+            }
+            ConnectionAddr::Unix(path) => UnixStream::connect(path).and_then(|s| {
+                s.set_read_timeout(self.socket_timeout)?;
+                s.set_write_timeout(self.socket_timeout)?;
+                Ok(Socket::Unix(s))
+            }),
+            _ => anyhow::bail!("TLS connections are not supported"),
+        };
+        opened.with_context(|| format!("cannot connect to {}", self.describe()))
+    }
+
+    /// What a [`Socket`] sends first: AUTH and SELECT as the options say.
+    pub fn handshake(&self) -> anyhow::Result<Vec<redis::Cmd>> {
+        let settings = self.connection_info()?.redis_settings().clone();
+        let mut hello = Vec::new();
+        if let Some(password) = settings.password() {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(user) = settings.username() {
+                auth.arg(user);
+            }
+            auth.arg(password);
+            hello.push(auth);
+        }
+        if settings.db() != 0 {
+            hello.push(redis::cmd("SELECT").arg(settings.db()).clone());
+        }
+        Ok(hello)
     }
 
     /// `host:port` or the socket path, for messages; never the password.

@@ -5,10 +5,8 @@
 
 use super::ConnectOptions;
 use super::resp::{self, Value};
-use redis::{Cmd, ConnectionAddr};
+use redis::Cmd;
 use std::io::{BufReader, Read, Write};
-use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
@@ -67,58 +65,15 @@ pub struct PipeStream {
 /// A handle on a loading connection that another thread (a signal's cleanup) can cut, and
 /// the address Redis knows the connection by, for `CLIENT KILL ADDR`. While it lives the
 /// socket stays open, so Redis cannot run commands still queued on it after a cleanup.
-pub enum StreamKiller {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-impl StreamKiller {
-    /// Shuts the connection down both ways; later writes of the loader fail at once.
-    pub fn shutdown(&self) {
-        let _ = match self {
-            StreamKiller::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
-            StreamKiller::Unix(s) => s.shutdown(std::net::Shutdown::Both),
-        };
-    }
-
-    /// `ip:port` as `CLIENT LIST` shows this client; `None` for a unix socket.
-    pub fn client_addr(&self) -> Option<String> {
-        match self {
-            StreamKiller::Tcp(s) => s
-                .local_addr()
-                .ok()
-                .map(|a| format!("{}:{}", a.ip(), a.port())),
-            StreamKiller::Unix(_) => None,
-        }
-    }
-}
+pub type StreamKiller = super::Socket;
 
 impl PipeStream {
     /// Connects (AUTH and SELECT as the options say) and starts the reply reader.
     pub fn connect(options: &ConnectOptions) -> anyhow::Result<PipeStream> {
-        let info = options.connection_info()?;
-        let (reader, writer, socket): (Box<dyn Read + Send>, Box<dyn Write + Send>, _) =
-            match info.addr() {
-                ConnectionAddr::Tcp(host, port) => {
-                    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
-                        .next()
-                        .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
-                    let stream = TcpStream::connect_timeout(&addr, options.connect_timeout)?;
-                    stream.set_nodelay(true)?;
-                    stream.set_read_timeout(options.socket_timeout)?;
-                    stream.set_write_timeout(options.socket_timeout)?;
-                    let killer = StreamKiller::Tcp(stream.try_clone()?);
-                    (Box::new(stream.try_clone()?), Box::new(stream), killer)
-                }
-                ConnectionAddr::Unix(path) => {
-                    let stream = UnixStream::connect(path)?;
-                    stream.set_read_timeout(options.socket_timeout)?;
-                    stream.set_write_timeout(options.socket_timeout)?;
-                    let killer = StreamKiller::Unix(stream.try_clone()?);
-                    (Box::new(stream.try_clone()?), Box::new(stream), killer)
-                }
-                _ => anyhow::bail!("TLS connections are not supported by the loader"),
-            };
+        let socket = options.open_socket()?;
+        let killer = socket.try_clone()?;
+        let (reader, writer) = socket.split()?;
+        let socket = killer;
         let (expect_tx, expect_rx) = channel::<Expect>();
         let (result_tx, result_rx) = channel::<Value>();
         let handle = std::thread::spawn(move || read_replies(reader, expect_rx, result_tx));
@@ -133,17 +88,9 @@ impl PipeStream {
             socket,
             timeout: options.socket_timeout,
         };
-        let settings = info.redis_settings();
-        if let Some(password) = settings.password() {
-            let mut auth = redis::cmd("AUTH");
-            if let Some(user) = settings.username() {
-                auth.arg(user);
-            }
-            auth.arg(password);
-            stream.query(&[auth])?;
-        }
-        if settings.db() != 0 {
-            stream.query(&[redis::cmd("SELECT").arg(settings.db()).clone()])?;
+        let hello = options.handshake()?;
+        if !hello.is_empty() {
+            stream.query(&hello)?;
         }
         Ok(stream)
     }
@@ -248,10 +195,7 @@ impl PipeStream {
 
     /// A handle that can cut this connection from another thread.
     pub fn killer(&self) -> std::io::Result<StreamKiller> {
-        Ok(match &self.socket {
-            StreamKiller::Tcp(s) => StreamKiller::Tcp(s.try_clone()?),
-            StreamKiller::Unix(s) => StreamKiller::Unix(s.try_clone()?),
-        })
+        self.socket.try_clone()
     }
 
     fn finish_reader(&mut self) -> std::io::Result<StreamSummary> {

@@ -4,7 +4,7 @@
 
 use crate::backend::ConnectOptions;
 use crate::backend::resp::{self, Value};
-use redis::{Cmd, ConnectionAddr};
+use redis::Cmd;
 use std::io::{BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -44,30 +44,7 @@ impl ReadConn {
     /// Connects (AUTH and SELECT as the URL says). Reads and writes time out after the
     /// options' socket timeout: a server that stops answering is an error, never a hang.
     pub fn connect(options: &ConnectOptions, max_ops: u64) -> anyhow::Result<ReadConn> {
-        let info = options.connection_info()?;
-        let (reader, writer): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match info.addr() {
-            ConnectionAddr::Tcp(host, port) => {
-                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
-                let stream = std::net::TcpStream::connect_timeout(&addr, options.connect_timeout)
-                    .map_err(|e| {
-                    anyhow::anyhow!("cannot connect to {}: {e}", options.describe())
-                })?;
-                stream.set_nodelay(true)?;
-                stream.set_read_timeout(options.socket_timeout)?;
-                stream.set_write_timeout(options.socket_timeout)?;
-                (Box::new(stream.try_clone()?), Box::new(stream))
-            }
-            ConnectionAddr::Unix(path) => {
-                let stream = std::os::unix::net::UnixStream::connect(path)
-                    .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", path.display()))?;
-                stream.set_read_timeout(options.socket_timeout)?;
-                stream.set_write_timeout(options.socket_timeout)?;
-                (Box::new(stream.try_clone()?), Box::new(stream))
-            }
-            _ => anyhow::bail!("TLS connections are not supported"),
-        };
+        let (reader, writer) = options.open_socket()?.split()?;
         let mut conn = ReadConn {
             reader: BufReader::with_capacity(256 * 1024, reader),
             writer,
@@ -81,22 +58,10 @@ impl ReadConn {
             },
             sent: 0,
         };
-        let settings = info.redis_settings();
-        if let Some(password) = settings.password() {
-            let mut auth = redis::cmd("AUTH");
-            if let Some(user) = settings.username() {
-                auth.arg(user);
-            }
-            auth.arg(password);
-            // The reply never quotes the password; the error names only the server.
-            if let Value::Error(e) = conn.one(&auth)? {
-                anyhow::bail!("{}: authentication failed: {e}", options.describe());
-            }
-        }
-        if settings.db() != 0 {
-            let select = redis::cmd("SELECT").arg(settings.db()).clone();
-            if let Value::Error(e) = conn.one(&select)? {
-                anyhow::bail!("{}: SELECT {}: {e}", options.describe(), settings.db());
+        // The replies never quote the password; the error names only the server.
+        for cmd in options.handshake()? {
+            if let Value::Error(e) = conn.one(&cmd)? {
+                anyhow::bail!("{}: {e}", options.describe());
             }
         }
         Ok(conn)

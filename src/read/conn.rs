@@ -3,21 +3,13 @@
 //! incremental RESP2 parser that borrows bulk replies from the read buffer (no copy before
 //! the codec decodes them).
 
-use crate::backend::ConnectOptions;
-use redis::ConnectionAddr;
+use crate::backend::{ConnectOptions, Socket};
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
-
-enum Sock {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
 
 /// One connection: what waits to be written and what was read but not parsed yet.
 pub struct Conn {
-    sock: Sock,
+    sock: Socket,
     pub out: Vec<u8>,
     out_at: usize,
     /// Read buffer, zeroed once: `parsed..filled` is read but not parsed yet.
@@ -30,27 +22,7 @@ impl Conn {
     /// Connects, authenticates and selects the database as `options` say (blocking, within
     /// its timeouts), then turns non-blocking.
     pub fn open(options: &ConnectOptions) -> anyhow::Result<Conn> {
-        let info = options.connection_info()?;
-        let timeout = options.socket_timeout;
-        let sock = match info.addr() {
-            ConnectionAddr::Tcp(host, port) => {
-                let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))?;
-                let s = TcpStream::connect_timeout(&addr, options.connect_timeout)?;
-                s.set_nodelay(true)?;
-                s.set_read_timeout(timeout)?;
-                s.set_write_timeout(timeout)?;
-                Sock::Tcp(s)
-            }
-            ConnectionAddr::Unix(path) => {
-                let s = UnixStream::connect(path)?;
-                s.set_read_timeout(timeout)?;
-                s.set_write_timeout(timeout)?;
-                Sock::Unix(s)
-            }
-            _ => anyhow::bail!("TLS connections are not supported by the read workload"),
-        };
+        let sock = options.open_socket()?;
         let mut conn = Conn {
             sock,
             out: Vec::with_capacity(64 * 1024),
@@ -59,19 +31,7 @@ impl Conn {
             parsed: 0,
             filled: 0,
         };
-        let settings = info.redis_settings();
-        let mut hello = Vec::new();
-        if let Some(password) = settings.password() {
-            let mut auth = redis::cmd("AUTH");
-            if let Some(user) = settings.username() {
-                auth.arg(user);
-            }
-            auth.arg(password);
-            hello.push(auth);
-        }
-        if settings.db() != 0 {
-            hello.push(redis::cmd("SELECT").arg(settings.db()).clone());
-        }
+        let hello = options.handshake()?;
         for cmd in &hello {
             cmd.write_packed_command(&mut conn.out);
         }
@@ -82,19 +42,13 @@ impl Conn {
                 _ => conn.consume(),
             }
         }
-        match &conn.sock {
-            Sock::Tcp(s) => s.set_nonblocking(true)?,
-            Sock::Unix(s) => s.set_nonblocking(true)?,
-        }
+        conn.sock.set_nonblocking(true)?;
         Ok(conn)
     }
 
     fn write_all_blocking(&mut self) -> io::Result<()> {
         let out = std::mem::take(&mut self.out);
-        let result = match &mut self.sock {
-            Sock::Tcp(s) => s.write_all(&out),
-            Sock::Unix(s) => s.write_all(&out),
-        };
+        let result = self.sock.write_all(&out);
         self.out = out;
         self.out.clear();
         result
@@ -141,10 +95,7 @@ impl Conn {
                 self.input.resize(grown, 0);
             }
         }
-        let n = match &mut self.sock {
-            Sock::Tcp(s) => s.read(&mut self.input[self.filled..])?,
-            Sock::Unix(s) => s.read(&mut self.input[self.filled..])?,
-        };
+        let n = self.sock.read(&mut self.input[self.filled..])?;
         self.filled += n;
         Ok(n)
     }
@@ -152,10 +103,7 @@ impl Conn {
     /// Writes as much of `out` as the socket takes now; true when all of it went.
     pub fn write_some(&mut self) -> io::Result<bool> {
         while self.out_at < self.out.len() {
-            let r = match &mut self.sock {
-                Sock::Tcp(s) => s.write(&self.out[self.out_at..]),
-                Sock::Unix(s) => s.write(&self.out[self.out_at..]),
-            };
+            let r = self.sock.write(&self.out[self.out_at..]);
             match r {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.out_at += n,
@@ -174,10 +122,7 @@ impl Conn {
     }
 
     pub fn fd(&self) -> RawFd {
-        match &self.sock {
-            Sock::Tcp(s) => s.as_raw_fd(),
-            Sock::Unix(s) => s.as_raw_fd(),
-        }
+        self.sock.as_raw_fd()
     }
 }
 
