@@ -22,6 +22,9 @@ pub struct Empty {
     conn: Connection,
     explainer: Explainer,
     figure: MemoryInfo,
+    /// How the empty figure was proven; the loaded one is proven the same way, without
+    /// asking the server again (a CONFIG GET between the two figures can free 32 B).
+    proof: probe::Proof,
     seconds: f64,
 }
 
@@ -141,7 +144,7 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
     }
     let config = backend_config(scenario, variant);
     let started = Instant::now();
-    let (explainer, figure) = Explainer::before_priming(
+    let (explainer, (proof, figure)) = Explainer::before_priming(
         &mut conn,
         job.dataset,
         variant.layout,
@@ -149,14 +152,19 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
         scenario.dataset.seed,
         &variant.name,
         |conn| {
-            probe::settle(conn, db, SETTLE_LIMIT)?;
-            probe::memory(conn)
+            let proof = match options.target {
+                Target::Private => probe::Proof::private(conn),
+                Target::Url { .. } => probe::Proof::SHARED,
+            };
+            probe::settle_with(conn, db, SETTLE_LIMIT, proof)?;
+            Ok((proof, probe::memory(conn)?))
         },
     )?;
     Ok(Empty {
         conn,
         explainer,
         figure,
+        proof,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -181,6 +189,7 @@ fn measure_loaded(
         mut conn,
         explainer,
         figure: empty,
+        proof,
         seconds: empty_seconds,
     } = empty;
     let config = backend_config(scenario, variant);
@@ -208,10 +217,10 @@ fn measure_loaded(
     // Only the INFO connection (and the held loading one) may remain: another client of a
     // --url server would never leave, so there the count is not waited for.
     let clients = match options.target {
-        Target::Private => 1 + u64::from(held.is_some()),
-        Target::Url { .. } => u64::MAX,
+        Target::Private => Some(1 + u64::from(held.is_some())),
+        Target::Url { .. } => None,
     };
-    let settled = probe::settle_after_inserts(&mut conn, db, clients, SETTLE_LIMIT)?;
+    let settled = probe::settle_after_inserts(&mut conn, db, clients, proof, SETTLE_LIMIT)?;
     let figures_started = Instant::now();
     let memory = probe::memory(&mut conn)?;
     let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;

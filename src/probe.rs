@@ -146,16 +146,65 @@ pub struct Settled {
     pub polls: u32,
 }
 
-/// Waits until no key table is rehashing and then used_memory has not moved over 5 polls
-/// 100 ms apart, or fails after `limit`. Nothing rehashes again without writes, and the
-/// figure read next comes after the same INFO polls on the empty and the loaded server (a
-/// large DEBUG HTSTATS reply right before it would leave the client's buffers in another
-/// state).
+/// How a settled figure is proven: used_memory the same over `count` polls `spacing` apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Proof {
+    count: usize,
+    spacing: Duration,
+}
+
+impl Proof {
+    /// 5 polls 100 ms apart: for a server with clients redisadv does not know (`--url`).
+    pub const SHARED: Proof = Proof {
+        count: 5,
+        spacing: Duration::from_millis(100),
+    };
+
+    /// For a private server whose only clients are redisadv's: what the polls guard against
+    /// is left to the server's timer (client buffers), so 3 polls 5 timer ticks apart, and
+    /// at least 50 ms, prove it as well (50 ms at the benchmark's hz 500, 500 ms at hz 10).
+    /// Ask it before the empty figure only: on Redis 7.0 a later CONFIG GET can free 32 B.
+    pub fn private(conn: &mut Connection) -> Proof {
+        let hz = config_number(conn, "hz").unwrap_or(10).clamp(1, 500);
+        Proof {
+            count: 3,
+            spacing: Duration::from_millis(5_000 / hz).max(Duration::from_millis(50)),
+        }
+    }
+
+    /// Whether used_memory stays the same over the polls.
+    fn holds(self, conn: &mut Connection, polls: &mut u32) -> anyhow::Result<bool> {
+        let mut readings = Vec::with_capacity(self.count);
+        for i in 0..self.count {
+            if i > 0 {
+                std::thread::sleep(self.spacing);
+            }
+            *polls += 1;
+            readings.push(memory(conn)?.used_memory);
+        }
+        Ok(readings.windows(2).all(|w| w[0] == w[1]))
+    }
+}
+
+/// [`settle_with`] and the [`Proof::SHARED`] proof.
+pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result<Settled> {
+    settle_with(conn, db, limit, Proof::SHARED)
+}
+
+/// Waits until no key table is rehashing and then `proof` holds, or fails after `limit`.
+/// Nothing rehashes again without writes, and the figure read next comes after the same
+/// INFO polls on the empty and the loaded server (a large DEBUG HTSTATS reply right before
+/// it would leave the client's buffers in another state).
 ///
 /// `DEBUG HTSTATS` walks the whole key table and blocks Redis meanwhile (about 0.2 s at a
 /// million keys), so it is asked once per round, and while a table is rehashing the wait
 /// between asks is twice what the ask took, leaving the server time to rehash.
-pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result<Settled> {
+pub fn settle_with(
+    conn: &mut Connection,
+    db: i64,
+    limit: Duration,
+    proof: Proof,
+) -> anyhow::Result<Settled> {
     let started = Instant::now();
     let mut polls = 0;
     loop {
@@ -179,37 +228,13 @@ pub fn settle(conn: &mut Connection, db: i64, limit: Duration) -> anyhow::Result
             ),
             None => {}
         }
-        if stable(conn, &mut polls)? {
+        if proof.holds(conn, &mut polls)? {
             return Ok(Settled {
                 seconds: started.elapsed().as_secs_f64(),
                 polls,
             });
         }
     }
-}
-
-/// Whether used_memory stays the same over 5 polls 100 ms apart: the proof when nothing
-/// else tells what the server may still be doing.
-fn stable(conn: &mut Connection, polls: &mut u32) -> anyhow::Result<bool> {
-    stable_over(conn, polls, 5, Duration::from_millis(100))
-}
-
-/// Whether used_memory stays the same over `count` polls `spacing` apart.
-fn stable_over(
-    conn: &mut Connection,
-    polls: &mut u32,
-    count: usize,
-    spacing: Duration,
-) -> anyhow::Result<bool> {
-    let mut readings = Vec::with_capacity(count);
-    for i in 0..count {
-        if i > 0 {
-            std::thread::sleep(spacing);
-        }
-        *polls += 1;
-        readings.push(memory(conn)?.used_memory);
-    }
-    Ok(readings.windows(2).all(|w| w[0] == w[1]))
 }
 
 /// Waits until the server has freed every client but `clients` (the loading connection
@@ -236,89 +261,86 @@ fn clients_down_to(
     }
 }
 
-/// A key table this large is watched through used_memory instead of DEBUG HTSTATS (which
-/// costs 50 ms from here on): its old bucket array (8 B a slot, 2 MiB or more) is one
-/// allocation whose free no other event of a settling server matches to the byte.
-const WATCHED_TABLE: u64 = 1 << 18;
-
-/// The bytes of the bucket array a table of `n` entries frees when its last rehash ends,
-/// if that rehash is likely still running after priming: the table doubled at
-/// `next_power_of_two(n) / 2` entries, and every insert since moved a bucket or more, so
-/// past half again as many inserts it has usually finished (and is asked instead).
-fn pending_free(n: u64) -> Option<u64> {
-    let old = n.next_power_of_two() / 2;
-    (n > WATCHED_TABLE && n - old < old / 2).then_some(8 * old)
+/// The bytes of old bucket arrays the key tables still hold while Redis rehashes them:
+/// zero once no table of the server is rehashing. `None` when INFO cannot tell.
+///
+/// Redis 7.4+ and Valkey 8+ say it (`mem_overhead_db_hashtable_rehashing`). Redis 7.0-7.2
+/// do not, but their `used_memory_overhead` counts each table of database `db` as 24 B an
+/// entry, 8 B a slot (both arrays while rehashing) and, in the main table, 16 B a key
+/// object. After inserts only, a table of `n` entries has `max(4, next_power_of_two(n))`
+/// slots and, while rehashing, half as many more. So what the overhead holds beyond the
+/// other parts INFO lists and that formula is the backlog, and it must be 0 or one of the
+/// old arrays' sums: any other figure (another database holding keys, a server counting
+/// otherwise) is `None`.
+pub fn rehash_backlog(memory: &HashMap<String, String>, keys: u64, expires: u64) -> Option<u64> {
+    if let Some(bytes) = memory.get("mem_overhead_db_hashtable_rehashing") {
+        return bytes.parse().ok();
+    }
+    let field = |name: &str| memory.get(name).and_then(|v| v.parse::<u64>().ok());
+    let others = [
+        "used_memory_startup",
+        "mem_replication_backlog",
+        "mem_clients_slaves",
+        "mem_clients_normal",
+        "mem_cluster_links",
+        "mem_aof_buffer",
+        "used_memory_scripts",
+    ]
+    .iter()
+    .map(|name| field(name))
+    .sum::<Option<u64>>()?;
+    let slots = |n: u64| if n == 0 { 0 } else { n.next_power_of_two().max(4) };
+    let tables = (keys > 0).then(|| keys * 40 + slots(keys) * 8 + expires * 24 + slots(expires) * 8);
+    let excess = field("used_memory_overhead")?.checked_sub(others + tables.unwrap_or(0))?;
+    let (old_keys, old_expires) = (slots(keys) / 2 * 8, slots(expires) / 2 * 8);
+    [0, old_keys, old_expires, old_keys + old_expires]
+        .contains(&excess)
+        .then_some(excess)
 }
 
-/// [`settle`] for a server that has only seen inserts since it was empty (priming): then a
-/// table of `n` entries that is rehashing grows from `next_power_of_two(n) / 2` slots, and
-/// its rehash ends when exactly that old array is freed. Those frees are watched in
-/// used_memory every 20 ms, which costs Redis nothing, instead of asking DEBUG HTSTATS,
-/// which blocks Redis (and its rehashing) for 0.2 s a million keys. When a table is small
-/// or likely rehashed already ([`pending_free`]), or a free does not come within its
-/// patience, it asks as [`settle`] does.
-///
-/// Only the tables' own frees are trusted: a table whose rehash already ended, or any other
-/// free, leaves a table unmatched until its patience runs out.
+/// [`settle_with`] for a server that has only seen inserts since it was empty (priming).
+/// On a private server (`clients`: how many connections redisadv keeps) it waits until the
+/// loading connection is freed (its buffers count until Redis has read its end). Then it reads the rehash backlog ([`rehash_backlog`]) from INFO every 10 ms, which
+/// costs Redis nothing, instead of asking DEBUG HTSTATS, which blocks Redis (and its
+/// rehashing) for 0.2 s a million keys. Where INFO cannot tell, it asks DEBUG HTSTATS as
+/// [`settle_with`] does.
 pub fn settle_after_inserts(
     conn: &mut Connection,
     db: i64,
-    clients: u64,
+    clients: Option<u64>,
+    proof: Proof,
     limit: Duration,
 ) -> anyhow::Result<Settled> {
     let started = Instant::now();
     let mut polls = 0;
-    clients_down_to(conn, clients, &mut polls, started + limit)?;
+    if let Some(clients) = clients {
+        clients_down_to(conn, clients, &mut polls, started + limit)?;
+    }
     let (keys, expires) = keyspace(conn, db)?;
-    let tables: Vec<u64> = [keys, expires].into_iter().filter(|&n| n > 0).collect();
-    let mut pending: Vec<u64> = tables.iter().filter_map(|&n| pending_free(n)).collect();
-    polls += 1;
-    if pending.len() == tables.len() {
-        // Rehashing a million slots takes Redis about a second here, more under load.
-        let patience =
-            |bytes: u64| Duration::from_millis(300) + Duration::from_nanos(bytes / 8 * 1_500);
-        let mut last = memory(conn)?.used_memory;
-        let mut progress = Instant::now();
-        while let Some(&largest) = pending.iter().max() {
-            if progress.elapsed() > patience(largest) || started.elapsed() > limit {
-                break;
+    loop {
+        polls += 1;
+        match rehash_backlog(&info(conn, "memory")?, keys, expires) {
+            None => {
+                let rest = settle_with(conn, db, limit.saturating_sub(started.elapsed()), proof)?;
+                return Ok(Settled {
+                    seconds: started.elapsed().as_secs_f64(),
+                    polls: polls + rest.polls,
+                });
             }
-            std::thread::sleep(Duration::from_millis(20));
-            polls += 1;
-            let now = memory(conn)?.used_memory;
-            let freed = last.saturating_sub(now);
-            last = now;
-            if freed == pending.iter().sum::<u64>() {
-                pending.clear();
-            } else if let Some(i) = pending.iter().position(|&b| b == freed) {
-                pending.remove(i);
-            } else if pending.iter().any(|&b| freed >= b) {
-                // A table's free together with another in one poll: DEBUG HTSTATS tells
-                // now, instead of after the patience.
-                break;
-            } else {
-                continue;
-            }
-            progress = Instant::now();
-        }
-        // The tables are rehashed and every other client is freed: what the polls guard
-        // against is left to the server's timer (client buffers), which runs every 2 ms at
-        // the benchmark's hz 500, so 3 polls 50 ms apart prove it as well as 5 at 100 ms.
-        // Without a client count (`u64::MAX`: a --url server's other clients) the long
-        // proof stays.
-        let proven = if clients == u64::MAX {
-            stable(conn, &mut polls)?
-        } else {
-            stable_over(conn, &mut polls, 3, Duration::from_millis(50))?
-        };
-        if pending.is_empty() && proven {
-            return Ok(Settled {
-                seconds: started.elapsed().as_secs_f64(),
-                polls,
-            });
+            Some(0) => break,
+            Some(_) if started.elapsed() > limit => anyhow::bail!(
+                "the key tables were still rehashing after {limit:?}; raise hz in redis.conf"
+            ),
+            Some(_) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
-    let rest = settle(conn, db, limit.saturating_sub(started.elapsed()))?;
+    if proof.holds(conn, &mut polls)? {
+        return Ok(Settled {
+            seconds: started.elapsed().as_secs_f64(),
+            polls,
+        });
+    }
+    let rest = settle_with(conn, db, limit.saturating_sub(started.elapsed()), proof)?;
     Ok(Settled {
         seconds: started.elapsed().as_secs_f64(),
         polls: polls + rest.polls,
@@ -454,13 +476,39 @@ pub fn persist(conn: &mut Connection, keys: &[String]) -> anyhow::Result<u64> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    fn info(fields: &[(&str, u64)]) -> HashMap<String, String> {
+        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     #[test]
-    fn only_large_tables_that_doubled_lately_are_watched() {
-        // all.toml: 1.1 M keys doubled at 1,048,576 (an 8 MiB array); 1 M doubled at 524,288
-        // and has had 476 k inserts since; 10,010 hash buckets are asked.
-        assert_eq!(super::pending_free(1_100_000), Some(8 << 20));
-        assert_eq!(super::pending_free(1_000_000), None);
-        assert_eq!(super::pending_free(10_010), None);
-        assert_eq!(super::pending_free(600_000), Some(8 * 524_288));
+    fn the_rehash_backlog_is_read_or_derived_from_info() {
+        // Redis 7.4+ and Valkey say it.
+        let newer = info(&[("mem_overhead_db_hashtable_rehashing", 8 << 20)]);
+        assert_eq!(super::rehash_backlog(&newer, 1_100_000, 0), Some(8 << 20));
+        // Redis 7.0, measured after 1.1 M SET .. EX: both 1 Mi-slot arrays, then none.
+        let tables = 1_100_000 * 40 + (2 << 20) * 8 + 1_100_000 * 24 + (2 << 20) * 8;
+        let redis70 = |excess: u64| {
+            info(&[
+                ("used_memory_overhead", 876_224 + 200 + 2_048 + tables + excess),
+                ("used_memory_startup", 876_224),
+                ("used_memory_scripts", 200),
+                ("mem_clients_normal", 2_048),
+                ("mem_clients_slaves", 0),
+                ("mem_replication_backlog", 0),
+                ("mem_cluster_links", 0),
+                ("mem_aof_buffer", 0),
+            ])
+        };
+        let backlog = |excess| super::rehash_backlog(&redis70(excess), 1_100_000, 1_100_000);
+        assert_eq!(backlog(16 << 20), Some(16 << 20));
+        assert_eq!(backlog(8 << 20), Some(8 << 20));
+        assert_eq!(backlog(0), Some(0));
+        // Anything else (keys in another database, another formula) cannot be told.
+        assert_eq!(backlog(4_096), None);
+        let mut partial = redis70(0);
+        partial.remove("mem_aof_buffer");
+        assert_eq!(super::rehash_backlog(&partial, 1_100_000, 1_100_000), None);
     }
 }
