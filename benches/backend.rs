@@ -102,6 +102,7 @@ fn main() {
                 layout,
                 &config,
                 &ProgressBar::hidden(),
+                &mut |_| {},
             )
             .expect("loads");
             stream.finish().expect("all replies");

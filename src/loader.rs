@@ -175,8 +175,11 @@ impl<W: Write> Sink for DumpSink<W> {
 }
 
 /// Encoded calls of one batch, and the buckets the on-create policy asks about.
+/// One call's records as written: each key and its stored bytes.
+pub type EncodedCall = Vec<(Key, Vec<u8>)>;
+
 struct Batch {
-    calls: Vec<Vec<(Key, Vec<u8>)>>,
+    calls: Vec<EncodedCall>,
     /// Per call: the clock's reading (seconds) when the call was made, for `__expires__`.
     nows: Vec<i64>,
     records: u64,
@@ -273,7 +276,9 @@ fn json_metadata(ct: f64, v: i64, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// Writes every record of `dataset` under `layout` through `stream`.
+/// Writes every record of `dataset` under `layout` through `stream`. `encoded` sees each
+/// call's records as written (key and stored bytes), so the explanation's sizes need no
+/// second encoding pass.
 ///
 /// Under the on-create policy each batch needs EXISTS answers before its writes. To keep
 /// Redis busy, batch k+1 is encoded and its EXISTS sent right behind batch k's writes, so
@@ -284,6 +289,7 @@ pub fn load(
     layout: Layout,
     config: &BackendConfig,
     progress: &ProgressBar,
+    encoded: &mut dyn FnMut(&EncodedCall),
 ) -> anyhow::Result<LoadOutcome> {
     let plan = config.ttl_plan();
     let mut stamper = Stamper::new(config)?;
@@ -301,7 +307,7 @@ pub fn load(
         while batch.records < BATCH_RECORDS as u64 && batch.bytes < BATCH_BYTES {
             let Some(call) = calls_iter.next() else { break };
             batch.nows.push(config.now_after(written) as i64);
-            let mut encoded = Vec::with_capacity(call.len());
+            let mut records = Vec::with_capacity(call.len());
             for (key, payload) in call {
                 let mut bytes = Vec::with_capacity(64);
                 stamper
@@ -309,10 +315,11 @@ pub fn load(
                     .with_context(|| format!("cannot encode the value of key {key}"))?;
                 written += 1;
                 batch.bytes += bytes.len();
-                encoded.push((key, bytes));
+                records.push((key, bytes));
             }
-            batch.records += encoded.len() as u64;
-            batch.calls.push(encoded);
+            encoded(&records);
+            batch.records += records.len() as u64;
+            batch.calls.push(records);
         }
         Ok((!batch.calls.is_empty()).then_some(batch))
     };

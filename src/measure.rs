@@ -142,13 +142,10 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
     if variant.hash_ttl == crate::backend::HashTtl::FieldTtl {
         crate::backend::require_field_ttl(&mut conn, &variant.name, &connect.describe())?;
     }
-    let config = backend_config(scenario, variant);
     let started = Instant::now();
     let (explainer, (proof, figure)) = Explainer::before_priming(
         &mut conn,
-        job.dataset,
         variant.layout,
-        &config,
         scenario.dataset.seed,
         &variant.name,
         |conn| {
@@ -187,7 +184,7 @@ fn measure_loaded(
     } = *job;
     let Empty {
         mut conn,
-        explainer,
+        mut explainer,
         figure: empty,
         proof,
         seconds: empty_seconds,
@@ -202,9 +199,16 @@ fn measure_loaded(
         watch,
         stopped: None,
     };
-    let outcome = loader::load(&mut sink, dataset, variant.layout, &config, progress)
-        .map_err(|e| sink.stopped.take().unwrap_or(e))
-        .with_context(|| format!("priming {}", variant.name))?;
+    let outcome = loader::load(
+        &mut sink,
+        dataset,
+        variant.layout,
+        &config,
+        progress,
+        &mut |records| explainer.count(records),
+    )
+    .map_err(|e| sink.stopped.take().unwrap_or(e))
+    .with_context(|| format!("priming {}", variant.name))?;
     let summary = stream.finish().context("priming")?;
     watch.loaded()?;
     let prime_seconds = started.elapsed().as_secs_f64();
@@ -213,6 +217,7 @@ fn measure_loaded(
     if options.read.is_none() {
         primed();
     }
+    let explainer = explainer.written(dataset, &config);
     let held = options.hold_connection.then_some(stream);
     // Only the INFO connection (and the held loading one) may remain: another client of a
     // --url server would never leave, so there the count is not waited for.

@@ -289,8 +289,15 @@ pub fn rehash_backlog(memory: &HashMap<String, String>, keys: u64, expires: u64)
     .iter()
     .map(|name| field(name))
     .sum::<Option<u64>>()?;
-    let slots = |n: u64| if n == 0 { 0 } else { n.next_power_of_two().max(4) };
-    let tables = (keys > 0).then(|| keys * 40 + slots(keys) * 8 + expires * 24 + slots(expires) * 8);
+    let slots = |n: u64| {
+        if n == 0 {
+            0
+        } else {
+            n.next_power_of_two().max(4)
+        }
+    };
+    let tables =
+        (keys > 0).then(|| keys * 40 + slots(keys) * 8 + expires * 24 + slots(expires) * 8);
     let excess = field("used_memory_overhead")?.checked_sub(others + tables.unwrap_or(0))?;
     let (old_keys, old_expires) = (slots(keys) / 2 * 8, slots(expires) / 2 * 8);
     [0, old_keys, old_expires, old_keys + old_expires]
@@ -479,7 +486,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn info(fields: &[(&str, u64)]) -> HashMap<String, String> {
-        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -491,7 +501,10 @@ mod tests {
         let tables = 1_100_000 * 40 + (2 << 20) * 8 + 1_100_000 * 24 + (2 << 20) * 8;
         let redis70 = |excess: u64| {
             info(&[
-                ("used_memory_overhead", 876_224 + 200 + 2_048 + tables + excess),
+                (
+                    "used_memory_overhead",
+                    876_224 + 200 + 2_048 + tables + excess,
+                ),
                 ("used_memory_startup", 876_224),
                 ("used_memory_scripts", 200),
                 ("mem_clients_normal", 2_048),

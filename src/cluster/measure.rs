@@ -89,8 +89,15 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
 
     let mut sink = RoutedSink::connect(cluster).context("opening the loading connections")?;
     let started = Instant::now();
-    let outcome = loader::load(&mut sink, dataset, variant.layout, &config, progress)
-        .with_context(|| format!("priming {}", variant.name))?;
+    let outcome = loader::load(
+        &mut sink,
+        dataset,
+        variant.layout,
+        &config,
+        progress,
+        &mut |_| {},
+    )
+    .with_context(|| format!("priming {}", variant.name))?;
     let summary = sink.finish().context("priming")?;
     let prime_seconds = started.elapsed().as_secs_f64();
     summary.check().context("priming")?;

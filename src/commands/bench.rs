@@ -205,6 +205,7 @@ pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {
         variant.layout,
         &config,
         &indicatif::ProgressBar::hidden(),
+        &mut |_| {},
     )?;
     Ok(ExitCode::SUCCESS)
 }

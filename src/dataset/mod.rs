@@ -317,6 +317,17 @@ impl Dataset {
     }
 
     /// Every set_multi call, in order, as the application would make them.
+    /// The key of the `n`th record [`calls`](Self::calls) yields (counting from 0).
+    pub fn key_at(&self, mut n: u64, layout: Layout) -> Option<Key> {
+        for family in &self.families {
+            if n < family.count {
+                return Some(family.key(n, layout));
+            }
+            n -= family.count;
+        }
+        None
+    }
+
     pub fn calls(&self, layout: Layout) -> Calls<'_> {
         Calls {
             dataset: self,
@@ -381,6 +392,18 @@ impl Iterator for Calls<'_> {
 mod tests {
     use super::*;
     use crate::codec::pyliteral;
+
+    #[test]
+    fn key_at_names_the_records_in_call_order() {
+        let d = Dataset::demo(0.01);
+        for layout in [Layout::Keys, Layout::Hash] {
+            let keys: Vec<Key> = d.calls(layout).flatten().map(|(k, _)| k).collect();
+            for (n, key) in keys.iter().enumerate() {
+                assert_eq!(d.key_at(n as u64, layout).as_ref(), Some(key));
+            }
+            assert_eq!(d.key_at(keys.len() as u64, layout), None);
+        }
+    }
 
     #[test]
     fn demo_matches_the_plugin_demo() {

@@ -30,7 +30,8 @@ pub struct Explanation {
     /// The server's effective hash limits (CONFIG GET).
     pub limits: Limits,
     pub written: Written,
-    /// Printed before priming; the measured encodings confirm or contradict them.
+    /// Printed once priming has written the plan; the measured encodings confirm or
+    /// contradict them.
     pub warnings: Vec<String>,
     pub encodings: EncodingMix,
     pub ttl: TtlCost,
@@ -46,8 +47,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepSeconds {
-    /// Encoding the plan once more for its sizes and warnings (on its own thread, while
-    /// the empty server settles).
+    /// Counting the sizes of what the loader wrote, as it wrote them (inside priming).
     pub plan: f64,
     pub encodings: f64,
     /// MEMORY STATS, and PERSIST with settling when the TTL cost is measured.
@@ -61,8 +61,70 @@ pub struct ExplainOptions {
     pub measure_ttl: bool,
 }
 
-/// The part of the explanation known before priming.
+/// The part of the explanation known before priming: the server's limits, and the
+/// [`Tally`](written::Tally) the loader counts what it writes into.
 pub struct Explainer {
+    limits: Limits,
+    tally: written::Tally,
+    layout: Layout,
+    variant: String,
+}
+
+impl Explainer {
+    /// Reads the server's limits, then runs `meanwhile` (settling and reading the empty
+    /// figure) on `conn`. CONFIG GET comes before the empty figure, so nothing it asks
+    /// changes what is measured.
+    pub fn before_priming<T>(
+        conn: &mut Connection,
+        layout: Layout,
+        seed: u64,
+        variant: &str,
+        meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<(Explainer, T)> {
+        let limits = read_limits(conn, variant);
+        let other = meanwhile(conn)?;
+        let explainer = Explainer {
+            limits,
+            tally: written::Tally::new(seed),
+            layout,
+            variant: variant.to_string(),
+        };
+        Ok((explainer, other))
+    }
+
+    /// What the loader calls with each call's records as written.
+    pub fn count(&mut self, records: &crate::loader::EncodedCall) {
+        let started = Instant::now();
+        for (key, bytes) in records {
+            self.tally.add(key, bytes);
+        }
+        self.tally.seconds += started.elapsed().as_secs_f64();
+    }
+
+    /// Once every record is written: the sizes as written, and the warnings, printed on
+    /// stderr now.
+    pub fn written(self, dataset: &Dataset, config: &BackendConfig) -> Scanned {
+        let plan_seconds = self.tally.seconds;
+        let seed = self.tally.seed();
+        let scan = self.tally.finish(dataset, self.layout, config, self.limits);
+        let warnings = warnings::warnings(&scan, self.limits);
+        for w in &warnings {
+            eprintln!("warning: variant {}: {w}", self.variant);
+        }
+        Scanned {
+            limits: self.limits,
+            scan,
+            warnings,
+            seed,
+            layout: self.layout,
+            variant: self.variant,
+            plan_seconds,
+        }
+    }
+}
+
+/// The part of the explanation known once priming has written the plan.
+pub struct Scanned {
     limits: Limits,
     scan: written::PlanScan,
     warnings: Vec<String>,
@@ -72,49 +134,7 @@ pub struct Explainer {
     plan_seconds: f64,
 }
 
-impl Explainer {
-    /// Reads the server's limits, then scans the plan on another thread while `meanwhile`
-    /// (settling and reading the empty figure) runs on `conn`, and prints the warnings on
-    /// stderr. CONFIG GET comes before the empty figure, so nothing it asks changes what
-    /// is measured.
-    #[allow(clippy::too_many_arguments)]
-    pub fn before_priming<T>(
-        conn: &mut Connection,
-        dataset: &Dataset,
-        layout: Layout,
-        config: &BackendConfig,
-        seed: u64,
-        variant: &str,
-        meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
-    ) -> anyhow::Result<(Explainer, T)> {
-        let limits = read_limits(conn, variant);
-        let (scan, plan_seconds, other) = std::thread::scope(|s| {
-            let scan = s.spawn(|| {
-                let started = Instant::now();
-                let scan = written::scan(dataset, layout, config, limits, seed);
-                (scan, started.elapsed().as_secs_f64())
-            });
-            let other = meanwhile(conn);
-            let (result, seconds) = scan.join().expect("the plan scan does not panic");
-            (result, seconds, other)
-        });
-        let (scan, other) = (scan?, other?);
-        let warnings = warnings::warnings(&scan, limits);
-        for w in &warnings {
-            eprintln!("warning: variant {variant}: {w}");
-        }
-        let explainer = Explainer {
-            limits,
-            scan,
-            warnings,
-            seed,
-            layout,
-            variant: variant.to_string(),
-            plan_seconds,
-        };
-        Ok((explainer, other))
-    }
-
+impl Scanned {
     /// After every reported figure is read: encodings, MEMORY STATS, the TTL cost (measured
     /// when asked, which removes the TTLs) and the breakdown. A server that refuses one of
     /// these (a `--url` server's ACL) costs the explanation, with a warning, not the

@@ -1,5 +1,5 @@
-//! Warnings before priming: what the plan and the server's effective limits say Redis will
-//! do with the variant's keys. Pure functions of the plan scan and the limits.
+//! Warnings from the plan: what the keys and values as written and the server's effective
+//! limits say Redis will do with the variant's keys. Pure functions of the scan and limits.
 
 use super::encoding::{EMBSTR_MAX, Limits};
 use super::written::PlanScan;

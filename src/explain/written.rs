@@ -1,6 +1,6 @@
-//! Sizes as written: one pass over the plan's encoded records before priming, giving key
-//! and value sizes, the hash buckets as they will be, the encoding Redis should pick for
-//! every key, and a seeded sample of keys to check that prediction against the server.
+//! Sizes as written, counted as the loader encodes each record: key and value sizes, the
+//! hash buckets as they will be, the encoding Redis should pick for every key, and a seeded
+//! sample of keys to check that prediction against the server.
 
 use super::encoding::{Limits, hash_encoding, string_encoding};
 use crate::backend::{BackendConfig, EXPIRES_FIELD, HashTtl};
@@ -118,9 +118,13 @@ impl Histogram {
     }
 }
 
+/// Hashing a million field names a run is a visible part of counting them: foldhash's fast
+/// hasher instead of SipHash (no untrusted keys here).
+type Fast = foldhash::fast::RandomState;
+
 #[derive(Default)]
 struct Bucket {
-    fields: HashSet<u64>,
+    fields: HashSet<u64, Fast>,
     field_max: u64,
     value_max: u64,
 }
@@ -140,7 +144,8 @@ pub struct PlanScan {
     pub sampled: bool,
 }
 
-/// Encodes every record as the loader will and measures what it wrote.
+/// Encodes every record as the loader does and measures what it wrote: the same as
+/// [`Tally`] fed by a priming, for callers that do not prime.
 pub fn scan(
     dataset: &Dataset,
     layout: Layout,
@@ -148,16 +153,7 @@ pub fn scan(
     limits: Limits,
     seed: u64,
 ) -> anyhow::Result<PlanScan> {
-    let mut keys = Histogram::default();
-    let mut values = Histogram::default();
-    let mut buckets: HashMap<String, Bucket> = HashMap::new();
-    let mut reservoir: Vec<(String, String)> = Vec::new();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut seen_keys: u64 = 0;
-    let mut longest: Option<(String, u64)> = None;
-    let mut raw_values = 0;
-    let mut predicted: BTreeMap<String, u64> = BTreeMap::new();
-    let hasher = std::collections::hash_map::RandomState::new();
+    let mut tally = Tally::new(seed);
     // The loader's own encoder, so the sizes are those of the bytes written.
     let mut stamper = crate::loader::Stamper::new(config)?;
     let mut written = 0u64;
@@ -169,100 +165,196 @@ pub fn scan(
                 .encode(written, &payload, &mut bytes)
                 .with_context(|| format!("cannot encode the value of key {key}"))?;
             written += 1;
-            let size = bytes.len() as u64;
-            values.add(size);
-            match key {
-                Key::Plain(k) => {
-                    keys.add(k.len() as u64);
-                    let encoding = string_encoding(&bytes);
-                    *predicted.entry(encoding.into()).or_default() += 1;
-                    if encoding == "raw" {
-                        raw_values += 1;
-                    }
-                    if longest.as_ref().is_none_or(|(_, m)| size > *m) {
-                        longest = Some((k.clone(), size));
-                    }
-                    seen_keys += 1;
-                    if let Some(slot) = reserve(&reservoir, &mut rng, seen_keys) {
-                        place(&mut reservoir, slot, (k, encoding.into()));
-                    }
+            tally.add(&key, &bytes);
+        }
+    }
+    Ok(tally.finish(dataset, layout, config, limits))
+}
+
+/// The sizes of what the loader writes, counted record by record as it encodes them, so
+/// the plan is not encoded a second time for its explanation.
+pub struct Tally {
+    keys: Histogram,
+    values: Histogram,
+    buckets: HashMap<String, Bucket, Fast>,
+    /// Keys to check, by record number, and the encoding expected: about 340 k keys pass
+    /// through it at a million records, so they are named only once chosen.
+    reservoir: Vec<(u64, &'static str)>,
+    rng: Xoshiro256PlusPlus,
+    seed: u64,
+    seen_keys: u64,
+    longest: Option<(String, u64)>,
+    raw_values: u64,
+    /// Keys per string encoding: a handful of names, counted without a map lookup.
+    strings: Vec<(&'static str, u64)>,
+    hasher: Fast,
+    /// Time spent counting, as the report's `plan` step.
+    pub seconds: f64,
+}
+
+impl Tally {
+    /// `seed` picks the keys whose encodings are checked.
+    pub fn new(seed: u64) -> Tally {
+        Tally {
+            keys: Histogram::default(),
+            values: Histogram::default(),
+            buckets: HashMap::default(),
+            reservoir: Vec::new(),
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            seed,
+            seen_keys: 0,
+            longest: None,
+            raw_values: 0,
+            strings: Vec::new(),
+            hasher: Fast::default(),
+            seconds: 0.0,
+        }
+    }
+
+    /// The seed [`Tally::new`] was given.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// One record, in the order the loader writes them: its key and stored bytes.
+    pub fn add(&mut self, key: &Key, bytes: &[u8]) {
+        let size = bytes.len() as u64;
+        self.values.add(size);
+        match key {
+            Key::Plain(k) => {
+                self.keys.add(k.len() as u64);
+                let encoding = string_encoding(bytes);
+                match self.strings.iter_mut().find(|(name, _)| *name == encoding) {
+                    Some((_, count)) => *count += 1,
+                    None => self.strings.push((encoding, 1)),
                 }
-                Key::Hash { bucket, field } => {
-                    keys.add(field.len() as u64);
-                    let b = buckets.entry(bucket).or_default();
-                    b.fields.insert(hasher.hash_one(&field));
-                    b.field_max = b.field_max.max(field.len() as u64);
-                    b.value_max = b.value_max.max(size);
+                if encoding == "raw" {
+                    self.raw_values += 1;
                 }
+                if self.longest.as_ref().is_none_or(|(_, m)| size > *m) {
+                    self.longest = Some((k.clone(), size));
+                }
+                self.seen_keys += 1;
+                if let Some(slot) = reserve(&self.reservoir, &mut self.rng, self.seen_keys) {
+                    place(&mut self.reservoir, slot, (self.values.n - 1, encoding));
+                }
+            }
+            Key::Hash { bucket, field } => {
+                self.keys.add(field.len() as u64);
+                let field_hash = self.hasher.hash_one(field);
+                let b = match self.buckets.get_mut(bucket) {
+                    Some(b) => b,
+                    None => self.buckets.entry(bucket.clone()).or_default(),
+                };
+                b.fields.insert(field_hash);
+                b.field_max = b.field_max.max(field.len() as u64);
+                b.value_max = b.value_max.max(size);
             }
         }
     }
-    // The field policy writes one more field per bucket: `__expires__` and a timestamp.
-    let expires_field = (layout == Layout::Hash
-        && config.hash_ttl == HashTtl::Field
-        && config.ttl_plan().redis_ttl.is_some())
-    .then_some(EXPIRES_FIELD.len() as u64);
-    let mut listed: Vec<(String, u64, u64, u64)> = buckets
-        .into_iter()
-        .map(|(name, b)| {
-            let extra = expires_field.is_some() as u64;
-            let field_max = b.field_max.max(expires_field.unwrap_or(0));
-            (name, b.fields.len() as u64 + extra, field_max, b.value_max)
-        })
-        .collect();
-    listed.sort_by(|a, b| a.0.cmp(&b.0));
-    let hash = (layout == Layout::Hash).then(|| bucket_sizes(&listed));
-    // Field TTLs make a small hash Redis's listpackex (Valkey's hashtable, which the
-    // measured mix accepts for it).
-    let field_ttls = layout == Layout::Hash
-        && config.hash_ttl == HashTtl::FieldTtl
-        && config.ttl_plan().redis_ttl.is_some();
-    if layout == Layout::Hash {
-        for (i, (name, fields, field_max, value_max)) in listed.iter().enumerate() {
-            let encoding = match hash_encoding(*fields, (*field_max).max(*value_max), limits) {
-                "listpack" if field_ttls => "listpackex",
-                other => other,
-            };
-            *predicted.entry(encoding.into()).or_default() += 1;
-            if let Some(slot) = reserve(&reservoir, &mut rng, i as u64 + 1) {
-                place(&mut reservoir, slot, (name.clone(), encoding.into()));
+
+    /// The figures once every record of `dataset` is counted, with the encodings Redis
+    /// should choose under `limits`.
+    pub fn finish(
+        self,
+        dataset: &Dataset,
+        layout: Layout,
+        config: &BackendConfig,
+        limits: Limits,
+    ) -> PlanScan {
+        let Tally {
+            keys,
+            values,
+            buckets,
+            mut reservoir,
+            mut rng,
+            seed,
+            seen_keys,
+            longest,
+            raw_values,
+            strings,
+            ..
+        } = self;
+        let mut predicted: BTreeMap<String, u64> = strings
+            .into_iter()
+            .map(|(name, count)| (name.to_string(), count))
+            .collect();
+        // The field policy writes one more field per bucket: `__expires__` and a timestamp.
+        let expires_field = (layout == Layout::Hash
+            && config.hash_ttl == HashTtl::Field
+            && config.ttl_plan().redis_ttl.is_some())
+        .then_some(EXPIRES_FIELD.len() as u64);
+        let mut listed: Vec<(String, u64, u64, u64)> = buckets
+            .into_iter()
+            .map(|(name, b)| {
+                let extra = expires_field.is_some() as u64;
+                let field_max = b.field_max.max(expires_field.unwrap_or(0));
+                (name, b.fields.len() as u64 + extra, field_max, b.value_max)
+            })
+            .collect();
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        let hash = (layout == Layout::Hash).then(|| bucket_sizes(&listed));
+        // Field TTLs make a small hash Redis's listpackex (Valkey's hashtable, which the
+        // measured mix accepts for it).
+        let field_ttls = layout == Layout::Hash
+            && config.hash_ttl == HashTtl::FieldTtl
+            && config.ttl_plan().redis_ttl.is_some();
+        if layout == Layout::Hash {
+            for (i, (_, fields, field_max, value_max)) in listed.iter().enumerate() {
+                let encoding = match hash_encoding(*fields, (*field_max).max(*value_max), limits) {
+                    "listpack" if field_ttls => "listpackex",
+                    other => other,
+                };
+                *predicted.entry(encoding.into()).or_default() += 1;
+                if let Some(slot) = reserve(&reservoir, &mut rng, i as u64 + 1) {
+                    place(&mut reservoir, slot, (i as u64, encoding));
+                }
             }
         }
-    }
-    let redis_keys = match layout {
-        Layout::Keys => seen_keys,
-        Layout::Hash => listed.len() as u64,
-    };
-    let sampled = redis_keys as usize > CHECK_ALL_KEYS;
-    if sampled {
-        // A uniform sample of a uniform sample is a uniform sample.
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5eed);
-        for i in 0..SAMPLE_KEYS.min(reservoir.len()) {
-            let j = rng.random_range(i..reservoir.len());
-            reservoir.swap(i, j);
+        let redis_keys = match layout {
+            Layout::Keys => seen_keys,
+            Layout::Hash => listed.len() as u64,
+        };
+        let sampled = redis_keys as usize > CHECK_ALL_KEYS;
+        if sampled {
+            // A uniform sample of a uniform sample is a uniform sample.
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5eed);
+            for i in 0..SAMPLE_KEYS.min(reservoir.len()) {
+                let j = rng.random_range(i..reservoir.len());
+                reservoir.swap(i, j);
+            }
+            reservoir.truncate(SAMPLE_KEYS);
         }
-        reservoir.truncate(SAMPLE_KEYS);
+        PlanScan {
+            written: Written {
+                records: values.n,
+                redis_keys,
+                key_bytes: keys.stat(),
+                value_bytes: values.stat(),
+                hash,
+                predicted_encodings: predicted,
+            },
+            longest_value: longest,
+            raw_values,
+            check: reservoir
+                .into_iter()
+                .map(|(n, encoding)| {
+                    let key = match layout {
+                        Layout::Keys => dataset.key_at(n, layout).map(|k| k.to_string()),
+                        Layout::Hash => listed.get(n as usize).map(|b| b.0.clone()),
+                    };
+                    (key.unwrap_or_default(), encoding.to_string())
+                })
+                .collect(),
+            buckets: listed,
+            sampled,
+        }
     }
-    Ok(PlanScan {
-        written: Written {
-            records: values.n,
-            redis_keys,
-            key_bytes: keys.stat(),
-            value_bytes: values.stat(),
-            hash,
-            predicted_encodings: predicted,
-        },
-        buckets: listed,
-        longest_value: longest,
-        raw_values,
-        check: reservoir,
-        sampled,
-    })
 }
 
 /// Algorithm R over the `n`th key, keeping at most [`CHECK_ALL_KEYS`]: the slot the key
 /// goes to, if any (the key is only built when it is kept).
-fn reserve(reservoir: &[(String, String)], rng: &mut Xoshiro256PlusPlus, n: u64) -> Option<usize> {
+fn reserve<T>(reservoir: &[T], rng: &mut Xoshiro256PlusPlus, n: u64) -> Option<usize> {
     if reservoir.len() < CHECK_ALL_KEYS {
         Some(reservoir.len())
     } else {
@@ -271,7 +363,7 @@ fn reserve(reservoir: &[(String, String)], rng: &mut Xoshiro256PlusPlus, n: u64)
     }
 }
 
-fn place(reservoir: &mut Vec<(String, String)>, slot: usize, item: (String, String)) {
+fn place<T>(reservoir: &mut Vec<T>, slot: usize, item: T) {
     if slot == reservoir.len() {
         reservoir.push(item);
     } else {

@@ -275,7 +275,7 @@ fn explain_sections(report: &Report, out: &mut String) -> std::fmt::Result {
         .collect();
     if !warned.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Warnings before priming:")?;
+        writeln!(out, "Warnings from the plan:")?;
         writeln!(out)?;
         for (v, warnings) in warned {
             for w in warnings {
