@@ -413,3 +413,49 @@ fn without_a_redis_server_bench_says_which_command_provides_one() {
         "{err}"
     );
 }
+
+#[test]
+fn valkey_figures_repeat_with_a_fixed_hash_seed() {
+    let Some(valkey) = crate::common::installed_engine(
+        "valkey-9.1",
+        "valkey_figures_repeat_with_a_fixed_hash_seed",
+    ) else {
+        return;
+    };
+    // 55,000 plain keys: Valkey's key table adds a 64-byte child bucket per overflowing
+    // 7-key bucket, about 350 of them here, so with a random seed per start two runs
+    // differ by some hundred bytes almost every time.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"seed\"\nbaseline = \"msgpack_raw_local\"\n[server]\nconfig = \"{}\"\n\
+             [dataset]\nkind = \"demo\"\nscale = 0.05\n[[variant]]\nname = \"msgpack_raw_local\"\n\
+             codec = \"msgpack\"\nenvelope = \"raw\"\n",
+            crate::common::project_file("redis.conf").display()
+        ),
+    )
+    .unwrap();
+    let engine = format!("valkey-9.1={}", valkey.binary().display());
+    let figure = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+            .args([
+                "bench",
+                path.to_str().unwrap(),
+                "--quiet",
+                "--format",
+                "json",
+            ])
+            .args(["--engine", &engine])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["variants"][0]["result"]["dataset_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(figure(), figure());
+}
