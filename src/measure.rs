@@ -145,6 +145,7 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
     let started = Instant::now();
     let (explainer, (proof, figure)) = Explainer::before_priming(
         &mut conn,
+        &backend_config(scenario, variant),
         variant.layout,
         scenario.dataset.seed,
         &variant.name,

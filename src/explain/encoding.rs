@@ -1,11 +1,110 @@
-//! The encoding Redis 7.0 picks for a value, as pure functions of its bytes and the server's
-//! limits, and the measured mix read back with OBJECT ENCODING.
+//! The encoding an engine picks for a value, as pure functions of its bytes, its key and the
+//! server's limits, and the measured mix read back with OBJECT ENCODING.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The longest string Redis 7.0 keeps in one allocation with its object (embstr).
 pub const EMBSTR_MAX: usize = 44;
+
+/// How an engine decides whether a string value shares one allocation with its object
+/// (`embstr`) or gets one of its own (`raw`). Redis 8 and Valkey 9.1 also embed the key
+/// (Valkey the expire too) in that allocation, so the key's length and the TTL count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embedding {
+    /// Redis 7.x (object.c `OBJ_ENCODING_EMBSTR_SIZE_LIMIT` 44): the value alone, up to 44 B.
+    Redis7,
+    /// Redis 8.x (object.c `kvobjSet`): 16 B object + key + 3 + value + 4 within one 64-byte
+    /// cache line, i.e. key + value <= 41 B; the expire is metadata placed before the object
+    /// and is left out of the sum.
+    Redis8,
+    /// Valkey 9.1 (object.c `shouldEmbedStringObject`): 8 B of object (its value pointer is
+    /// reused) + 1 + the key's sds (header 1 B under 32 B, 3 B up to 252 B) + 8 B when an
+    /// expire is stored + the value's sds8 (3 + value + 1) <= 128 B.
+    Valkey9,
+}
+
+/// The key plus value bytes Redis 8 embeds at most.
+const REDIS8_KEY_VALUE_MAX: usize = 41;
+/// Valkey 9.1's budget for the object, key, expire and value of an embedded string.
+const VALKEY_EMBED_BYTES: usize = 128;
+
+impl Embedding {
+    /// The rule of the server INFO `server` describes: Redis 8+ and Valkey 9.1+ by their
+    /// own rules, anything else (Redis 7, older Valkey, unknown) by Redis 7.0's 44 bytes.
+    pub fn from_info(server: &HashMap<String, String>) -> Embedding {
+        let version = |name: &str| -> (u32, u32) {
+            let v = server.get(name).map(String::as_str).unwrap_or("");
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        };
+        let valkey = server
+            .get("server_name")
+            .is_some_and(|n| n.eq_ignore_ascii_case("valkey"));
+        if valkey {
+            if version("valkey_version") >= (9, 1) {
+                Embedding::Valkey9
+            } else {
+                Embedding::Redis7
+            }
+        } else if version("redis_version") >= (8, 0) {
+            Embedding::Redis8
+        } else {
+            Embedding::Redis7
+        }
+    }
+
+    /// Whether a `value`-byte string stored under a `key`-byte key (with its expire when
+    /// `ttl`) is embedded. A few comparisons: this runs for every record during priming.
+    pub fn embeds(self, key: usize, value: usize, ttl: bool) -> bool {
+        match self {
+            Embedding::Redis7 => value <= EMBSTR_MAX,
+            Embedding::Redis8 => value <= EMBSTR_MAX && key + value <= REDIS8_KEY_VALUE_MAX,
+            Embedding::Valkey9 => {
+                value <= 255 && valkey_embedded(key, value, ttl) <= VALKEY_EMBED_BYTES
+            }
+        }
+    }
+
+    /// The rule in words, for warnings: which values are embedded and which are raw.
+    pub fn describe(self, ttl: bool) -> String {
+        match self {
+            Embedding::Redis7 => format!("longer than {EMBSTR_MAX} B"),
+            Embedding::Redis8 => format!(
+                "longer than {REDIS8_KEY_VALUE_MAX} B with their key (Redis 8 embeds the key \
+                 too: key + value <= {REDIS8_KEY_VALUE_MAX} B)"
+            ),
+            Embedding::Valkey9 => {
+                let budget = 113 - 8 * ttl as usize;
+                format!(
+                    "longer than {budget} B with their key (Valkey 9.1 embeds the key{} too: \
+                     key + value <= {budget} B, {} B for keys of 32 B or more)",
+                    if ttl { " and the expire" } else { "" },
+                    budget - 2
+                )
+            }
+        }
+    }
+}
+
+/// The bytes Valkey 9.1 would allocate to embed a string: the object less its value pointer
+/// (8), the key's header-size byte and sds (header + key + NUL), the expire (8) when stored,
+/// and the value's sds8 (3 + value + NUL).
+fn valkey_embedded(key: usize, value: usize, ttl: bool) -> usize {
+    let expire = if ttl { 8 } else { 0 };
+    8 + (1 + sds_header(key) + key + 1) + expire + (3 + value + 1)
+}
+
+/// The header of the sds Valkey embeds a key as (sds.c `sdsReqType`: type 5 under 32 B, type
+/// 8 up to 252 B, then 16 and 32).
+fn sds_header(len: usize) -> usize {
+    match len {
+        0..32 => 1,
+        32..=252 => 3,
+        253..=65530 => 5,
+        _ => 9,
+    }
+}
 
 /// The effective hash limits, read from the server with CONFIG GET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,11 +115,12 @@ pub struct Limits {
 }
 
 /// `int` for what Redis's string2l accepts in at most 20 bytes (no sign but `-`, no leading
-/// zero, fits a signed 64-bit long), `embstr` up to 44 bytes, `raw` above.
-pub fn string_encoding(bytes: &[u8]) -> &'static str {
+/// zero, fits a signed 64-bit long), else `embstr` when `engine` embeds the value under a
+/// `key`-byte key (stored with an expire when `ttl`), `raw` otherwise.
+pub fn string_encoding(bytes: &[u8], key: usize, ttl: bool, engine: Embedding) -> &'static str {
     if bytes.len() <= 20 && parses_as_long(bytes) {
         "int"
-    } else if bytes.len() <= EMBSTR_MAX {
+    } else if engine.embeds(key, bytes.len(), ttl) {
         "embstr"
     } else {
         "raw"
@@ -126,17 +226,109 @@ pub fn describe(counts: &BTreeMap<String, u64>) -> String {
 mod tests {
     use super::*;
 
+    /// The value alone under Redis 7.0's rule: key and TTL do not count.
+    fn r7(bytes: &[u8]) -> &'static str {
+        string_encoding(bytes, 60, true, Embedding::Redis7)
+    }
+
     #[test]
     fn strings_encode_as_redis_7_0_does() {
-        assert_eq!(string_encoding(b"10"), "int");
-        assert_eq!(string_encoding(b"-9223372036854775808"), "int");
-        assert_eq!(string_encoding(b"9223372036854775808"), "embstr");
-        assert_eq!(string_encoding(b"010"), "embstr");
-        assert_eq!(string_encoding(b"-0"), "embstr");
-        assert_eq!(string_encoding(b"+1"), "embstr");
-        assert_eq!(string_encoding(b"0"), "int");
-        assert_eq!(string_encoding(&[b'x'; 44]), "embstr");
-        assert_eq!(string_encoding(&[b'x'; 45]), "raw");
+        assert_eq!(r7(b"10"), "int");
+        assert_eq!(r7(b"-9223372036854775808"), "int");
+        assert_eq!(r7(b"9223372036854775808"), "embstr");
+        assert_eq!(r7(b"010"), "embstr");
+        assert_eq!(r7(b"-0"), "embstr");
+        assert_eq!(r7(b"+1"), "embstr");
+        assert_eq!(r7(b"0"), "int");
+        assert_eq!(r7(&[b'x'; 44]), "embstr");
+        assert_eq!(r7(&[b'x'; 45]), "raw");
+        for key in [0, 1, 33, 100] {
+            assert!(Embedding::Redis7.embeds(key, 44, false));
+            assert!(!Embedding::Redis7.embeds(key, 45, true));
+        }
+    }
+
+    /// Boundaries measured on Redis 8.6.3 (MSET and SETEX alike): the longest embedded value
+    /// is 41 - key bytes (41 under a 0-byte key, 30 under 11, 8 under 33, none under 60).
+    #[test]
+    fn redis_8_embeds_key_plus_value_up_to_41_bytes_ttl_or_not() {
+        for ttl in [false, true] {
+            for (key, longest) in [(0, 41), (1, 40), (5, 36), (11, 30), (31, 10), (33, 8)] {
+                let e = Embedding::Redis8;
+                assert!(e.embeds(key, longest, ttl), "{key} {longest} {ttl}");
+                assert!(!e.embeds(key, longest + 1, ttl), "{key} {longest} {ttl}");
+            }
+            assert!(!Embedding::Redis8.embeds(60, 0, ttl));
+            assert!(!Embedding::Redis8.embeds(41, 1, ttl));
+        }
+        let x = |n| vec![b'x'; n];
+        assert_eq!(
+            string_encoding(&x(30), 11, false, Embedding::Redis8),
+            "embstr"
+        );
+        assert_eq!(string_encoding(&x(31), 11, true, Embedding::Redis8), "raw");
+        // An integer stays an integer under any key.
+        let long = b"-9223372036854775808";
+        assert_eq!(string_encoding(long, 100, false, Embedding::Redis8), "int");
+    }
+
+    /// Boundaries measured on Valkey 9.1.2: key + value <= 113 B under keys shorter than
+    /// 32 B, 111 B from 32 B on (the key's sds header grows from 1 to 3 B), 8 B less when
+    /// the expire is stored with the key (SETEX).
+    #[test]
+    fn valkey_9_1_embeds_object_key_expire_and_value_in_128_bytes() {
+        let cases = [
+            (0, 113, 105),
+            (1, 112, 104),
+            (5, 108, 100),
+            (11, 102, 94),
+            (20, 93, 85),
+            (31, 82, 74),
+            (32, 79, 71),
+            (33, 78, 70),
+            (60, 51, 43),
+            (100, 11, 3),
+        ];
+        let e = Embedding::Valkey9;
+        for (key, plain, with_ttl) in cases {
+            assert!(e.embeds(key, plain, false), "{key}");
+            assert!(!e.embeds(key, plain + 1, false), "{key}");
+            assert!(e.embeds(key, with_ttl, true), "{key}");
+            assert!(!e.embeds(key, with_ttl + 1, true), "{key}");
+        }
+        assert!(!e.embeds(110, 0, false));
+        assert_eq!(string_encoding(&[b'x'; 55], 5, true, e), "embstr");
+        assert_eq!(string_encoding(&[b'x'; 101], 5, true, e), "raw");
+        assert_eq!(
+            string_encoding(b"9223372036854775808", 100, false, e),
+            "raw"
+        );
+    }
+
+    #[test]
+    fn the_rule_follows_the_engine_in_info() {
+        let info = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let redis = |v| Embedding::from_info(&info(&[("redis_version", v)]));
+        assert_eq!(redis("7.0.15"), Embedding::Redis7);
+        assert_eq!(redis("7.4.2"), Embedding::Redis7);
+        assert_eq!(redis("8.6.3"), Embedding::Redis8);
+        assert_eq!(redis("8.0.0"), Embedding::Redis8);
+        let valkey = |v| {
+            Embedding::from_info(&info(&[
+                ("redis_version", "7.2.4"),
+                ("server_name", "valkey"),
+                ("valkey_version", v),
+            ]))
+        };
+        assert_eq!(valkey("9.1.2"), Embedding::Valkey9);
+        assert_eq!(valkey("10.0.0"), Embedding::Valkey9);
+        assert_eq!(valkey("7.2.5"), Embedding::Redis7);
+        assert_eq!(Embedding::from_info(&HashMap::new()), Embedding::Redis7);
     }
 
     #[test]

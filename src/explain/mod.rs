@@ -12,7 +12,7 @@ pub mod warnings;
 pub mod written;
 
 pub use breakdown::Part;
-pub use encoding::{EncodingMix, Limits};
+pub use encoding::{Embedding, EncodingMix, Limits};
 pub use ttl_cost::TtlCost;
 pub use written::Written;
 
@@ -71,21 +71,24 @@ pub struct Explainer {
 }
 
 impl Explainer {
-    /// Reads the server's limits, then runs `meanwhile` (settling and reading the empty
-    /// figure) on `conn`. CONFIG GET comes before the empty figure, so nothing it asks
-    /// changes what is measured.
+    /// Reads the server's limits and which engine it is (its rule for embedded strings),
+    /// then runs `meanwhile` (settling and reading the empty figure) on `conn`. CONFIG GET
+    /// and INFO come before the empty figure, so nothing they ask changes what is measured.
+    /// `config` says whether keys are stored with an expire.
     pub fn before_priming<T>(
         conn: &mut Connection,
+        config: &BackendConfig,
         layout: Layout,
         seed: u64,
         variant: &str,
         meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<(Explainer, T)> {
         let limits = read_limits(conn, variant);
+        let embedding = read_embedding(conn, variant);
         let other = meanwhile(conn)?;
         let explainer = Explainer {
             limits,
-            tally: written::Tally::new(seed),
+            tally: written::Tally::new(seed, embedding, config),
             layout,
             variant: variant.to_string(),
         };
@@ -175,7 +178,8 @@ impl Scanned {
         );
         if encodings.unexpected > 0 {
             eprintln!(
-                "warning: {} of {} keys checked are not encoded as predicted: {}",
+                "warning: variant {}: {} of {} keys checked are not encoded as predicted: {}",
+                self.variant,
                 encodings.unexpected,
                 encodings.checked,
                 encodings.unexpected_examples.join("; ")
@@ -227,6 +231,21 @@ fn read_limits(conn: &mut Connection, variant: &str) -> Limits {
                 hash_max_listpack_entries: 128,
                 hash_max_listpack_value: 64,
             }
+        }
+    }
+}
+
+/// The server's rule for embedded strings, from INFO server; Redis 7.0's, with a warning,
+/// when INFO is refused.
+fn read_embedding(conn: &mut Connection, variant: &str) -> Embedding {
+    match probe::info_section(conn, "server") {
+        Ok(info) => Embedding::from_info(&info),
+        Err(e) => {
+            eprintln!(
+                "warning: variant {variant}: INFO server: {e:#}; string encodings are \
+                 predicted by Redis 7.0's rule (embstr up to 44 B)"
+            );
+            Embedding::Redis7
         }
     }
 }

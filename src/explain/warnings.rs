@@ -1,7 +1,7 @@
 //! Warnings from the plan: what the keys and values as written and the server's effective
 //! limits say Redis will do with the variant's keys. Pure functions of the scan and limits.
 
-use super::encoding::{EMBSTR_MAX, Limits};
+use super::encoding::Limits;
 use super::written::PlanScan;
 
 /// The setting value to suggest: the next power of two that holds `needed`.
@@ -71,10 +71,11 @@ pub fn warnings(scan: &PlanScan, limits: Limits) -> Vec<String> {
         && let Some((key, size)) = &scan.longest_value
     {
         out.push(format!(
-            "{} of {} values are longer than {EMBSTR_MAX} B and will be raw strings (object \
-             and bytes in two allocations instead of one embstr); the longest, key {key}, \
-             is {size} B",
-            scan.raw_values, scan.written.records
+            "{} of {} values are {} and will be raw strings (object and bytes in two \
+             allocations instead of one embstr); the longest, key {key}, is {size} B",
+            scan.raw_values,
+            scan.written.records,
+            scan.embedding.describe(scan.ttl)
         ));
     }
     out
@@ -83,6 +84,7 @@ pub fn warnings(scan: &PlanScan, limits: Limits) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::explain::encoding::Embedding;
     use crate::explain::written::{SizeStat, Written};
     use std::collections::BTreeMap;
 
@@ -99,6 +101,8 @@ mod tests {
             buckets,
             longest_value: Some(("users:7".into(), 310)),
             raw_values: raw,
+            embedding: Embedding::Redis7,
+            ttl: false,
             check: Vec::new(),
             sampled: false,
         }
@@ -137,5 +141,39 @@ mod tests {
         let w = warnings(&scan(Vec::new(), 40), LIMITS);
         assert!(w[0].starts_with("40 of 1000 values are longer than 44 B"));
         assert!(warnings(&scan(vec![("ok".into(), 100, 3, 60)], 0), LIMITS).is_empty());
+    }
+
+    #[test]
+    fn raw_strings_state_the_engine_s_threshold() {
+        let on = |embedding, ttl| {
+            let mut s = scan(Vec::new(), 7);
+            s.embedding = embedding;
+            s.ttl = ttl;
+            warnings(&s, LIMITS).remove(0)
+        };
+        assert!(on(Embedding::Redis7, true).starts_with("7 of 1000 values are longer than 44 B"));
+        assert!(
+            on(Embedding::Redis8, true)
+                .starts_with("7 of 1000 values are longer than 41 B with their key (Redis 8")
+        );
+        let valkey = on(Embedding::Valkey9, false);
+        assert!(
+            valkey.contains("longer than 113 B with their key"),
+            "{valkey}"
+        );
+        assert!(
+            valkey.contains("111 B for keys of 32 B or more"),
+            "{valkey}"
+        );
+        assert!(!valkey.contains("44 B"), "{valkey}");
+        let valkey = on(Embedding::Valkey9, true);
+        assert!(
+            valkey.contains("key and the expire too: key + value <= 105 B"),
+            "{valkey}"
+        );
+        assert!(
+            valkey.ends_with("the longest, key users:7, is 310 B"),
+            "{valkey}"
+        );
     }
 }

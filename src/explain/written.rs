@@ -2,7 +2,7 @@
 //! hash buckets as they will be, the encoding Redis should pick for every key, and a seeded
 //! sample of keys to check that prediction against the server.
 
-use super::encoding::{Limits, hash_encoding, string_encoding};
+use super::encoding::{Embedding, Limits, hash_encoding, string_encoding};
 use crate::backend::{BackendConfig, EXPIRES_FIELD, HashTtl};
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
@@ -137,8 +137,11 @@ pub struct PlanScan {
     pub buckets: Vec<(String, u64, u64, u64)>,
     /// Keys under `keys`: (key, longest value) of the longest value written.
     pub longest_value: Option<(String, u64)>,
-    /// Values longer than the embedded-string limit (keys layout).
+    /// Values too long to embed with their key (keys layout), under `embedding`.
     pub raw_values: u64,
+    /// The engine's embedding rule, and whether the keys are stored with an expire.
+    pub embedding: Embedding,
+    pub ttl: bool,
     pub check: Vec<(String, String)>,
     /// Whether `check` is a sample of the keys rather than all of them.
     pub sampled: bool,
@@ -151,9 +154,10 @@ pub fn scan(
     layout: Layout,
     config: &BackendConfig,
     limits: Limits,
+    embedding: Embedding,
     seed: u64,
 ) -> anyhow::Result<PlanScan> {
-    let mut tally = Tally::new(seed);
+    let mut tally = Tally::new(seed, embedding, config);
     // The loader's own encoder, so the sizes are those of the bytes written.
     let mut stamper = crate::loader::Stamper::new(config)?;
     let mut written = 0u64;
@@ -187,14 +191,18 @@ pub struct Tally {
     raw_values: u64,
     /// Keys per string encoding: a handful of names, counted without a map lookup.
     strings: Vec<(&'static str, u64)>,
+    embedding: Embedding,
+    /// Whether each plain key is stored with an expire (SETEX), which Valkey embeds.
+    ttl: bool,
     hasher: Fast,
     /// Time spent counting, as the report's `plan` step.
     pub seconds: f64,
 }
 
 impl Tally {
-    /// `seed` picks the keys whose encodings are checked.
-    pub fn new(seed: u64) -> Tally {
+    /// `seed` picks the keys whose encodings are checked; `embedding` is the server's rule
+    /// for strings, and `config`'s TTL plan says whether an expire is stored with each key.
+    pub fn new(seed: u64, embedding: Embedding, config: &BackendConfig) -> Tally {
         Tally {
             keys: Histogram::default(),
             values: Histogram::default(),
@@ -206,6 +214,8 @@ impl Tally {
             longest: None,
             raw_values: 0,
             strings: Vec::new(),
+            embedding,
+            ttl: config.ttl_plan().redis_ttl.is_some(),
             hasher: Fast::default(),
             seconds: 0.0,
         }
@@ -223,7 +233,7 @@ impl Tally {
         match key {
             Key::Plain(k) => {
                 self.keys.add(k.len() as u64);
-                let encoding = string_encoding(bytes);
+                let encoding = string_encoding(bytes, k.len(), self.ttl, self.embedding);
                 match self.strings.iter_mut().find(|(name, _)| *name == encoding) {
                     Some((_, count)) => *count += 1,
                     None => self.strings.push((encoding, 1)),
@@ -273,6 +283,8 @@ impl Tally {
             longest,
             raw_values,
             strings,
+            embedding,
+            ttl,
             ..
         } = self;
         let mut predicted: BTreeMap<String, u64> = strings
@@ -336,6 +348,8 @@ impl Tally {
             },
             longest_value: longest,
             raw_values,
+            embedding,
+            ttl,
             check: reservoir
                 .into_iter()
                 .map(|(n, encoding)| {
@@ -427,7 +441,8 @@ mod tests {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
         };
-        scan(&many_keys(count), Layout::Keys, &config, limits, seed).unwrap()
+        let rule = Embedding::Redis7;
+        scan(&many_keys(count), Layout::Keys, &config, limits, rule, seed).unwrap()
     }
 
     #[test]

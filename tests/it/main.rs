@@ -9,6 +9,7 @@ mod cluster;
 mod codec_vectors;
 mod common;
 mod decoder_fuzz;
+mod embstr;
 mod engines;
 mod explain;
 mod field_ttl;
