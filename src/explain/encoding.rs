@@ -296,7 +296,10 @@ mod tests {
             assert!(e.embeds(key, with_ttl, true), "{key}");
             assert!(!e.embeds(key, with_ttl + 1, true), "{key}");
         }
-        assert!(!e.embeds(110, 0, false));
+        // An empty value still embeds under a 111-byte key, not under 112 (measured).
+        assert!(e.embeds(111, 0, false));
+        assert!(!e.embeds(111, 1, false));
+        assert!(!e.embeds(112, 0, false));
         assert_eq!(string_encoding(&[b'x'; 55], 5, true, e), "embstr");
         assert_eq!(string_encoding(&[b'x'; 101], 5, true, e), "raw");
         assert_eq!(
