@@ -72,7 +72,7 @@ pub fn warnings(scan: &PlanScan, limits: Limits) -> Vec<String> {
     {
         out.push(format!(
             "{} of {} values are {} and will be raw strings (object and bytes in two \
-             allocations instead of one embstr); the longest, key {key}, is {size} B",
+             allocations instead of one embstr); the longest value, key {key}, is {size} B",
             scan.raw_values,
             scan.written.records,
             scan.embedding.describe(scan.ttl)
@@ -172,7 +172,7 @@ mod tests {
             "{valkey}"
         );
         assert!(
-            valkey.ends_with("the longest, key users:7, is 310 B"),
+            valkey.ends_with("the longest value, key users:7, is 310 B"),
             "{valkey}"
         );
     }
