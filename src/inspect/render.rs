@@ -3,6 +3,7 @@
 
 use super::{InspectReport, PatternRow};
 use crate::report::OutputFormat;
+use crate::report::sheet::{Sheet, SheetTable};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -10,11 +11,36 @@ pub fn render(report: &InspectReport, format: OutputFormat) -> anyhow::Result<St
     Ok(match format {
         OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
         OutputFormat::Csv => csv(report)?,
-        OutputFormat::Markdown => markdown(report),
-        OutputFormat::Table => table(report),
+        OutputFormat::Markdown => sheet(report).markdown(),
+        OutputFormat::Table => sheet(report).terminal(),
         OutputFormat::Svg => chart(report)?,
-        OutputFormat::Html => html(report)?,
+        OutputFormat::Html => sheet(report).html(&chart(report)?),
     })
+}
+
+/// The heading, the patterns, and per master on a cluster.
+fn sheet(report: &InspectReport) -> Sheet<'static> {
+    let mut tables = vec![SheetTable {
+        caption: "Patterns",
+        headers: &HEADERS,
+        rows: rows(report).map(cells).collect(),
+        numeric: &[false, true, true, true, false, false, false, true],
+        code_first: true,
+    }];
+    if let Some(nodes) = node_rows(report) {
+        tables.push(SheetTable {
+            caption: "Per master",
+            headers: &NODE_HEADERS,
+            rows: nodes,
+            numeric: &[false, true, true, true, true, true],
+            code_first: false,
+        });
+    }
+    Sheet {
+        title: "Redis memory by key pattern",
+        heading: heading(report),
+        tables,
+    }
 }
 
 /// Bytes per pattern, largest first (the patterns as listed, then "other").
@@ -26,30 +52,6 @@ fn chart(report: &InspectReport) -> anyhow::Result<String> {
         .map(|r| (r.pattern.clone(), r.bytes))
         .collect();
     crate::chart::bars("bytes per key pattern", "bytes", " B", &items, None)
-}
-
-fn html(report: &InspectReport) -> anyhow::Result<String> {
-    use crate::report::html::{escape, page, table_of};
-    let mut body = String::new();
-    for line in heading(report).lines() {
-        let _ = writeln!(body, "<p>{}</p>", escape(line));
-    }
-    let _ = writeln!(body, "<figure>{}</figure>", chart(report)?);
-    let rows: Vec<Vec<String>> = rows(report).map(cells).collect();
-    body.push_str(&table_of(
-        &HEADERS,
-        &rows,
-        &[false, true, true, true, false, false, false, true],
-    ));
-    if let Some(nodes) = node_rows(report) {
-        let _ = writeln!(body, "<h2>Per master</h2>");
-        body.push_str(&table_of(
-            &NODE_HEADERS,
-            &nodes,
-            &[false, true, true, true, true, true],
-        ));
-    }
-    Ok(page("Redis memory by key pattern", &body))
 }
 
 fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {
@@ -221,57 +223,6 @@ fn heading(report: &InspectReport) -> String {
          USAGE leaves out)",
         report.expires_bytes_per_key
     );
-    out
-}
-
-fn table(report: &InspectReport) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(HEADERS);
-    for row in rows(report) {
-        t.add_row(cells(row));
-    }
-    let mut out = format!("{}\n{t}\n", heading(report));
-    if let Some(nodes) = node_rows(report) {
-        let mut t = comfy_table::Table::new();
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_header(NODE_HEADERS);
-        for n in nodes {
-            t.add_row(n);
-        }
-        let _ = write!(out, "per master:\n{t}\n");
-    }
-    out
-}
-
-fn markdown(report: &InspectReport) -> String {
-    let mut out = String::from("## Redis memory by key pattern\n\n");
-    for line in heading(report).lines() {
-        let _ = writeln!(out, "{line}  ");
-    }
-    out.push('\n');
-    let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
-    for row in rows(report) {
-        let c: Vec<String> = cells(row)
-            .into_iter()
-            .map(|c| c.replace('|', "\\|"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "| `{}` | {} |",
-            row.pattern.replace('`', "'"),
-            c[1..].join(" | ")
-        );
-    }
-    if let Some(nodes) = node_rows(report) {
-        let _ = writeln!(out, "\n### Per master\n");
-        let _ = writeln!(out, "| {} |", NODE_HEADERS.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(NODE_HEADERS.len()));
-        for n in nodes {
-            let _ = writeln!(out, "| {} |", n.join(" | "));
-        }
-    }
     out
 }
 

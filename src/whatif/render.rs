@@ -4,17 +4,33 @@
 use super::WhatifReport;
 use crate::inspect::render::human;
 use crate::report::OutputFormat;
+use crate::report::sheet::{Sheet, SheetTable};
 use std::fmt::Write;
 
 pub fn render(report: &WhatifReport, format: OutputFormat) -> anyhow::Result<String> {
     Ok(match format {
         OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
         OutputFormat::Csv => csv(report)?,
-        OutputFormat::Markdown => markdown(report),
-        OutputFormat::Table => table(report),
+        OutputFormat::Markdown => sheet(report).markdown(),
+        OutputFormat::Table => sheet(report).terminal(),
         OutputFormat::Svg => chart(report)?,
-        OutputFormat::Html => html(report)?,
+        OutputFormat::Html => sheet(report).html(&chart(report)?),
     })
+}
+
+/// The heading, then as stored today and each variant.
+fn sheet(r: &WhatifReport) -> Sheet<'static> {
+    Sheet {
+        title: "What if: the same records cached other ways",
+        heading: heading(r),
+        tables: vec![SheetTable {
+            caption: "Variants",
+            headers: &HEADERS,
+            rows: r.as_stored.iter().chain(&r.variants).map(cells).collect(),
+            numeric: &[false, false, true, true, true, true, true, false],
+            code_first: false,
+        }],
+    }
 }
 
 /// Projected bytes per variant, as stored today first; a variant that failed has no bar.
@@ -27,22 +43,6 @@ fn chart(r: &WhatifReport) -> anyhow::Result<String> {
         .collect();
     let today = r.as_stored.as_ref().and_then(|p| p.projected_bytes);
     crate::chart::bars("projected bytes per variant", "bytes", " B", &items, today)
-}
-
-fn html(r: &WhatifReport) -> anyhow::Result<String> {
-    use crate::report::html::{escape, page, table_of};
-    let mut body = String::new();
-    for line in heading(r).lines() {
-        let _ = writeln!(body, "<p>{}</p>", escape(line));
-    }
-    let _ = writeln!(body, "<figure>{}</figure>", chart(r)?);
-    let rows: Vec<Vec<String>> = r.as_stored.iter().chain(&r.variants).map(cells).collect();
-    body.push_str(&table_of(
-        &HEADERS,
-        &rows,
-        &[false, false, true, true, true, true, true, false],
-    ));
-    Ok(page("What if: the same records cached other ways", &body))
 }
 
 fn heading(r: &WhatifReport) -> String {
@@ -109,34 +109,6 @@ fn cells(p: &super::Projection) -> Vec<String> {
         },
         p.error.clone().unwrap_or_default(),
     ]
-}
-
-fn table(r: &WhatifReport) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(HEADERS);
-    for p in r.as_stored.iter().chain(&r.variants) {
-        t.add_row(cells(p));
-    }
-    format!("{}\n{t}\n", heading(r))
-}
-
-fn markdown(r: &WhatifReport) -> String {
-    let mut out = String::from("## What if: the same records cached other ways\n\n");
-    for line in heading(r).lines() {
-        let _ = writeln!(out, "{line}  ");
-    }
-    out.push('\n');
-    let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
-    for p in r.as_stored.iter().chain(&r.variants) {
-        let c: Vec<String> = cells(p)
-            .into_iter()
-            .map(|c| c.replace('|', "\\|"))
-            .collect();
-        let _ = writeln!(out, "| {} |", c.join(" | "));
-    }
-    out
 }
 
 fn csv(r: &WhatifReport) -> anyhow::Result<String> {
