@@ -20,6 +20,7 @@ mod lifecycle;
 mod read_path;
 mod reliability;
 mod report_formats;
+mod report_snapshots;
 mod scenario;
 mod scenario_truth;
 mod sweep;

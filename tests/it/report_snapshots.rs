@@ -1,0 +1,92 @@
+//! Every committed report JSON (reports/*.json, tests/fixtures/*.json) rendered by `redisadv
+//! report` in every format it has, against snapshots in tests/expected/snapshots/: a change
+//! of rendering is made on purpose (REDISADV_BLESS=1 rewrites them) and seen in review.
+
+use crate::common::project_file;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `--format` values of `report`, and the extension each snapshot gets.
+const FORMATS: [(&str, &str); 6] = [
+    ("table", "txt"),
+    ("markdown", "md"),
+    ("csv", "csv"),
+    ("html", "html"),
+    ("svg", "svg"),
+    ("json", "json"),
+];
+
+/// The committed reports, sorted, as (snapshot stem, path).
+fn committed_reports() -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for (dir, prefix) in [("reports", ""), ("tests/fixtures", "fixture-")] {
+        for entry in std::fs::read_dir(project_file(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let stem = path.file_stem().unwrap().to_string_lossy();
+                found.push((format!("{prefix}{stem}"), path));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// What `redisadv report PATH --format F` prints: stdout on success, else the exit code and
+/// stderr (a format a report cannot take is part of the contract too).
+fn render(path: &Path, format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .arg("report")
+        .arg(path)
+        .args(["--format", format])
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        String::from_utf8(out.stdout).unwrap()
+    } else {
+        format!(
+            "exit {:?}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+#[test]
+fn every_committed_report_renders_as_its_snapshot() {
+    let dir = project_file("tests/expected/snapshots");
+    let bless = std::env::var_os("REDISADV_BLESS").is_some();
+    let mut wanted = BTreeSet::new();
+    let mut differ = Vec::new();
+    for (stem, path) in committed_reports() {
+        for (format, ext) in FORMATS {
+            let name = format!("{stem}.{ext}");
+            let got = render(&path, format);
+            let snapshot = dir.join(&name);
+            if bless {
+                std::fs::write(&snapshot, &got).unwrap();
+            }
+            match std::fs::read_to_string(&snapshot) {
+                Ok(want) if want == got => {}
+                Ok(_) => differ.push(format!("{name} differs")),
+                Err(_) => differ.push(format!("{name} is missing")),
+            }
+            wanted.insert(name);
+        }
+    }
+    // A snapshot whose report is gone is stale: it would hide a renamed report.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !wanted.contains(&name) {
+            differ.push(format!("{name} has no committed report"));
+        }
+    }
+    assert!(wanted.len() >= 6 * 9, "found only {} renderings", wanted.len());
+    assert!(
+        differ.is_empty(),
+        "{} (REDISADV_BLESS=1 rewrites the snapshots on purpose)",
+        differ.join("; ")
+    );
+}
