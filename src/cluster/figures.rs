@@ -21,17 +21,44 @@ pub fn skew(bytes: &[u64]) -> f64 {
     *bytes.iter().max().expect("not empty") as f64 / mean
 }
 
-/// Settles every node at once (each settle takes at least half a second of polls).
-pub fn settle_all(conns: &mut [Connection], limit: Duration) -> anyhow::Result<f64> {
+/// Each node's settling proof, asked once before its empty figure ([`probe::Proof::private`]).
+pub fn proofs(conns: &mut [Connection]) -> Vec<probe::Proof> {
+    conns.iter_mut().map(probe::Proof::private).collect()
+}
+
+/// Where the nodes are when they are settled: what bench's one server does at each stage.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage {
+    /// Empty (or just flushed): [`probe::settle_with`] and the node's proof.
+    Empty,
+    /// Only inserts since empty, with this many clients per node left once the loading
+    /// connections are freed: [`probe::settle_after_inserts`] (the rehash backlog from INFO,
+    /// then the node's proof).
+    Inserted { clients: u64 },
+}
+
+/// Settles every node at once, each by the same proof as a variant on one private server.
+pub fn settle_all(
+    conns: &mut [Connection],
+    proofs: &[probe::Proof],
+    stage: Stage,
+    limit: Duration,
+) -> anyhow::Result<f64> {
     let started = std::time::Instant::now();
     std::thread::scope(|scope| {
         let handles: Vec<_> = conns
             .iter_mut()
+            .zip(proofs)
             .enumerate()
-            .map(|(i, conn)| {
+            .map(|(i, (conn, &proof))| {
                 scope.spawn(move || {
-                    probe::settle(conn, 0, limit)
-                        .map_err(|e| e.context(format!("cluster node {i}")))
+                    match stage {
+                        Stage::Empty => probe::settle_with(conn, 0, limit, proof),
+                        Stage::Inserted { clients } => {
+                            probe::settle_after_inserts(conn, 0, Some(clients), proof, limit)
+                        }
+                    }
+                    .map_err(|e| e.context(format!("cluster node {i}")))
                 })
             })
             .collect();
@@ -114,6 +141,7 @@ fn name(v: &redis::Value) -> String {
 pub fn slot_baseline(
     cluster: &Cluster,
     conns: &mut [Connection],
+    proofs: &[probe::Proof],
     limit: Duration,
 ) -> anyhow::Result<SlotBaseline> {
     // Keys of one length (8 bytes) in both sets, so only the slots differ.
@@ -123,7 +151,7 @@ pub fn slot_baseline(
         for conn in conns.iter_mut() {
             redis::cmd("FLUSHALL").arg("SYNC").query::<()>(conn)?;
         }
-        settle_all(conns, limit)?;
+        settle_all(conns, proofs, Stage::Empty, limit)?;
         let empty = used_memory(conns)?;
         let mut pipes: Vec<redis::Pipeline> = conns.iter().map(|_| redis::pipe()).collect();
         for key in keys {
@@ -135,7 +163,7 @@ pub fn slot_baseline(
                 pipe.query::<()>(conn)?;
             }
         }
-        settle_all(conns, limit)?;
+        settle_all(conns, proofs, Stage::Inserted { clients: 1 }, limit)?;
         Ok(used_memory(conns)?.saturating_sub(empty))
     };
     let every_slot_bytes = over_empty(&every)?;

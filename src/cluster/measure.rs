@@ -2,7 +2,7 @@
 //! figure, priming through the backend's plan, settling, figures, samples, --verify), with
 //! every command routed to its slot's node and every node settled and read.
 
-use super::figures::{self, ClusterFigures, NodeFigures};
+use super::figures::{self, ClusterFigures, NodeFigures, Stage};
 use super::nodes::Cluster;
 use super::route::{self, RoutedSink};
 use crate::backend::Backend;
@@ -83,7 +83,9 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
     }
     let config = backend_config(scenario, variant);
     let empty_started = Instant::now();
-    figures::settle_all(&mut conns, SETTLE_LIMIT)?;
+    // Asked once, before the empty figures, as on one server.
+    let proofs = figures::proofs(&mut conns);
+    figures::settle_all(&mut conns, &proofs, Stage::Empty, SETTLE_LIMIT)?;
     let empty = memories(&mut conns)?;
     let empty_seconds = empty_started.elapsed().as_secs_f64();
 
@@ -104,7 +106,14 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
     let per_node_commands = sink.commands_per_node();
     let held = options.hold_connection.then_some(sink);
 
-    let settle_seconds = figures::settle_all(&mut conns, SETTLE_LIMIT)?;
+    // Each node keeps the INFO connection (and the held loading one).
+    let clients = 1 + u64::from(held.is_some());
+    let settle_seconds = figures::settle_all(
+        &mut conns,
+        &proofs,
+        Stage::Inserted { clients },
+        SETTLE_LIMIT,
+    )?;
     let figures_started = Instant::now();
     let loaded = memories(&mut conns)?;
     let mut keyspaces = Vec::new();
@@ -175,7 +184,7 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
         .collect();
     // Last: it empties the nodes. Measured once per engine and node count.
     let baseline_started = Instant::now();
-    let slot_baseline = slot_baseline(job, cluster, &mut conns)?;
+    let slot_baseline = slot_baseline(job, cluster, &mut conns, &proofs)?;
     let phases = Phases {
         empty: empty_seconds,
         figures: figures_seconds,
@@ -218,6 +227,7 @@ fn slot_baseline(
     job: &Job,
     cluster: &Cluster,
     conns: &mut [redis::Connection],
+    proofs: &[probe::Proof],
 ) -> anyhow::Result<figures::SlotBaseline> {
     type Known = HashMap<(String, usize), figures::SlotBaseline>;
     static KNOWN: Mutex<Option<Known>> = Mutex::new(None);
@@ -230,7 +240,7 @@ fn slot_baseline(
     {
         return Ok(found.clone());
     }
-    let measured = figures::slot_baseline(cluster, conns, SETTLE_LIMIT)
+    let measured = figures::slot_baseline(cluster, conns, proofs, SETTLE_LIMIT)
         .context("measuring the per-slot baseline")?;
     KNOWN
         .lock()

@@ -31,7 +31,10 @@ pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
     })?;
     let mut conn = server.connect()?;
     probe::freeze_reply_buffers(&mut conn);
-    probe::settle(&mut conn, 0, SETTLE_LIMIT)?;
+    // The same proof as a variant's on its private server: asked once, before the empty
+    // figure; after the writes, the rehash backlog from INFO, then the proof.
+    let proof = probe::Proof::private(&mut conn);
+    probe::settle_with(&mut conn, 0, SETTLE_LIMIT, proof)?;
     let empty = probe::memory(&mut conn)?.used_memory;
     for chunk in sample.records.chunks(1000) {
         let mut pipe = redis::pipe();
@@ -47,7 +50,8 @@ pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
         pipe.query::<()>(&mut conn)
             .context("writing the stored values")?;
     }
-    probe::settle(&mut conn, 0, SETTLE_LIMIT)?;
+    // The values went over this connection, the only client.
+    probe::settle_after_inserts(&mut conn, 0, Some(1), proof, SETTLE_LIMIT)?;
     let loaded = probe::memory(&mut conn)?.used_memory;
     Ok(loaded.saturating_sub(empty))
 }

@@ -83,7 +83,11 @@ fn every_committed_report_renders_as_its_snapshot() {
             differ.push(format!("{name} has no committed report"));
         }
     }
-    assert!(wanted.len() >= 6 * 9, "found only {} renderings", wanted.len());
+    assert!(
+        wanted.len() >= 6 * 9,
+        "found only {} renderings",
+        wanted.len()
+    );
     assert!(
         differ.is_empty(),
         "{} (REDISADV_BLESS=1 rewrites the snapshots on purpose)",
