@@ -47,14 +47,15 @@ pub fn run_reporting(
         Target::Url {
             options: connect, ..
         } => {
-            let (version, allocator) = crate::url_target::identify(connect)?;
-            engines[0].info.version = version;
-            engines[0].info.allocator = allocator;
+            let identity = crate::url_target::identify(connect)?;
+            engines[0].info.version = identity.version_text.clone();
+            engines[0].info.allocator = identity.allocator.clone();
+            engines[0].identity = Some(identity);
         }
     }
     // Refused before any variant runs on an engine without hash field expiration.
     for engine in &engines {
-        crate::preflight::field_ttl(scenario, &options.target, &engine.binary)?;
+        crate::preflight::field_ttl(scenario, &options.target, engine)?;
     }
     let infos: Vec<EngineInfo> = engines.iter().map(|e| e.info.clone()).collect();
     if named && let Some(warning) = crate::report::engines::allocator_warning(&infos) {

@@ -18,6 +18,9 @@ pub struct Engine {
     pub overrides: Vec<(String, String)>,
     /// Server name, version, allocator and origin, as reports record them.
     pub info: EngineInfo,
+    /// Who the engine is and what it can do, read once before any job; `None` when its
+    /// server could not be asked (each job then reports why).
+    pub identity: Option<crate::identity::Identity>,
 }
 
 /// The scenario's engines resolved to binaries; no engine listed gives `system` alone.
@@ -70,6 +73,7 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<Vec<Engine>> {
                 name: choice.name,
                 binary,
                 overrides,
+                identity: None,
             })
         })
         .collect()
@@ -122,15 +126,18 @@ fn read_identity(engine: &mut Engine, config_file: &Path) -> anyhow::Result<()> 
         ..ServerOptions::default()
     })?;
     let mut conn = started.connect().context("connecting to read INFO")?;
-    let info = crate::probe::info_section(&mut conn, "server")?;
-    let memory = crate::probe::info_section(&mut conn, "memory")?;
-    engine.info.server = crate::probe::server_name(&info);
-    engine.info.version = crate::probe::server_version(&info);
-    engine.info.allocator = memory.get("mem_allocator").cloned().unwrap_or_default();
+    let identity = crate::identity::Identity::read(&mut conn)?;
+    engine.info.server = identity.kind.to_string();
+    engine.info.version = identity.version_text.clone();
+    engine.info.allocator = identity.allocator.clone();
     engine.info.jemalloc = jemalloc_linkage(started.pid(), &engine.info.allocator);
-    if let Some(seed) = fixed_hash_seed(&mut conn) {
-        engine.overrides.push(("hash-seed".into(), seed.into()));
+    // Unset on an engine that has it: see [`FIXED_HASH_SEED`].
+    if identity.caps.hash_seed.as_deref() == Some("") {
+        engine
+            .overrides
+            .push(("hash-seed".into(), FIXED_HASH_SEED.into()));
     }
+    engine.identity = Some(identity);
     Ok(())
 }
 
@@ -139,16 +146,7 @@ fn read_identity(engine: &mut Engine, config_file: &Path) -> anyhow::Result<()> 
 /// when one overflows, so with a random seed per start the dataset figures moved by a few KB
 /// from run to run; with one seed they repeat to the byte. Redis 8 has no such setting (its
 /// figures still move: a key alone in its bucket needs no 16-byte entry).
-fn fixed_hash_seed(conn: &mut redis::Connection) -> Option<&'static str> {
-    let reply: Vec<String> = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("hash-seed")
-        .query(conn)
-        .ok()?;
-    matches!(reply.as_slice(), [_, value] if value.is_empty()).then_some(FIXED_HASH_SEED)
-}
-
-/// What `hash-seed` is set to: any fixed string would do.
+/// Any fixed string would do.
 pub const FIXED_HASH_SEED: &str = "redisadv";
 
 /// How the running server got its allocator: Debian links the system's libjemalloc (16-byte

@@ -25,6 +25,8 @@ pub struct Empty {
     /// How the empty figure was proven; the loaded one is proven the same way, without
     /// asking the server again (a CONFIG GET between the two figures can free 32 B).
     proof: probe::Proof,
+    /// The engine's allocator, as its identity says.
+    allocator: String,
     seconds: f64,
 }
 
@@ -139,8 +141,13 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
     if matches!(options.target, Target::Private) && !options.hold_connection {
         probe::freeze_reply_buffers(&mut conn);
     }
+    // The engine's identity, read once for the run; asked here only when it could not be.
+    let identity = match &job.engine.identity {
+        Some(known) => known.clone(),
+        None => crate::identity::Identity::read(&mut conn)?,
+    };
     if variant.hash_ttl == crate::backend::HashTtl::FieldTtl {
-        crate::backend::require_field_ttl(&mut conn, &variant.name, &connect.describe())?;
+        crate::identity::require_field_ttl(&identity, &variant.name, &connect.describe())?;
     }
     let started = Instant::now();
     let (explainer, (proof, figure)) = Explainer::before_priming(
@@ -149,6 +156,7 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
         variant.layout,
         scenario.dataset.seed,
         &variant.name,
+        identity.caps.embedding,
         |conn| {
             let proof = match options.target {
                 Target::Private => probe::Proof::private(conn),
@@ -163,6 +171,7 @@ fn measure_empty(job: &Job, connect: &ConnectOptions, db: i64) -> anyhow::Result
         explainer,
         figure,
         proof,
+        allocator: identity.allocator,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -188,6 +197,7 @@ fn measure_loaded(
         mut explainer,
         figure: empty,
         proof,
+        allocator,
         seconds: empty_seconds,
     } = empty;
     let config = backend_config(scenario, variant);
@@ -230,7 +240,6 @@ fn measure_loaded(
     let figures_started = Instant::now();
     let memory = probe::memory(&mut conn)?;
     let (keys, keys_with_ttl) = probe::keyspace(&mut conn, db)?;
-    let (_, allocator) = probe::server_identity(&mut conn)?;
     let samples = probe::samples(&mut conn, &dataset.sample_keys(variant.layout))?
         .into_iter()
         .map(|(key, bytes)| Sample {

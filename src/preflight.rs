@@ -1,19 +1,16 @@
 //! Checks that refuse a `bench` run before any variant starts writing: today, a field-ttl
 //! variant on an engine without hash field expiration.
 
-use crate::backend::{HashTtl, require_field_ttl};
+use crate::backend::HashTtl;
+use crate::engine_set::Engine;
 use crate::job::Target;
 use crate::scenario::Scenario;
-use crate::server::{RedisServer, ServerOptions};
-use anyhow::Context;
-use std::path::Path;
 
-/// Refuses the run when a field-ttl variant would meet a server without HEXPIRE. Private
-/// servers start per variant, so this starts one (with the first such variant's settings),
-/// asks it, and stops it: about as cheap as `--version`, and COMMAND INFO is the engine's
-/// own answer rather than a guess from a version number. A `--url` server is asked
-/// directly. Nothing is written either way.
-pub fn field_ttl(scenario: &Scenario, target: &Target, binary: &Path) -> anyhow::Result<()> {
+/// Refuses the run when a field-ttl variant would meet an engine without HEXPIRE, from the
+/// engine's capabilities read once before the run (no server is started to ask). An engine
+/// that could not be asked is left to its jobs, which fail on their own. Nothing is
+/// written either way.
+pub fn field_ttl(scenario: &Scenario, target: &Target, engine: &Engine) -> anyhow::Result<()> {
     let Some(variant) = scenario
         .variants
         .iter()
@@ -21,32 +18,16 @@ pub fn field_ttl(scenario: &Scenario, target: &Target, binary: &Path) -> anyhow:
     else {
         return Ok(());
     };
+    let Some(identity) = &engine.identity else {
+        return Ok(());
+    };
+    crate::identity::require_field_ttl(identity, &variant.name, &where_is(target, engine))
+}
+
+/// Where an engine's servers are, for messages: its binary, or `--url redis://...`.
+pub fn where_is(target: &Target, engine: &Engine) -> String {
     match target {
-        Target::Private => {
-            let mut overrides = scenario.server.overrides.clone();
-            overrides.extend(variant.overrides.iter().cloned());
-            let server = RedisServer::start(&ServerOptions {
-                binary: binary.to_path_buf(),
-                config_file: Some(scenario.server.config_file.clone()),
-                overrides,
-                ..ServerOptions::default()
-            })
-            .context("starting a private server to check for hash field expiration")?;
-            let mut conn = server
-                .connect()
-                .context("connecting to the private server to check for hash field expiration")?;
-            require_field_ttl(&mut conn, &variant.name, &binary.display().to_string())
-        }
-        Target::Url { options, .. } => {
-            let connect = crate::url_target::bounded(options);
-            let mut conn = connect
-                .connect()
-                .with_context(|| format!("--url: cannot reach Redis at {}", connect.describe()))?;
-            require_field_ttl(
-                &mut conn,
-                &variant.name,
-                &format!("--url {}", connect.describe()),
-            )
-        }
+        Target::Private => engine.binary.display().to_string(),
+        Target::Url { options, .. } => format!("--url {}", options.describe()),
     }
 }

@@ -418,12 +418,7 @@ pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
 
 /// Fails unless `version` is at least 7.0, which the benchmark's redis.conf needs.
 pub fn check_version(binary: &Path, version: &str) -> anyhow::Result<()> {
-    let major: u32 = version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    if major < 7 {
+    if !crate::identity::Version::parse(version).at_least(7, 0) {
         bail!(
             "{binary:?} is Redis {version}; redisadv needs Redis 7.0 or newer (install a newer \
              redis-server or set {SERVER_ENV})"

@@ -11,7 +11,7 @@ pub mod resp;
 mod stream;
 
 pub use connect::{ConnectOptions, Socket};
-pub use field_ttl::{engine_name, field_ttl_support, require_field_ttl};
+pub use field_ttl::{SUPPORTED as FIELD_TTL_ENGINES, field_ttl_support};
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};
 pub use stream::{PipeStream, StreamKiller, StreamSummary};

@@ -23,7 +23,7 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 pub fn run_job(job: &Job, nodes: usize) -> anyhow::Result<(Measured, String)> {
     let mut overrides = job.engine.overrides.clone();
     overrides.extend(job.variant.overrides.iter().cloned());
-    if counts_slot_memory(&job.engine.info.server, &job.engine.info.version) {
+    if counts_slot_memory(job) {
         overrides.push(("cluster-slot-stats-enabled".into(), "mem".into()));
     }
     let started = Instant::now();
@@ -55,11 +55,12 @@ pub fn run_job(job: &Job, nodes: usize) -> anyhow::Result<(Measured, String)> {
 
 /// Redis 8.2 and later count memory per slot (`cluster-slot-stats-enabled mem`, set at
 /// startup); Valkey's CLUSTER SLOT-STATS has no memory figure, and older servers refuse the
-/// setting.
-pub fn counts_slot_memory(server: &str, version: &str) -> bool {
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    server == "Redis" && (major, minor) >= (8, 2)
+/// setting. From the engine's capabilities, read once for the run.
+fn counts_slot_memory(job: &Job) -> bool {
+    job.engine
+        .identity
+        .as_ref()
+        .is_some_and(|i| i.caps.slot_stats_memory)
 }
 
 fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
@@ -77,9 +78,13 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
             probe::freeze_reply_buffers(conn);
         }
     }
+    let identity = match &engine.identity {
+        Some(known) => known.clone(),
+        None => crate::identity::Identity::read(&mut conns[0])?,
+    };
     if variant.hash_ttl == crate::backend::HashTtl::FieldTtl {
         let at = cluster.nodes[0].server.connect_options().describe();
-        crate::backend::require_field_ttl(&mut conns[0], &variant.name, &at)?;
+        crate::identity::require_field_ttl(&identity, &variant.name, &at)?;
     }
     let config = backend_config(scenario, variant);
     let empty_started = Instant::now();
@@ -120,7 +125,7 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
     for conn in &mut conns {
         keyspaces.push(probe::keyspace(conn, 0)?);
     }
-    let (_, allocator) = probe::server_identity(&mut conns[0])?;
+    let allocator = identity.allocator.clone();
     let node_of =
         |key: &crate::dataset::Key| cluster.owner(route::slot_of(route::redis_key(key).as_bytes()));
     let mut samples = Vec::new();
@@ -150,7 +155,7 @@ fn measure(job: &Job, cluster: &Cluster) -> anyhow::Result<(Measured, String)> {
         None
     };
     drop(held);
-    let top_slots = if counts_slot_memory(&engine.info.server, &engine.info.version) {
+    let top_slots = if counts_slot_memory(job) {
         figures::top_slots(&mut conns)?
     } else {
         Vec::new()
@@ -265,18 +270,5 @@ fn summed(nodes: &[MemoryInfo]) -> MemoryInfo {
         used_memory_peak: sum(|m| m.used_memory_peak),
         used_memory_dataset: sum(|m| m.used_memory_dataset),
         used_memory_overhead: sum(|m| m.used_memory_overhead),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn slot_memory_is_counted_from_redis_8_2() {
-        use super::counts_slot_memory as c;
-        assert!(c("Redis", "8.6.3"));
-        assert!(c("Redis", "8.2.0"));
-        assert!(!c("Redis", "8.0.2"));
-        assert!(!c("Redis", "7.0.15"));
-        assert!(!c("Valkey", "9.1.2"));
     }
 }

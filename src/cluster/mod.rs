@@ -11,7 +11,7 @@ pub mod nodes;
 pub mod route;
 
 pub use figures::ClusterFigures;
-pub use measure::{counts_slot_memory, run_job};
+pub use measure::run_job;
 pub use nodes::{Cluster, MAX_NODES, check_nodes};
 
 /// How reports name a private target: `private`, or `private cluster of N nodes`.

@@ -2,109 +2,9 @@
 //! server's limits, and the measured mix read back with OBJECT ENCODING.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-/// The longest string Redis 7.0 keeps in one allocation with its object (embstr).
-pub const EMBSTR_MAX: usize = 44;
-
-/// How an engine decides whether a string value shares one allocation with its object
-/// (`embstr`) or gets one of its own (`raw`). Redis 8 and Valkey 9.1 also embed the key
-/// (Valkey the expire too) in that allocation, so the key's length and the TTL count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Embedding {
-    /// Redis 7.x (object.c `OBJ_ENCODING_EMBSTR_SIZE_LIMIT` 44): the value alone, up to 44 B.
-    Redis7,
-    /// Redis 8.x (object.c `kvobjSet`): 16 B object + key + 3 + value + 4 within one 64-byte
-    /// cache line, i.e. key + value <= 41 B; the expire is metadata placed before the object
-    /// and is left out of the sum.
-    Redis8,
-    /// Valkey 9.1 (object.c `shouldEmbedStringObject`): 8 B of object (its value pointer is
-    /// reused) + 1 + the key's sds (header 1 B under 32 B, 3 B up to 252 B) + 8 B when an
-    /// expire is stored + the value's sds8 (3 + value + 1) <= 128 B.
-    Valkey9,
-}
-
-/// The key plus value bytes Redis 8 embeds at most.
-const REDIS8_KEY_VALUE_MAX: usize = 41;
-/// Valkey 9.1's budget for the object, key, expire and value of an embedded string.
-const VALKEY_EMBED_BYTES: usize = 128;
-
-impl Embedding {
-    /// The rule of the server INFO `server` describes: Redis 8+ and Valkey 9.1+ by their
-    /// own rules, anything else (Redis 7, older Valkey, unknown) by Redis 7.0's 44 bytes.
-    pub fn from_info(server: &HashMap<String, String>) -> Embedding {
-        let version = |name: &str| -> (u32, u32) {
-            let v = server.get(name).map(String::as_str).unwrap_or("");
-            let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-            (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
-        };
-        let valkey = server
-            .get("server_name")
-            .is_some_and(|n| n.eq_ignore_ascii_case("valkey"));
-        if valkey {
-            if version("valkey_version") >= (9, 1) {
-                Embedding::Valkey9
-            } else {
-                Embedding::Redis7
-            }
-        } else if version("redis_version") >= (8, 0) {
-            Embedding::Redis8
-        } else {
-            Embedding::Redis7
-        }
-    }
-
-    /// Whether a `value`-byte string stored under a `key`-byte key (with its expire when
-    /// `ttl`) is embedded. A few comparisons: this runs for every record during priming.
-    pub fn embeds(self, key: usize, value: usize, ttl: bool) -> bool {
-        match self {
-            Embedding::Redis7 => value <= EMBSTR_MAX,
-            Embedding::Redis8 => value <= EMBSTR_MAX && key + value <= REDIS8_KEY_VALUE_MAX,
-            Embedding::Valkey9 => {
-                value <= 255 && valkey_embedded(key, value, ttl) <= VALKEY_EMBED_BYTES
-            }
-        }
-    }
-
-    /// The rule in words, for warnings: which values are embedded and which are raw.
-    pub fn describe(self, ttl: bool) -> String {
-        match self {
-            Embedding::Redis7 => format!("longer than {EMBSTR_MAX} B"),
-            Embedding::Redis8 => format!(
-                "longer than {REDIS8_KEY_VALUE_MAX} B with their key (Redis 8 embeds the key \
-                 too: key + value <= {REDIS8_KEY_VALUE_MAX} B)"
-            ),
-            Embedding::Valkey9 => {
-                let budget = 113 - 8 * ttl as usize;
-                format!(
-                    "longer than {budget} B with their key (Valkey 9.1 embeds the key{} too: \
-                     key + value <= {budget} B, {} B for keys of 32 B or more)",
-                    if ttl { " and the expire" } else { "" },
-                    budget - 2
-                )
-            }
-        }
-    }
-}
-
-/// The bytes Valkey 9.1 would allocate to embed a string: the object less its value pointer
-/// (8), the key's header-size byte and sds (header + key + NUL), the expire (8) when stored,
-/// and the value's sds8 (3 + value + NUL).
-fn valkey_embedded(key: usize, value: usize, ttl: bool) -> usize {
-    let expire = if ttl { 8 } else { 0 };
-    8 + (1 + sds_header(key) + key + 1) + expire + (3 + value + 1)
-}
-
-/// The header of the sds Valkey embeds a key as (sds.c `sdsReqType`: type 5 under 32 B, type
-/// 8 up to 252 B, then 16 and 32).
-fn sds_header(len: usize) -> usize {
-    match len {
-        0..32 => 1,
-        32..=252 => 3,
-        253..=65530 => 5,
-        _ => 9,
-    }
-}
+pub use crate::identity::{EMBSTR_MAX, Embedding};
 
 /// The effective hash limits, read from the server with CONFIG GET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,19 +210,24 @@ mod tests {
 
     #[test]
     fn the_rule_follows_the_engine_in_info() {
-        let info = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+        let info = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
             pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        let redis = |v| Embedding::from_info(&info(&[("redis_version", v)]));
+        let rule = |server| {
+            crate::identity::Identity::from_info(&server, &Default::default())
+                .caps
+                .embedding
+        };
+        let redis = |v| rule(info(&[("redis_version", v)]));
         assert_eq!(redis("7.0.15"), Embedding::Redis7);
         assert_eq!(redis("7.4.2"), Embedding::Redis7);
         assert_eq!(redis("8.6.3"), Embedding::Redis8);
         assert_eq!(redis("8.0.0"), Embedding::Redis8);
         let valkey = |v| {
-            Embedding::from_info(&info(&[
+            rule(info(&[
                 ("redis_version", "7.2.4"),
                 ("server_name", "valkey"),
                 ("valkey_version", v),
@@ -331,7 +236,7 @@ mod tests {
         assert_eq!(valkey("9.1.2"), Embedding::Valkey9);
         assert_eq!(valkey("10.0.0"), Embedding::Valkey9);
         assert_eq!(valkey("7.2.5"), Embedding::Redis7);
-        assert_eq!(Embedding::from_info(&HashMap::new()), Embedding::Redis7);
+        assert_eq!(rule(Default::default()), Embedding::Redis7);
     }
 
     #[test]

@@ -81,10 +81,10 @@ impl Explainer {
         layout: Layout,
         seed: u64,
         variant: &str,
+        embedding: Embedding,
         meanwhile: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<(Explainer, T)> {
         let limits = read_limits(conn, variant);
-        let embedding = read_embedding(conn, variant);
         let other = meanwhile(conn)?;
         let explainer = Explainer {
             limits,
@@ -231,21 +231,6 @@ fn read_limits(conn: &mut Connection, variant: &str) -> Limits {
                 hash_max_listpack_entries: 128,
                 hash_max_listpack_value: 64,
             }
-        }
-    }
-}
-
-/// The server's rule for embedded strings, from INFO server; Redis 7.0's, with a warning,
-/// when INFO is refused.
-fn read_embedding(conn: &mut Connection, variant: &str) -> Embedding {
-    match probe::info_section(conn, "server") {
-        Ok(info) => Embedding::from_info(&info),
-        Err(e) => {
-            eprintln!(
-                "warning: variant {variant}: INFO server: {e:#}; string encodings are \
-                 predicted by Redis 7.0's rule (embstr up to 44 B)"
-            );
-            Embedding::Redis7
         }
     }
 }

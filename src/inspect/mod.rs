@@ -127,7 +127,7 @@ pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigu
         0.0
     };
     Ok(ServerFigures {
-        version: crate::probe::server_version(&server),
+        version: crate::identity::Identity::from_info(&server, &Default::default()).version_text,
         db,
         dbsize,
         used_memory: crate::probe::number(&memory, "used_memory")?,

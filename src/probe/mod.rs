@@ -71,36 +71,6 @@ pub fn memory(conn: &mut Connection) -> anyhow::Result<MemoryInfo> {
     })
 }
 
-/// The server's own version and `mem_allocator`: Valkey's `valkey_version` (its
-/// `redis_version` is the Redis API level it speaks, 7.2.4), else `redis_version`.
-pub fn server_identity(conn: &mut Connection) -> anyhow::Result<(String, String)> {
-    let server = info(conn, "server")?;
-    let memory = info(conn, "memory")?;
-    Ok((
-        server_version(&server),
-        memory.get("mem_allocator").cloned().unwrap_or_default(),
-    ))
-}
-
-/// `Valkey` when INFO server says `server_name:valkey`, else `Redis` (Redis 7-8 print no
-/// server_name, or `redis`).
-pub fn server_name(server: &HashMap<String, String>) -> String {
-    match server.get("server_name").map(|s| s.to_ascii_lowercase()) {
-        Some(n) if n == "valkey" => "Valkey".into(),
-        Some(n) if !n.is_empty() && n != "redis" => n,
-        _ => "Redis".into(),
-    }
-}
-
-/// The version of the server named by [`server_name`].
-pub fn server_version(server: &HashMap<String, String>) -> String {
-    server
-        .get("valkey_version")
-        .or_else(|| server.get("redis_version"))
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// Stops Redis from resizing client reply buffers on its timer (`DEBUG REPLYBUFFER RESIZING
 /// 0`), so the INFO connection's own buffer is the same size at the empty and the loaded
 /// reading instead of moving by 512-byte steps between them. False when the server refuses

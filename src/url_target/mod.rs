@@ -60,8 +60,9 @@ pub fn bounded(connect: &ConnectOptions) -> ConnectOptions {
     }
 }
 
-/// The server's version and allocator; refuses a cluster node before anything is written.
-pub fn identify(connect: &ConnectOptions) -> anyhow::Result<(String, String)> {
+/// Who the server is and what it can do, read once for the run; refuses a cluster node
+/// before anything is written.
+pub fn identify(connect: &ConnectOptions) -> anyhow::Result<crate::identity::Identity> {
     let connect = bounded(connect);
     let mut conn = connect
         .connect()
@@ -76,7 +77,7 @@ pub fn identify(connect: &ConnectOptions) -> anyhow::Result<(String, String)> {
             connect.describe()
         );
     }
-    probe::server_identity(&mut conn)
+    crate::identity::Identity::read(&mut conn)
 }
 
 /// One variant on the `--url` server.
