@@ -122,34 +122,18 @@ impl DatasetSpec {
 
     /// A stable identity of what this spec writes (kind, seed, scale, and every family's
     /// count, batching, templates, value generator and seed), so `compare` can tell two
-    /// different custom datasets apart even when their record counts agree. FNV-1a over a
-    /// canonical text: the same definition gives the same 16 hex digits on every run and
-    /// platform (value generators enter by their Debug form, so reshaping `ValueGen` changes
-    /// fingerprints, which is what a changed generator should do).
+    /// different custom datasets apart even when their record counts agree: FNV-1a over the
+    /// canonical text of [`super::fingerprint`], the same 16 hex digits on every run,
+    /// platform and build.
     pub fn fingerprint(&self) -> anyhow::Result<String> {
         let kind = match self.kind {
             DatasetKind::Demo => "demo",
             DatasetKind::Custom => "custom",
             DatasetKind::Sample => "sample",
         };
-        let mut text = format!("kind={kind}\nseed={}\nscale={:?}\n", self.seed, self.scale);
-        for f in &self.build()?.families {
-            text.push_str(&format!(
-                "family={:?} count={} per_call={} key={:?} bucket={:?} field={:?} seed={} \
-                 value={:?}\n",
-                f.name,
-                f.count,
-                f.per_call,
-                f.key.source(),
-                f.bucket.source(),
-                f.field.source(),
-                f.seed,
-                f.value
-            ));
-        }
-        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        Ok(format!("{hash:016x}"))
+        let families = self.build()?.families;
+        Ok(super::fingerprint::fnv_hex(&super::fingerprint::text(
+            kind, self.seed, self.scale, &families,
+        )))
     }
 }

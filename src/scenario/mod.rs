@@ -4,6 +4,7 @@
 mod buckets;
 mod dataset_spec;
 mod engines;
+mod fingerprint;
 pub mod sweep;
 mod validate;
 

@@ -164,3 +164,30 @@ fn custom_families_are_checked() {
     let err = error(&custom.replace("type = \"int\"", "type = \"complex\""));
     assert!(err.contains("complex"), "{err}");
 }
+
+/// The fingerprint is a canonical text, not a type's Debug output: every committed report
+/// still names the dataset its scenario file defines today, so `compare` and `--baseline`
+/// take it.
+#[test]
+fn committed_reports_keep_their_dataset_fingerprint() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(crate::common::project_file("reports")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let report = redisadv::report::load(&path).unwrap();
+        let dataset = &report.scenario.dataset;
+        let mut scenario =
+            Scenario::load(&crate::common::project_file(&report.scenario.file)).unwrap();
+        scenario.set_scale(dataset.scale);
+        assert_eq!(
+            scenario.dataset.fingerprint().unwrap(),
+            dataset.fingerprint.clone().unwrap(),
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} reports");
+}
