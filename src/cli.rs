@@ -150,7 +150,7 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
     /// Also write the report to FILE, in the format its extension names (.json, .md, .csv,
-    /// anything else: --format). May be given more than once.
+    /// .svg, .html; anything else: --format). May be given more than once.
     #[arg(long, value_name = "FILE")]
     pub out: Vec<PathBuf>,
     /// Run only these variants (comma-separated names).
@@ -248,6 +248,10 @@ pub struct CompareArgs {
     /// (per-variant base/new/delta/percent/status and an overall verdict).
     #[arg(long, value_enum, default_value = "table")]
     pub format: crate::report::compare::CompareFormat,
+    /// Also write the comparison to FILE, in the format its extension names (.json, .md;
+    /// anything else: --format). May be given more than once; written whatever the verdict.
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
 }
 
 pub use crate::report::compare::Metric;
@@ -305,7 +309,7 @@ pub struct DecodeArgs {
     pub envelope: Option<Envelope>,
 }
 
-/// `--jobs`: a whole number of at least 1.
+/// `--cluster`: a whole number of nodes, 1 to 16.
 fn parse_nodes(s: &str) -> Result<usize, String> {
     match s.parse::<i64>() {
         Ok(n) => crate::cluster::check_nodes(n),
@@ -315,6 +319,7 @@ fn parse_nodes(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--jobs`: a whole number of at least 1.
 fn parse_jobs(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("0 runs nothing; give 1 (one variant at a time) or more".into()),

@@ -168,15 +168,54 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let outs = compare_out_files(&args)?;
     let base = report::load(&args.base)?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
+    for (file, format) in &outs {
+        file.write_text(&outcome.render(*format, args.allow_missing))?;
+    }
     // The verdict is the exit code even when stdout was closed early.
     print_stdout(&outcome.render(args.format, args.allow_missing))?;
     Ok(match outcome.verdict(args.allow_missing) {
         compare::Verdict::Pass => ExitCode::SUCCESS,
         compare::Verdict::Regression | compare::Verdict::Missing => ExitCode::from(1),
     })
+}
+
+/// `compare --out`: checked before anything is read; a comparison is a table, Markdown or
+/// JSON, so an extension naming another format is refused.
+fn compare_out_files(
+    args: &CompareArgs,
+) -> anyhow::Result<Vec<(super::output::OutFile, compare::CompareFormat)>> {
+    use crate::report::OutputFormat;
+    use compare::CompareFormat;
+    let fallback = match args.format {
+        CompareFormat::Table => OutputFormat::Table,
+        CompareFormat::Markdown => OutputFormat::Markdown,
+        CompareFormat::Json => OutputFormat::Json,
+    };
+    let inputs = [
+        (args.base.as_path(), "the base report"),
+        (args.new.as_path(), "the new report"),
+    ];
+    super::output::prepare_guarding(&args.out, fallback, &inputs)?
+        .into_iter()
+        .map(|file| {
+            let format = match file.format() {
+                OutputFormat::Table => CompareFormat::Table,
+                OutputFormat::Markdown => CompareFormat::Markdown,
+                OutputFormat::Json => CompareFormat::Json,
+                other => anyhow::bail!(
+                    "--out {}: compare writes a table, Markdown (.md) or JSON (.json), not \
+                     {}; name a .md or .json file",
+                    file.path().display(),
+                    format!("{other:?}").to_lowercase()
+                ),
+            };
+            Ok((file, format))
+        })
+        .collect()
 }
 
 pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {

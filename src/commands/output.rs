@@ -54,7 +54,24 @@ pub fn prepare_out_files(
     fallback: OutputFormat,
     scenario: &Path,
 ) -> anyhow::Result<Vec<OutFile>> {
-    let scenario = std::fs::canonicalize(scenario).ok();
+    prepare_guarding(
+        paths,
+        fallback,
+        &[(scenario, "the scenario file being run")],
+    )
+}
+
+/// [`prepare_out_files`] for any command: `inputs` are the files it reads (path, what it is
+/// in a message), which an `--out` may not overwrite.
+pub fn prepare_guarding(
+    paths: &[PathBuf],
+    fallback: OutputFormat,
+    inputs: &[(&Path, &str)],
+) -> anyhow::Result<Vec<OutFile>> {
+    let inputs: Vec<_> = inputs
+        .iter()
+        .map(|(path, what)| (std::fs::canonicalize(path).ok(), *what))
+        .collect();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let dir = out_dir(path);
@@ -77,10 +94,13 @@ pub fn prepare_out_files(
             let name = path.file_name()?;
             std::fs::canonicalize(&dir).map(|d| d.join(name)).ok()
         });
-        if resolved.is_some() && resolved == scenario {
+        if let Some((_, what)) = inputs
+            .iter()
+            .find(|(input, _)| resolved.is_some() && resolved == *input)
+        {
             anyhow::bail!(
-                "--out {}: that is the scenario file being run; writing the report there would \
-                 destroy it. Name another file, e.g. report.json",
+                "--out {}: that is {what}; writing the report there would destroy it. Name \
+                 another file, e.g. report.json",
                 path.display()
             );
         }
@@ -113,7 +133,20 @@ impl OutFile {
     /// Writes the report to a temporary file beside the target and renames it into place,
     /// so a full disk or a crash never leaves a truncated report behind.
     pub fn write(&self, report: &Report) -> anyhow::Result<()> {
-        let text = report::exporter(self.format).render(report)?;
+        self.write_text(&report::exporter(self.format).render(report)?)
+    }
+
+    /// The format its extension names (or `--format`'s).
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `text`, already rendered in [`OutFile::format`], as [`OutFile::write`] does.
+    pub fn write_text(&self, text: &str) -> anyhow::Result<()> {
         let context = || format!("--out: writing {}", self.path.display());
         if is_special(&self.path) {
             return std::fs::write(&self.path, text).with_context(context);

@@ -256,6 +256,10 @@ fn bad_node_counts_exit_2_naming_the_flag_or_the_line() {
 
 /// Redis 8.6 keeps about 2.4 KB per slot that holds a key, and counts memory per slot.
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn redis_8_6_shows_its_per_slot_cost_and_top_slots() {
     let Some(binary) = engine_binary("redis-8.6", "redis_8_6_shows_its_per_slot_cost") else {
         return;

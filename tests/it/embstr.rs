@@ -55,6 +55,10 @@ envelope = "raw"
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn string_encodings_are_predicted_on_redis_8_and_valkey_9() {
     let test = "string_encodings_are_predicted_on_redis_8_and_valkey_9";
     let (Some(redis8), Some(valkey)) = (

@@ -342,6 +342,10 @@ fn two_engines_run_every_variant_and_reports_group_by_engine() {
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn valkey_reports_its_own_name_version_and_allocator() {
     let Some(valkey) = crate::common::installed_engine(
         "valkey-9.1",
@@ -415,6 +419,10 @@ fn without_a_redis_server_bench_says_which_command_provides_one() {
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn valkey_figures_repeat_with_a_fixed_hash_seed() {
     let Some(valkey) = crate::common::installed_engine(
         "valkey-9.1",

@@ -167,6 +167,10 @@ fn commands_show_hexpire_for_the_fields_written() {
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn bench_reports_field_ttl_encodings_on_capable_engines() {
     for (engine, encoding) in CAPABLE {
         let Some(binary) = engine_binary(
@@ -230,6 +234,10 @@ fn bench_reports_field_ttl_encodings_on_capable_engines() {
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn the_library_reads_an_expired_field_as_a_miss() {
     for (engine, encoding) in CAPABLE {
         let Some(binary) = engine_binary(engine, "the_library_reads_an_expired_field_as_a_miss")

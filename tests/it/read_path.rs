@@ -240,6 +240,10 @@ fn the_field_policy_reads_expires_with_every_value() {
 }
 
 #[test]
+#[cfg_attr(
+    skip_engine_tests,
+    ignore = "needs the engines redis-8.6 and valkey-9.1 (REDISADV_SKIP_ENGINE_TESTS=1)"
+)]
 fn field_ttl_reads_plain_fields_on_an_engine_with_field_expiration() {
     let Some(binary) = engine_binary("redis-8.6", "field_ttl_reads") else {
         return;
