@@ -62,21 +62,7 @@ fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {
         .chain(std::iter::once(&report.total))
 }
 
-/// 1.2 MB, 340 KB, 512 B (powers of 1000, as du -h --si).
-pub fn human(bytes: f64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = bytes;
-    let mut u = 0;
-    while v.abs() >= 1000.0 && u + 1 < units.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
-}
+pub use crate::report::human_size as human;
 
 fn with_ci(value: String, ci: f64, ci_text: String) -> String {
     if ci > 0.0 {

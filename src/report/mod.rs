@@ -362,19 +362,27 @@ pub fn bytes_per_record(measured: &Measured) -> f64 {
     }
 }
 
-/// `1.50 MB`-style sizes for tables (binary units, as Redis prints them).
+/// [`human_size`] of a whole number of bytes.
 pub fn human_bytes(n: u64) -> String {
+    human_size(n as f64)
+}
+
+/// The one size formatter of every report and message: binary units with two decimals, as
+/// Redis prints `used_memory_human` (`512B`, `1.50K`, `195.95M`), so a figure reads the same
+/// beside Redis's own; a negative size (a saving) keeps its sign.
+pub fn human_size(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = n as f64;
+    let mut value = bytes.abs();
     let mut unit = 0;
     while value >= 1024.0 && unit < UNITS.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
+    let sign = if bytes < 0.0 { "-" } else { "" };
     if unit == 0 {
-        format!("{n}B")
+        format!("{sign}{value:.0}B")
     } else {
-        format!("{value:.2}{}", UNITS[unit])
+        format!("{sign}{value:.2}{}", UNITS[unit])
     }
 }
 
@@ -492,6 +500,15 @@ fn percent(p: Option<f64>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_as_redis_prints_them() {
+        assert_eq!(super::human_bytes(512), "512B");
+        assert_eq!(super::human_bytes(1536), "1.50K");
+        assert_eq!(super::human_bytes(205_466_728), "195.95M");
+        assert_eq!(super::human_size(-1_258_291.2), "-1.20M");
+        assert_eq!(super::human_size(0.0), "0B");
+    }
+
     #[test]
     fn thousands_and_rates() {
         assert_eq!(super::thousands(0), "0");

@@ -9,6 +9,7 @@ use crate::backend::{BackendConfig, HashTtl};
 const FIELD_TTL_BYTES: u64 = 48;
 use crate::dataset::{Dataset, Key, Layout};
 use crate::probe;
+use crate::report::human_bytes;
 use std::collections::HashMap;
 
 /// The projection is the estimate plus this share of it, plus [`SLACK`].
@@ -158,10 +159,6 @@ pub fn project(
     })
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
-}
-
 /// Refuses when `projection` does not fit below the server's maxmemory (or, without one,
 /// in the machine's memory). `what` names the variant and the database for the message.
 pub fn check(
@@ -181,7 +178,7 @@ pub fn check(
         "about {} bytes ({}) for {} keys: the records' estimate of {} bytes plus a \
          {MARGIN_PERCENT}% margin and 1 MiB",
         projection.bytes,
-        mib(projection.bytes),
+        human_bytes(projection.bytes),
         projection.keys,
         projection.estimate
     );
@@ -207,9 +204,9 @@ pub fn check(
                 "--url: refusing to write {what}: it needs {need}, but only {free} bytes ({}) \
                  are left below maxmemory {maxmemory} (used_memory {used}): over by {} bytes \
                  ({}). Past maxmemory {consequence}. {fixes}",
-                mib(free),
+                human_bytes(free),
                 projection.bytes - free,
-                mib(projection.bytes - free),
+                human_bytes(projection.bytes - free),
             );
         }
     } else if system > 0 && used + projection.bytes > system {
@@ -218,7 +215,7 @@ pub fn check(
              on top of used_memory {used}, more than the machine's {system} bytes \
              (total_system_memory): over by {} bytes ({}). {fixes}",
             used + projection.bytes - system,
-            mib(used + projection.bytes - system),
+            human_bytes(used + projection.bytes - system),
         );
     }
     Ok(())

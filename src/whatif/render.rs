@@ -2,8 +2,8 @@
 //! bytes per variant, or an HTML page with that chart and the table.
 
 use super::WhatifReport;
-use crate::inspect::render::human;
 use crate::report::OutputFormat;
+use crate::report::human_size as human;
 use crate::report::sheet::{Sheet, SheetTable};
 use std::fmt::Write;
 
