@@ -4,6 +4,8 @@
 
 mod spawn;
 mod stale;
+mod version;
+pub use version::Version;
 
 use crate::backend::ConnectOptions;
 use anyhow::{Context, bail};
@@ -418,7 +420,7 @@ pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
 
 /// Fails unless `version` is at least 7.0, which the benchmark's redis.conf needs.
 pub fn check_version(binary: &Path, version: &str) -> anyhow::Result<()> {
-    if !crate::identity::Version::parse(version).at_least(7, 0) {
+    if !Version::parse(version).at_least(7, 0) {
         bail!(
             "{binary:?} is Redis {version}; redisadv needs Redis 7.0 or newer (install a newer \
              redis-server or set {SERVER_ENV})"

@@ -437,3 +437,47 @@ fn the_schema_takes_version_2_with_its_fingerprint() {
     v2["scenario"]["dataset"]["fingerprint"] = "not hex".into();
     assert!(!validator.is_valid(&v2));
 }
+
+#[test]
+fn compare_writes_out_files_in_the_format_their_extension_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = project_file("reports/quick-redis-7.0.json");
+    let (json, md) = (dir.path().join("c.json"), dir.path().join("c.md"));
+    let out = redisadv(&[
+        "compare",
+        s(&base),
+        s(&base),
+        "--out",
+        s(&json),
+        "--out",
+        s(&md),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let markdown = redisadv(&["compare", s(&base), s(&base), "--format", "markdown"]);
+    assert_eq!(
+        std::fs::read_to_string(&md).unwrap(),
+        text(&markdown.stdout)
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let as_json = redisadv(&["compare", s(&base), s(&base), "--format", "json"]);
+    assert_eq!(
+        written,
+        serde_json::from_slice::<serde_json::Value>(&as_json.stdout).unwrap()
+    );
+    // A format compare has not, and the report being read, are refused before anything.
+    let csv = dir.path().join("c.csv");
+    let out = redisadv(&["compare", s(&base), s(&base), "--out", s(&csv)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--out") && !csv.exists());
+    let copy = dir.path().join("base.json");
+    std::fs::copy(&base, &copy).unwrap();
+    let out = redisadv(&["compare", s(&copy), s(&base), "--out", s(&copy)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("the base report"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&base).unwrap());
+}
