@@ -48,6 +48,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             options: ConnectOptions::new(url.clone()),
             flush: args.flush,
             keep: args.keep,
+            budget: args.budget,
         },
         None => Target::Private,
     };

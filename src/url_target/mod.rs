@@ -4,6 +4,7 @@
 //! evictions are watched. However the variant ends (error, signal, frozen server): exactly
 //! what it wrote is removed, or the user is told what is left. Every wait has a deadline.
 
+pub mod budget;
 mod projection;
 mod written;
 
@@ -79,6 +80,22 @@ pub fn identify(connect: &ConnectOptions) -> anyhow::Result<(String, String)> {
     probe::server_identity(&mut conn)
 }
 
+/// Whether the server is reached over a unix socket or a loopback address: only then can
+/// its INFO process_id be a process of this machine.
+fn is_loopback(connect: &ConnectOptions) -> bool {
+    match connect.connection_info().map(|i| i.addr().clone()) {
+        Ok(redis::ConnectionAddr::Unix(_)) => true,
+        Ok(redis::ConnectionAddr::Tcp(host, _)) => {
+            host == "localhost"
+                || host
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
+}
+
 /// One variant on the `--url` server.
 pub struct UrlVariant<'a> {
     pub connect: &'a ConnectOptions,
@@ -89,6 +106,8 @@ pub struct UrlVariant<'a> {
     pub dataset: &'a Dataset,
     pub variant: &'a Variant,
     pub config: BackendConfig,
+    /// `--budget`: the most the variant's records may take (see [`budget`]).
+    pub budget: Option<u64>,
 }
 
 /// What measuring a variant needs from the target: where to connect, the database, and the
@@ -123,7 +142,7 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         "variant {name} into database {db} of {}",
         connect.describe()
     );
-    projection::check(&mut conn, &projected, &what)?;
+    projection::check(&mut conn, &projected, &what, v.budget, is_loopback(&connect))?;
     if size > 0 {
         eprintln!(
             "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
