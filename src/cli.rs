@@ -156,6 +156,10 @@ pub struct BenchArgs {
     /// Run only these variants (comma-separated names).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
+    /// Allow a scenario whose sweeps make more than 1000 runs (the count is checked before
+    /// any run is planned).
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<u64>,
     /// Override the dataset's scale (1.0 = the full demo).
     #[arg(long)]
     pub scale: Option<f64>,

@@ -11,7 +11,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario = Scenario::load(&args.scenario)?;
+    let mut scenario = Scenario::load_limited(
+        &args.scenario,
+        args.max_runs.unwrap_or(scenario::MAX_RUNS),
+    )?;
     if !args.only.is_empty() {
         scenario.select(&args.only)?;
     }
@@ -141,6 +144,7 @@ fn check_baseline(
     scenario: &Scenario,
 ) -> anyhow::Result<()> {
     let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
+    compare::check_measured(base, &format!("--baseline {}", path.display()))?;
     // A version-1 baseline's note is printed with the comparison after the run.
     compare::check_datasets(&base.scenario.dataset, &scenario.dataset.info()?).map_err(at)?;
     if !scenario
@@ -170,6 +174,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let base = report::load(&args.base)?;
+    compare::check_measured(&base, &format!("BASE {}", args.base.display()))?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
     // The verdict is the exit code even when stdout was closed early.

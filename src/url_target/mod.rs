@@ -77,7 +77,47 @@ pub fn identify(connect: &ConnectOptions) -> anyhow::Result<(String, String)> {
             connect.describe()
         );
     }
+    refuse_read_only_replica(&mut conn, &connect.describe())?;
     probe::server_identity(&mut conn)
+}
+
+/// Refuses a read-only replica before anything is sent to it: every write would be refused
+/// (READONLY), each one an error in the server's INFO errorstats.
+fn refuse_read_only_replica(conn: &mut redis::Connection, server: &str) -> anyhow::Result<()> {
+    let replication = probe::info_section(conn, "replication")?;
+    if replication.get("role").map(String::as_str) != Some("slave") {
+        return Ok(());
+    }
+    // INFO does not show replica-read-only; CONFIG GET does, when the user may call it.
+    let read_only = ["replica-read-only", "slave-read-only"].iter().find_map(|name| {
+        redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(*name)
+            .query::<Vec<String>>(conn)
+            .ok()
+            .and_then(|v| v.get(1).cloned())
+    });
+    let master = match (
+        replication.get("master_host"),
+        replication.get("master_port"),
+    ) {
+        (Some(h), Some(p)) => format!(" of {h}:{p}"),
+        _ => String::new(),
+    };
+    match read_only.as_deref() {
+        Some("no") => Ok(()),
+        shown => anyhow::bail!(
+            "--url: {server} is a replica{master} (INFO replication role:slave){}; it would \
+             refuse every write (READONLY), and what a writable replica stores is replaced at \
+             its next sync. Give the URL of a master or a standalone server",
+            match shown {
+                Some(v) => format!(" with replica-read-only {v}"),
+                None => " (replica-read-only unknown: CONFIG GET is not allowed, so taken as \
+                         yes)"
+                    .to_string(),
+            }
+        ),
+    }
 }
 
 /// Whether the server is reached over a unix socket or a loopback address: only then can
