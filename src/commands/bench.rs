@@ -11,10 +11,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario = Scenario::load_limited(
-        &args.scenario,
-        args.max_runs.unwrap_or(scenario::MAX_RUNS),
-    )?;
+    let mut scenario =
+        Scenario::load_limited(&args.scenario, args.max_runs.unwrap_or(scenario::MAX_RUNS))?;
     if !args.only.is_empty() {
         scenario.select(&args.only)?;
     }

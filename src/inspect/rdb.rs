@@ -101,8 +101,8 @@ fn check_regular(path: &Path) -> anyhow::Result<()> {
     };
     let is = if kind == "no such file" { "" } else { "is " };
     anyhow::bail!(
-        "--rdb {shown}: {is}{kind}, not an RDB file; give the path of a regular file such as \
-         dump.rdb"
+        "--rdb {shown}: {is}{kind}; give the path of an RDB file (a regular file such as \
+         dump.rdb)"
     )
 }
 

@@ -157,7 +157,13 @@ pub fn check_measured(base: &Report, shown: &str) -> anyhow::Result<()> {
         .iter()
         .find_map(|v| v.error.as_deref())
         .map(|e| {
-            let first: String = e.lines().next().unwrap_or_default().chars().take(200).collect();
+            let first: String = e
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
             format!(" (the first error: {first})")
         })
         .unwrap_or_default();

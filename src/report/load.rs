@@ -52,4 +52,3 @@ fn read_bounded(path: &std::path::Path) -> anyhow::Result<String> {
     String::from_utf8(bytes)
         .map_err(|e| anyhow::anyhow!("{}: not a JSON report: not UTF-8 ({e})", path.display()))
 }
-

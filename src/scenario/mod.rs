@@ -244,9 +244,8 @@ impl Scenario {
     /// [`Scenario::load`] allowing up to `max_runs` sweep runs.
     pub fn load_limited(path: &Path, max_runs: u64) -> anyhow::Result<Scenario> {
         use std::io::Read;
-        let cannot = |e: std::io::Error| {
-            anyhow::anyhow!("cannot read scenario {}: {e}", path.display())
-        };
+        let cannot =
+            |e: std::io::Error| anyhow::anyhow!("cannot read scenario {}: {e}", path.display());
         let mut bytes = Vec::new();
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))

@@ -148,7 +148,10 @@ fn check_run_count(
         total = total.saturating_add(runs);
         if runs > largest.0 {
             let shown: Vec<String> = lens.iter().map(u64::to_string).collect();
-            largest = (runs, format!("variant {} makes {}", v + 1, shown.join(" x ")));
+            largest = (
+                runs,
+                format!("variant {} makes {}", v + 1, shown.join(" x ")),
+            );
         }
     }
     if total > max_runs {

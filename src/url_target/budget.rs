@@ -15,7 +15,10 @@ pub const DEFAULT_BUDGET: u64 = 32 << 20;
 /// Parses `--budget`: bytes, or a number with a unit; KB, MB, GB (and k, m, g) count in
 /// powers of 1024 as redis.conf's do, and so do KiB, MiB, GiB.
 pub fn parse_budget(text: &str) -> Result<u64, String> {
-    match parse_size::Config::new().with_binary().parse_size(text.trim()) {
+    match parse_size::Config::new()
+        .with_binary()
+        .parse_size(text.trim())
+    {
         Ok(0) => Err(format!(
             "{text:?}: a budget of 0 bytes allows nothing; give e.g. 64MiB"
         )),

@@ -89,14 +89,16 @@ fn refuse_read_only_replica(conn: &mut redis::Connection, server: &str) -> anyho
         return Ok(());
     }
     // INFO does not show replica-read-only; CONFIG GET does, when the user may call it.
-    let read_only = ["replica-read-only", "slave-read-only"].iter().find_map(|name| {
-        redis::cmd("CONFIG")
-            .arg("GET")
-            .arg(*name)
-            .query::<Vec<String>>(conn)
-            .ok()
-            .and_then(|v| v.get(1).cloned())
-    });
+    let read_only = ["replica-read-only", "slave-read-only"]
+        .iter()
+        .find_map(|name| {
+            redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(*name)
+                .query::<Vec<String>>(conn)
+                .ok()
+                .and_then(|v| v.get(1).cloned())
+        });
     let master = match (
         replication.get("master_host"),
         replication.get("master_port"),
@@ -182,7 +184,13 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         "variant {name} into database {db} of {}",
         connect.describe()
     );
-    projection::check(&mut conn, &projected, &what, v.budget, is_loopback(&connect))?;
+    projection::check(
+        &mut conn,
+        &projected,
+        &what,
+        v.budget,
+        is_loopback(&connect),
+    )?;
     if size > 0 {
         eprintln!(
             "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",

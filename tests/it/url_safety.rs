@@ -154,9 +154,11 @@ fn writes_seen(server: &RedisServer) -> Vec<String> {
         .unwrap();
     text.lines()
         .filter(|l| {
-            ["set", "setex", "hset", "hmset", "flushdb", "del", "unlink", "pexpire"]
-                .iter()
-                .any(|c| l.starts_with(&format!("cmdstat_{c}:")))
+            [
+                "set", "setex", "hset", "hmset", "flushdb", "del", "unlink", "pexpire",
+            ]
+            .iter()
+            .any(|c| l.starts_with(&format!("cmdstat_{c}:")))
         })
         .map(str::to_string)
         .collect()
