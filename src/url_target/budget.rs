@@ -115,8 +115,10 @@ pub fn local_process(loopback: bool, pid: u32, uptime_seconds: u64) -> Option<u3
     }
     let proc = PathBuf::from(format!("/proc/{pid}"));
     let exe = std::fs::read_link(proc.join("exe")).ok()?;
+    // redis-server, valkey-server, or what they link to (Debian's redis-server is a link to
+    // redis-check-rdb); never redisadv itself.
     let program = exe.file_name()?.to_string_lossy().to_string();
-    if !(program.contains("redis") || program.contains("valkey")) {
+    if !(program.starts_with("redis-") || program.starts_with("valkey-")) {
         return None;
     }
     let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
