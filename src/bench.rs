@@ -289,6 +289,7 @@ fn finish_job(
                 options: connect,
                 flush,
                 keep,
+                budget,
             },
             _,
         ) => crate::url_target::run_variant(
@@ -300,6 +301,7 @@ fn finish_job(
                 dataset: job.dataset,
                 variant: job.variant,
                 config: backend_config(job.scenario, job.variant),
+                budget: *budget,
             },
             &mut |connect, db, watch| crate::measure::measure(job, connect, db, watch),
         ),

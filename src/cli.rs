@@ -156,6 +156,10 @@ pub struct BenchArgs {
     /// Run only these variants (comma-separated names).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
+    /// Allow a scenario whose sweeps make more than 1000 runs (the count is checked before
+    /// any run is planned).
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<u64>,
     /// Override the dataset's scale (1.0 = the full demo).
     #[arg(long)]
     pub scale: Option<f64>,
@@ -203,6 +207,12 @@ pub struct BenchArgs {
     /// With --url: leave the records written instead of deleting them.
     #[arg(long, requires = "url")]
     pub keep: bool,
+    /// With --url: the most one variant's records may take on the server (bytes, or with a
+    /// unit: 64MB, 1GiB). A server with maxmemory 0 gets at most 32 MiB without it, since
+    /// its real limit (a container's) is not visible; a local server's cgroup limit also
+    /// applies.
+    #[arg(long, requires = "url", value_name = "BYTES", value_parser = crate::url_target::budget::parse_budget)]
+    pub budget: Option<u64>,
     /// Compare with this saved report and fail (exit 1) on a memory regression. Checked
     /// against the scenario (dataset fingerprint, scale) before the run.
     #[arg(long, value_name = "REPORT.json")]

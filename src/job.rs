@@ -19,6 +19,8 @@ pub enum Target {
         options: ConnectOptions,
         flush: bool,
         keep: bool,
+        /// `--budget`: the most one variant's records may take on the server.
+        budget: Option<u64>,
     },
 }
 

@@ -139,8 +139,18 @@ impl ConnectOptions {
     }
 
     pub fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let started = std::time::Instant::now();
         let client = redis::Client::open(self.connection_info()?)?;
-        let conn = client.get_connection_with_timeout(self.connect_timeout)?;
+        let conn = client
+            .get_connection_with_timeout(self.connect_timeout)
+            .map_err(|e| {
+                self.explain_timeout(
+                    e,
+                    started,
+                    "the replies to the connection's handshake (AUTH, SELECT, CLIENT SETINFO)",
+                    self.connect_timeout,
+                )
+            })?;
         conn.set_read_timeout(self.socket_timeout)?;
         conn.set_write_timeout(self.socket_timeout)?;
         Ok(conn)
@@ -187,6 +197,26 @@ impl ConnectOptions {
             hello.push(redis::cmd("SELECT").arg(settings.db()).clone());
         }
         Ok(hello)
+    }
+
+    /// A timeout said plainly instead of "Resource temporarily unavailable (os error 11)":
+    /// which server, what was waited for, for how long. Still a timeout (an io error of
+    /// kind TimedOut), so retries and cleanups treat it as before.
+    pub fn explain_timeout(
+        &self,
+        e: redis::RedisError,
+        started: std::time::Instant,
+        waited_for: &str,
+        limit: Duration,
+    ) -> redis::RedisError {
+        if !e.is_timeout() {
+            return e;
+        }
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            timeout_text(&self.describe(), started.elapsed(), waited_for, limit),
+        )
+        .into()
     }
 
     /// `host:port` or the socket path, for messages; never the password.
@@ -237,6 +267,18 @@ impl ConnectOptions {
         }
         Ok(())
     }
+}
+
+/// What a timeout message says: the server, how long it was silent, what was waited for,
+/// and the limit for each read.
+pub fn timeout_text(server: &str, elapsed: Duration, waited_for: &str, limit: Duration) -> String {
+    format!(
+        "the server at {server} did not answer for {:.1} s while redisadv waited for {waited_for} \
+         (each read may wait {} s); it may be stopped, overloaded or busy with a long command, \
+         or the address may not be a Redis server",
+        elapsed.as_secs_f64(),
+        limit.as_secs_f64()
+    )
 }
 
 /// The password part of a URL's userinfo, if any.

@@ -4,7 +4,7 @@
 //! priming at about 250,000 SETEX/s; the loader only needs to count replies, spot errors and
 //! read the integers EXISTS returns.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// One RESP2 reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,27 @@ pub enum Value {
 
 /// Nesting limit for arrays in replies (the loader's commands never nest).
 const MAX_DEPTH: usize = 16;
+
+/// The longest bulk reply accepted: Redis's own default limit on a string it takes
+/// (proto-max-bulk-len, 512 MB). A longer length field is a broken or hostile server, and
+/// allocating from it could abort the process.
+pub const MAX_BULK: i64 = 512 << 20;
+
+/// The most items an array reply may announce; redisadv's commands ask for at most
+/// thousands (a SCAN page, an MGET batch).
+pub const MAX_ITEMS: i64 = 1 << 24;
+
+/// The error for a length field past [`MAX_BULK`] or [`MAX_ITEMS`].
+pub fn too_long(what: &str, len: i64, limit: i64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "bad reply from Redis: a {what} of {len} announced, over redisadv's limit of \
+             {limit}; the server (or whatever answers at that address) is not sending replies \
+             redisadv can read"
+        ),
+    )
+}
 
 /// Reads one reply.
 pub fn read_reply<R: BufRead>(reader: &mut R, line: &mut Vec<u8>) -> io::Result<Value> {
@@ -69,8 +90,19 @@ fn read_at<R: BufRead>(reader: &mut R, line: &mut Vec<u8>, depth: usize) -> io::
             if len < 0 {
                 return Ok(Value::Nil);
             }
-            let mut data = vec![0; len as usize + 2];
-            reader.read_exact(&mut data)?;
+            if len > MAX_BULK {
+                return Err(too_long("bulk string", len, MAX_BULK));
+            }
+            // Grows with what arrives, never from the length field alone.
+            let want = len as u64 + 2;
+            let mut data = Vec::with_capacity(want.min(64 * 1024) as usize);
+            reader.take(want).read_to_end(&mut data)?;
+            if data.len() as u64 != want {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "Redis closed the connection in the middle of a reply",
+                ));
+            }
             data.truncate(len as usize);
             Ok(Value::Bulk(data))
         }
@@ -78,6 +110,9 @@ fn read_at<R: BufRead>(reader: &mut R, line: &mut Vec<u8>, depth: usize) -> io::
             let len = number(rest)?;
             if len < 0 {
                 return Ok(Value::Nil);
+            }
+            if len > MAX_ITEMS {
+                return Err(too_long("array", len, MAX_ITEMS));
             }
             if depth >= MAX_DEPTH {
                 return Err(bad("arrays nested too deep"));

@@ -11,7 +11,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario = Scenario::load(&args.scenario)?;
+    let mut scenario =
+        Scenario::load_limited(&args.scenario, args.max_runs.unwrap_or(scenario::MAX_RUNS))?;
     if !args.only.is_empty() {
         scenario.select(&args.only)?;
     }
@@ -48,6 +49,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             options: ConnectOptions::new(url.clone()),
             flush: args.flush,
             keep: args.keep,
+            budget: args.budget,
         },
         None => Target::Private,
     };
@@ -140,6 +142,7 @@ fn check_baseline(
     scenario: &Scenario,
 ) -> anyhow::Result<()> {
     let at = |e: anyhow::Error| anyhow::anyhow!("--baseline {}: {e:#}", path.display());
+    compare::check_measured(base, &format!("--baseline {}", path.display()))?;
     // A version-1 baseline's note is printed with the comparison after the run.
     compare::check_datasets(&base.scenario.dataset, &scenario.dataset.info()?).map_err(at)?;
     if !scenario
@@ -170,6 +173,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let outs = compare_out_files(&args)?;
     let base = report::load(&args.base)?;
+    compare::check_measured(&base, &format!("BASE {}", args.base.display()))?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
     for (file, format) in &outs {

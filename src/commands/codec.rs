@@ -107,33 +107,24 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     options.check("--url")?;
     let mut backend = Backend::connect(&options, config)
         .with_context(|| format!("--url: cannot reach {}", options.describe()))?;
-    let names: Vec<String> = if args.keys.is_empty() {
-        std::io::stdin()
-            .lock()
-            .lines()
-            .collect::<Result<_, _>>()
-            .context("reading keys from stdin")?
-    } else {
-        args.keys
-    };
-    let mut keys = Vec::with_capacity(names.len());
-    for name in names.iter().filter(|n| !n.is_empty()) {
-        keys.push(match args.layout {
-            LayoutArg::Keys => Key::Plain(name.clone()),
-            LayoutArg::Hash => {
-                let (bucket, field) = name
-                    .split_once(',')
-                    .with_context(|| format!("--layout hash: {name:?} is not bucket,field"))?;
-                Key::hash(bucket, field)
-            }
-        });
-    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for chunk in keys.chunks(1000) {
-        let values = backend
-            .get_multi(chunk)
-            .map_err(|e| read_error(e, args.layout))?;
+    let mut batch: Vec<Key> = Vec::with_capacity(GET_BATCH);
+    let mut read_batch = |batch: &mut Vec<Key>, out: &mut std::io::StdoutLock| {
+        let started = std::time::Instant::now();
+        let values = backend.get_multi(batch).map_err(|e| match e {
+            crate::backend::BackendError::Redis(e) if e.is_timeout() => anyhow::anyhow!(
+                "reading from Redis: {}",
+                options.explain_timeout(
+                    e,
+                    started,
+                    &format!("the values of {} keys", batch.len()),
+                    options.socket_timeout.unwrap_or_default(),
+                )
+            ),
+            e => read_error(e, args.layout),
+        })?;
+        batch.clear();
         for value in values {
             match value {
                 Some(v) => writeln!(
@@ -146,8 +137,87 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
                 None => writeln!(out, "None")?,
             }
         }
+        // Each batch's answers go out before the next names are read: a stream of names
+        // gets its answers as it goes.
+        out.flush()?;
+        anyhow::Ok(())
+    };
+    let add = |name: &str, batch: &mut Vec<Key>| -> anyhow::Result<()> {
+        if name.is_empty() {
+            return Ok(());
+        }
+        batch.push(match args.layout {
+            LayoutArg::Keys => Key::Plain(name.to_string()),
+            LayoutArg::Hash => {
+                let (bucket, field) = name
+                    .split_once(',')
+                    .with_context(|| format!("--layout hash: {name:?} is not bucket,field"))?;
+                Key::hash(bucket, field)
+            }
+        });
+        Ok(())
+    };
+    if !args.keys.is_empty() {
+        for name in &args.keys {
+            add(name, &mut batch)?;
+            if batch.len() == GET_BATCH {
+                read_batch(&mut batch, &mut out)?;
+            }
+        }
+    } else {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        let mut lineno = 0usize;
+        while let Some(name) = next_key_line(&mut stdin, &mut line, &mut lineno)? {
+            add(name, &mut batch)?;
+            if batch.len() == GET_BATCH {
+                read_batch(&mut batch, &mut out)?;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        read_batch(&mut batch, &mut out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keys read per round trip by `get`.
+const GET_BATCH: usize = 1000;
+
+/// The longest key name `get` takes on a stdin line: far above any key name in use, and a
+/// bound on what one line can cost (stdin may be a stream that never sends a newline).
+const MAX_KEY_LINE: u64 = 1 << 20;
+
+/// The next stdin line as a key name (without its line end), or `None` at the end; an
+/// error names the line when it is longer than [`MAX_KEY_LINE`] or not UTF-8.
+fn next_key_line<'l, R: BufRead>(
+    input: &mut R,
+    line: &'l mut Vec<u8>,
+    lineno: &mut usize,
+) -> anyhow::Result<Option<&'l str>> {
+    line.clear();
+    *lineno += 1;
+    let n = <&mut R as std::io::Read>::take(input, MAX_KEY_LINE + 2)
+        .read_until(b'\n', line)
+        .with_context(|| format!("reading stdin line {lineno}"))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    if line.len() as u64 > MAX_KEY_LINE {
+        bail!(
+            "stdin line {lineno}: longer than {MAX_KEY_LINE} bytes (1 MiB) without a line end; \
+             give one key name per line"
+        );
+    }
+    std::str::from_utf8(line)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("stdin line {lineno}: the key name is not UTF-8 ({e})"))
 }
 
 /// A read error with what to do about it: WRONGTYPE under `--layout keys` is most often a

@@ -11,7 +11,13 @@ pub fn run(command: EnginesCommand) -> anyhow::Result<ExitCode> {
             let mut table = comfy_table::Table::new();
             table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             table.set_header(["engine", "server", "installed", "origin"]);
-            for row in engines::list()? {
+            let rows = engines::list()?;
+            for row in &rows {
+                if row.status == "DAMAGED" {
+                    eprintln!("warning: {}", row.origin);
+                }
+            }
+            for row in rows {
                 table.add_row([row.name, row.server, row.status, row.origin]);
             }
             super::output::print_stdout(&format!(

@@ -153,13 +153,60 @@ pub fn installed_in(cache: &Path, name: &str) -> anyhow::Result<Option<Installed
     };
     let manifest: Manifest = serde_json::from_str(&text).with_context(|| {
         format!(
-            "{} is damaged; remove {} and install the engine again",
+            "{} is damaged; remove {} and install the engine again (`redisadv engines \
+             install {name} --force`)",
             manifest_path.display(),
             dir.display()
         )
     })?;
     let found = Installed { dir, manifest };
-    Ok(found.binary().is_file().then_some(found))
+    if !found.binary().exists() {
+        return Ok(None);
+    }
+    verify_binary(&found.binary()).map_err(|why| {
+        anyhow::anyhow!(
+            "engine {name} in {} is damaged: {why}; install it again with `redisadv engines \
+             install {name} --force`",
+            found.dir.display()
+        )
+    })?;
+    Ok(Some(found))
+}
+
+/// Checks an engine's binary without running it: a regular file, an ELF executable, and as
+/// long as its own headers say (the section header table ends an ELF file, so a copy or a
+/// download cut short fails here). Written by hand: six header fields are all it needs.
+fn verify_binary(binary: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let shown = binary.display();
+    let meta = std::fs::metadata(binary).map_err(|e| format!("{shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a regular file"));
+    }
+    let mut head = [0u8; 64];
+    let read = std::fs::File::open(binary)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if read < 64 || &head[..4] != b"\x7fELF" {
+        return Err(format!(
+            "{shown} is not an executable (no ELF header; {} bytes)",
+            meta.len()
+        ));
+    }
+    // 64-bit little-endian ELF: e_shoff at 0x28, e_shentsize at 0x3A, e_shnum at 0x3C.
+    if head[4] != 2 || head[5] != 1 {
+        return Ok(());
+    }
+    let u64_at = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8 bytes"));
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([head[at], head[at + 1]]));
+    let end = u64_at(0x28).saturating_add(u16_at(0x3A).saturating_mul(u16_at(0x3C)));
+    if meta.len() < end {
+        return Err(format!(
+            "{shown} is truncated: {} bytes, where its ELF headers say at least {end}",
+            meta.len()
+        ));
+    }
+    Ok(())
 }
 
 /// The binary of the cached engine `name`, for a scenario or `--engine NAME`: an error that
@@ -205,14 +252,21 @@ pub fn list() -> anyhow::Result<Vec<ListRow>> {
         origin: "the redis-server on PATH or $REDISADV_REDIS_SERVER".into(),
     });
     for spec in CATALOG {
-        rows.push(match installed_in(&cache, spec.name)? {
-            Some(found) => ListRow {
+        rows.push(match installed_in(&cache, spec.name) {
+            // One damaged engine must not hide the others: its row says what is wrong.
+            Err(e) => ListRow {
+                name: spec.name.into(),
+                server: spec.server.into(),
+                status: "DAMAGED".into(),
+                origin: format!("{e:#}"),
+            },
+            Ok(Some(found)) => ListRow {
                 name: spec.name.into(),
                 server: spec.server.into(),
                 status: format!("{} ({})", found.manifest.version, found.binary().display()),
                 origin: found.manifest.origin(),
             },
-            None => ListRow {
+            Ok(None) => ListRow {
                 name: spec.name.into(),
                 server: spec.server.into(),
                 status: "not installed".into(),

@@ -5,7 +5,7 @@
 use crate::backend::ConnectOptions;
 use crate::backend::resp::{self, Value};
 use redis::Cmd;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 pub struct ReadConn {
@@ -14,6 +14,12 @@ pub struct ReadConn {
     buf: Vec<u8>,
     line: Vec<u8>,
     queued: usize,
+    /// The first word of each command whose reply has not been read, oldest first: what
+    /// a timeout message says was waited for.
+    waiting: std::collections::VecDeque<String>,
+    /// The server (`host:port`) and the read limit, for that message.
+    server: String,
+    limit: Duration,
     pace: Pace,
     /// Commands sent so far.
     pub sent: u64,
@@ -51,6 +57,9 @@ impl ReadConn {
             buf: Vec::with_capacity(64 * 1024),
             line: Vec::with_capacity(64),
             queued: 0,
+            waiting: std::collections::VecDeque::new(),
+            server: options.describe(),
+            limit: options.socket_timeout.unwrap_or_default(),
             pace: Pace {
                 max_ops,
                 started: Instant::now(),
@@ -78,6 +87,11 @@ impl ReadConn {
     pub fn queue(&mut self, cmd: &Cmd) {
         cmd.write_packed_command(&mut self.buf);
         self.queued += 1;
+        let name = cmd.args_iter().next().map(|a| match a {
+            redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        });
+        self.waiting.push_back(name.unwrap_or_default());
     }
 
     /// Writes what is queued (after waiting for the rate limit).
@@ -93,7 +107,24 @@ impl ReadConn {
 
     /// The next reply.
     pub fn read(&mut self) -> anyhow::Result<Value> {
-        Ok(resp::read_reply(&mut self.reader, &mut self.line)?)
+        let started = Instant::now();
+        let reply = resp::read_reply(&mut self.reader, &mut self.line);
+        let command = self.waiting.pop_front().unwrap_or_default();
+        match reply {
+            Ok(v) => Ok(v),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                anyhow::bail!(crate::backend::timeout_text(
+                    &self.server,
+                    started.elapsed(),
+                    &format!("the reply to {command}"),
+                    self.limit
+                ))
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(format!(
+                "reading the reply to {command} from {}",
+                self.server
+            ))),
+        }
     }
 
     /// One command, its reply.

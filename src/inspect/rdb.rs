@@ -73,14 +73,42 @@ fn choose(path: &Path, engine: Option<&str>) -> anyhow::Result<(String, PathBuf)
     Ok((name, installed.binary()))
 }
 
+/// Refuses anything but a regular file, saying what it is: a directory, a FIFO (reading one
+/// would wait for a writer), a device (which may never end) or a missing path.
+fn check_regular(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    let kind = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) => {
+            let t = m.file_type();
+            if t.is_dir() {
+                "a directory"
+            } else if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file",
+        Err(e) => anyhow::bail!("--rdb {shown}: cannot read it: {e}"),
+    };
+    let is = if kind == "no such file" { "" } else { "is " };
+    anyhow::bail!(
+        "--rdb {shown}: {is}{kind}; give the path of an RDB file (a regular file such as \
+         dump.rdb)"
+    )
+}
+
 /// Starts the server and loads a copy of the file into it.
 pub fn load(path: &Path, engine: Option<&str>) -> anyhow::Result<Loaded> {
-    if !path.is_file() {
-        anyhow::bail!(
-            "--rdb {}: no such file; give the path of a dump.rdb",
-            path.display()
-        );
-    }
+    check_regular(path)?;
     let (engine, binary) = choose(path, engine)?;
     let server = RedisServer::start(&ServerOptions {
         binary,

@@ -3,6 +3,7 @@
 //! incremental RESP2 parser that borrows bulk replies from the read buffer (no copy before
 //! the codec decodes them).
 
+use crate::backend::resp::{MAX_BULK, MAX_ITEMS, too_long};
 use crate::backend::{ConnectOptions, Socket};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -173,6 +174,9 @@ fn bulk(buf: &[u8]) -> io::Result<Option<Bulk<'_>>> {
             if len < 0 {
                 return Ok(Some((None, at)));
             }
+            if len > MAX_BULK {
+                return Err(too_long("bulk string", len, MAX_BULK));
+            }
             let end = at + len as usize;
             if buf.len() < end + 2 {
                 return Ok(None);
@@ -201,7 +205,11 @@ pub fn parse(buf: &[u8]) -> io::Result<Option<(Reply<'_>, usize)>> {
         b':' => (Reply::Int(number(rest)?), at),
         b'*' => {
             let len = number(rest)?;
-            let mut items = Vec::with_capacity(len.max(0) as usize);
+            if len > MAX_ITEMS {
+                return Err(too_long("array", len, MAX_ITEMS));
+            }
+            // Each item takes at least 4 bytes ("$0\r\n"...): no more room than what arrived.
+            let mut items = Vec::with_capacity((len.max(0) as usize).min(buf.len() / 4));
             for _ in 0..len {
                 match bulk(&buf[at..])? {
                     Some((item, n)) => {
@@ -244,5 +252,10 @@ mod tests {
         }
         assert!(parse(b"$5\r\nab").unwrap().is_none());
         assert!(parse(b"?x\r\n").is_err());
+        // A length field of a terabyte is refused before anything is allocated.
+        let err = parse(b"$1099511627776\r\nab").unwrap_err().to_string();
+        assert!(err.contains("over redisadv's limit of 536870912"), "{err}");
+        assert!(parse(b"*1099511627776\r\n$1\r\na\r\n").is_err());
+        assert!(parse(b"*1000000\r\n$1\r\na\r\n").unwrap().is_none());
     }
 }

@@ -145,6 +145,39 @@ pub fn check_datasets(base: &DatasetInfo, new: &DatasetInfo) -> anyhow::Result<O
     Ok(note)
 }
 
+/// Refuses a report as BASE when not one of its variants was measured (a failed run still
+/// writes a report): every comparison with it would find nothing to hold NEW to and pass.
+/// `shown` names the file and the flag for the message.
+pub fn check_measured(base: &Report, shown: &str) -> anyhow::Result<()> {
+    if base.variants.iter().any(|v| v.result.is_some()) {
+        return Ok(());
+    }
+    let why = base
+        .variants
+        .iter()
+        .find_map(|v| v.error.as_deref())
+        .map(|e| {
+            let first: String = e
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
+            format!(" (the first error: {first})")
+        })
+        .unwrap_or_default();
+    let what = match base.variants.len() {
+        0 => "this report holds no variant".to_string(),
+        n => format!("every variant of this report failed ({n} of {n}){why}"),
+    };
+    anyhow::bail!(
+        "{shown}: {what}, so it measured nothing and cannot be a baseline: a comparison with \
+         it would pass whatever NEW measures. Use the report of a run whose variants were \
+         measured"
+    )
+}
+
 /// Compares `new` with `base`; an error when they measured different datasets, or when not
 /// one variant is in both (nothing compared must never pass a gate).
 pub fn compare(
@@ -154,6 +187,7 @@ pub fn compare(
     threshold: f64,
 ) -> anyhow::Result<Comparison> {
     let note = check_datasets(&base.scenario.dataset, &new.scenario.dataset)?;
+    check_measured(base, "BASE")?;
     let names = |r: &Report| {
         let names: Vec<String> = r.variants.iter().map(|v| v.label()).collect();
         if names.is_empty() {

@@ -5,6 +5,7 @@ mod csv;
 mod explained;
 pub mod html;
 mod json;
+mod load;
 mod markdown;
 pub mod partial;
 pub mod read;
@@ -17,6 +18,7 @@ pub mod why;
 pub mod cluster;
 pub mod compare;
 pub mod engines;
+pub use load::{MAX_REPORT_BYTES, load};
 
 use crate::codec::pyliteral;
 use crate::dataset::Key;
@@ -413,29 +415,6 @@ pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
         OutputFormat::Svg => Box::new(svg::SvgExporter),
         OutputFormat::Html => Box::new(html::HtmlExporter),
     }
-}
-
-/// Reads a saved JSON report of version [`OLDEST_READABLE`] to [`SCHEMA_VERSION`], refusing
-/// any other.
-pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read report {}: {e}", path.display()))?;
-    let probe: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not a JSON report: {e}", path.display()))?;
-    match probe.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if (OLDEST_READABLE as u64..=SCHEMA_VERSION as u64).contains(&v) => {}
-        Some(v) => anyhow::bail!(
-            "{}: report schema version {v}, this redisadv reads versions {OLDEST_READABLE} to \
-             {SCHEMA_VERSION}; regenerate the report with this redisadv",
-            path.display()
-        ),
-        None => anyhow::bail!(
-            "{}: not a redisadv report (no schema_version)",
-            path.display()
-        ),
-    }
-    serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: invalid report: {e}", path.display()))
 }
 
 /// `110,814`: integers with thousands separators, for rates and byte counts in tables.

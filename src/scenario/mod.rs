@@ -228,17 +228,46 @@ pub struct Variant {
 /// The largest `scale`: 100 times the demo is 110 million records.
 pub const MAX_SCALE: f64 = 100.0;
 
+/// The most runs a scenario's sweeps may make unless `bench --max-runs` allows more: each
+/// run starts a server and measures the whole dataset, and the runs' plans are built
+/// before the first one starts.
+pub const MAX_RUNS: u64 = 1000;
+
+/// The largest scenario file read (a scenario is a page of TOML; a sample it names is read
+/// on its own terms).
+const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
 impl Scenario {
     pub fn load(path: &Path) -> anyhow::Result<Scenario> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read scenario {}: {e}", path.display()))?;
-        Scenario::parse(&text, path)
+        Scenario::load_limited(path, MAX_RUNS)
+    }
+
+    /// [`Scenario::load`] allowing up to `max_runs` sweep runs.
+    pub fn load_limited(path: &Path, max_runs: u64) -> anyhow::Result<Scenario> {
+        use std::io::Read;
+        let cannot =
+            |e: std::io::Error| anyhow::anyhow!("cannot read scenario {}: {e}", path.display());
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+            anyhow::bail!(
+                "{}: longer than {MAX_SCENARIO_BYTES} bytes (16 MiB), redisadv's limit for a \
+                 scenario file; is it a scenario (TOML)?",
+                path.display()
+            );
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!("cannot read scenario {}: not UTF-8 ({e})", path.display())
+        })?;
+        sweep::expand(&text, path, max_runs)
     }
 
     /// Parses and checks `text`, read from `path` (for messages and relative paths); a
     /// sweep (a setting given as a list) becomes one variant per combination.
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Scenario> {
-        sweep::expand(text, path)
+        sweep::expand(text, path, MAX_RUNS)
     }
 
     /// Parses `text`, a sweep-free copy of `original` where `origin` maps offsets back, so
@@ -431,6 +460,18 @@ impl Scenario {
         let mut variants: Vec<Variant> = Vec::new();
         for v in &raw.variants {
             let name = v.name.get_ref().clone();
+            if name.contains(['[', ']']) {
+                // A sweep's runs are named base[key=value,...]: a literal name of that shape
+                // could be taken for a run, and get its figures in reports and comparisons.
+                return Err(fail(
+                    v.name.span(),
+                    format!(
+                        "variant name {name:?}: '[' and ']' are kept for the runs of a sweep \
+                         (name[key=value]); rename the variant, e.g. {:?}",
+                        name.replace(['[', ']'], "_")
+                    ),
+                ));
+            }
             if variants.iter().any(|other| other.name == name) {
                 return Err(fail(
                     v.name.span(),

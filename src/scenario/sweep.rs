@@ -37,7 +37,7 @@ struct Axis {
 }
 
 /// Parses `text` with its sweeps expanded (a file without lists parses as it is).
-pub fn expand(text: &str, path: &Path) -> anyhow::Result<Scenario> {
+pub fn expand(text: &str, path: &Path, max_runs: u64) -> anyhow::Result<Scenario> {
     let same = |o: usize| o;
     // A file TOML refuses is reported by the ordinary parse, with its line.
     let Ok(doc) = DeTable::parse(text) else {
@@ -52,6 +52,7 @@ pub fn expand(text: &str, path: &Path) -> anyhow::Result<Scenario> {
         .get("variant")
         .and_then(|v| v.get_ref().as_array())
         .map_or(0, |a| a.len());
+    check_run_count(&axes, raw_variants, path, max_runs)?;
     let mut first: Option<Scenario> = None;
     let mut runs: Vec<Variant> = Vec::new();
     let mut baseline_base = None;
@@ -125,6 +126,44 @@ pub fn expand(text: &str, path: &Path) -> anyhow::Result<Scenario> {
         .unwrap_or(0);
     scenario.variants = runs;
     Ok(scenario)
+}
+
+/// Refuses, before any run is planned, sweeps that make more than `max_runs` runs; the
+/// message states the count and how it comes about.
+fn check_run_count(
+    axes: &[Axis],
+    variants: usize,
+    path: &Path,
+    max_runs: u64,
+) -> anyhow::Result<()> {
+    let mut total: u64 = 0;
+    let mut largest = (0u64, String::new());
+    for v in 0..variants {
+        let lens: Vec<u64> = axes
+            .iter()
+            .filter(|a| applies(a, v))
+            .map(|a| a.values.len() as u64)
+            .collect();
+        let runs = lens.iter().fold(1u64, |n, &l| n.saturating_mul(l));
+        total = total.saturating_add(runs);
+        if runs > largest.0 {
+            let shown: Vec<String> = lens.iter().map(u64::to_string).collect();
+            largest = (
+                runs,
+                format!("variant {} makes {}", v + 1, shown.join(" x ")),
+            );
+        }
+    }
+    if total > max_runs {
+        anyhow::bail!(
+            "{}: the sweeps make {total} runs ({}), more than the {max_runs} allowed; each run \
+             starts its own server and measures the whole dataset. Shorten the lists, or give \
+             bench --max-runs {total} to run them all",
+            path.display(),
+            largest.1
+        );
+    }
+    Ok(())
 }
 
 fn applies(axis: &Axis, variant: usize) -> bool {

@@ -4,6 +4,7 @@
 //! evictions are watched. However the variant ends (error, signal, frozen server): exactly
 //! what it wrote is removed, or the user is told what is left. Every wait has a deadline.
 
+pub mod budget;
 mod projection;
 mod written;
 
@@ -77,7 +78,65 @@ pub fn identify(connect: &ConnectOptions) -> anyhow::Result<crate::identity::Ide
             connect.describe()
         );
     }
+    refuse_read_only_replica(&mut conn, &connect.describe())?;
     crate::identity::Identity::read(&mut conn)
+}
+
+/// Refuses a read-only replica before anything is sent to it: every write would be refused
+/// (READONLY), each one an error in the server's INFO errorstats.
+fn refuse_read_only_replica(conn: &mut redis::Connection, server: &str) -> anyhow::Result<()> {
+    let replication = probe::info_section(conn, "replication")?;
+    if replication.get("role").map(String::as_str) != Some("slave") {
+        return Ok(());
+    }
+    // INFO does not show replica-read-only; CONFIG GET does, when the user may call it.
+    let read_only = ["replica-read-only", "slave-read-only"]
+        .iter()
+        .find_map(|name| {
+            redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(*name)
+                .query::<Vec<String>>(conn)
+                .ok()
+                .and_then(|v| v.get(1).cloned())
+        });
+    let master = match (
+        replication.get("master_host"),
+        replication.get("master_port"),
+    ) {
+        (Some(h), Some(p)) => format!(" of {h}:{p}"),
+        _ => String::new(),
+    };
+    match read_only.as_deref() {
+        Some("no") => Ok(()),
+        shown => anyhow::bail!(
+            "--url: {server} is a replica{master} (INFO replication role:slave){}; it would \
+             refuse every write (READONLY), and what a writable replica stores is replaced at \
+             its next sync. Give the URL of a master or a standalone server",
+            match shown {
+                Some(v) => format!(" with replica-read-only {v}"),
+                None => " (replica-read-only unknown: CONFIG GET is not allowed, so taken as \
+                         yes)"
+                    .to_string(),
+            }
+        ),
+    }
+}
+
+/// Whether the server is reached over a unix socket or a loopback address: only then can
+/// its INFO process_id be a process of this machine.
+fn is_loopback(connect: &ConnectOptions) -> bool {
+    match connect.connection_info().map(|i| i.addr().clone()) {
+        Ok(redis::ConnectionAddr::Unix(_)) => true,
+        Ok(redis::ConnectionAddr::Tcp(host, _)) => {
+            host == "localhost"
+                || host
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
 }
 
 /// One variant on the `--url` server.
@@ -90,6 +149,8 @@ pub struct UrlVariant<'a> {
     pub dataset: &'a Dataset,
     pub variant: &'a Variant,
     pub config: BackendConfig,
+    /// `--budget`: the most the variant's records may take (see [`budget`]).
+    pub budget: Option<u64>,
 }
 
 /// What measuring a variant needs from the target: where to connect, the database, and the
@@ -124,7 +185,13 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         "variant {name} into database {db} of {}",
         connect.describe()
     );
-    projection::check(&mut conn, &projected, &what)?;
+    projection::check(
+        &mut conn,
+        &projected,
+        &what,
+        v.budget,
+        is_loopback(&connect),
+    )?;
     if size > 0 {
         eprintln!(
             "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",

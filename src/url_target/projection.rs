@@ -7,6 +7,7 @@ use crate::backend::{BackendConfig, HashTtl};
 
 /// What one field's TTL may add (see [`project`]'s field-ttl case).
 const FIELD_TTL_BYTES: u64 = 48;
+use super::budget::{self, CgroupLimit, DEFAULT_BUDGET};
 use crate::dataset::{Dataset, Key, Layout};
 use crate::probe;
 use crate::report::human_bytes;
@@ -159,12 +160,16 @@ pub fn project(
     })
 }
 
-/// Refuses when `projection` does not fit below the server's maxmemory (or, without one,
-/// in the machine's memory). `what` names the variant and the database for the message.
+/// Refuses when `projection` does not fit: below the server's maxmemory; without one,
+/// within the budget (`--budget`, else [`DEFAULT_BUDGET`]), because the real limit (a
+/// container's) is invisible to INFO; and, for a server on this machine, within what its
+/// memory cgroup has left. `what` names the variant and the database for the message.
 pub fn check(
     conn: &mut redis::Connection,
     projection: &Projection,
     what: &str,
+    budget: Option<u64>,
+    loopback: bool,
 ) -> anyhow::Result<()> {
     let memory = probe::info_section(conn, "memory")?;
     let used = probe::number(&memory, "used_memory")?;
@@ -184,6 +189,41 @@ pub fn check(
     );
     let fixes = "Use a smaller --scale, fewer variants (--only), a server with more \
                  maxmemory, or a private server (leave out --url)";
+    let over = |limit: u64| {
+        format!(
+            "over by {} bytes ({})",
+            projection.bytes - limit,
+            human_bytes(projection.bytes - limit)
+        )
+    };
+    if let Some(cgroup) = local_cgroup(conn, loopback)
+        && projection.bytes > cgroup.room()
+    {
+        anyhow::bail!(
+            "--url: refusing to write {what}: it needs {need}, but the server runs on this \
+             machine in a memory cgroup limited to {} bytes ({}; {}) that already uses {} \
+             bytes: only {} bytes ({}) are left, {}. Past the limit the kernel kills the \
+             server with every key it holds. {fixes}",
+            cgroup.limit,
+            human_bytes(cgroup.limit),
+            cgroup.file.display(),
+            cgroup.usage,
+            cgroup.room(),
+            human_bytes(cgroup.room()),
+            over(cgroup.room()),
+        );
+    }
+    if let Some(budget) = budget
+        && projection.bytes > budget
+    {
+        anyhow::bail!(
+            "--url: refusing to write {what}: it needs {need}, more than --budget {budget} \
+             bytes ({}): {}. Give a larger --budget if the server has that much to spare. \
+             {fixes}",
+            human_bytes(budget),
+            over(budget),
+        );
+    }
     if maxmemory > 0 {
         let free = maxmemory.saturating_sub(used);
         if projection.bytes > free {
@@ -202,14 +242,28 @@ pub fn check(
             };
             anyhow::bail!(
                 "--url: refusing to write {what}: it needs {need}, but only {free} bytes ({}) \
-                 are left below maxmemory {maxmemory} (used_memory {used}): over by {} bytes \
-                 ({}). Past maxmemory {consequence}. {fixes}",
+                 are left below maxmemory {maxmemory} (used_memory {used}): {}. Past \
+                 maxmemory {consequence}. {fixes}",
                 human_bytes(free),
-                projection.bytes - free,
-                human_bytes(projection.bytes - free),
+                over(free),
             );
         }
-    } else if system > 0 && used + projection.bytes > system {
+        return Ok(());
+    }
+    if budget.is_none() && projection.bytes > DEFAULT_BUDGET {
+        anyhow::bail!(
+            "--url: refusing to write {what}: it needs {need}, more than the default budget \
+             of {DEFAULT_BUDGET} bytes ({}) for a server with maxmemory 0: {}. With \
+             maxmemory 0 Redis sets no limit of its own, and the real one (a container's or \
+             a service's memory limit) is not visible in INFO; a server pushed past it is \
+             killed with every key it holds. If the server has room, say how much \
+             redisadv may add with --budget BYTES (e.g. --budget 256MiB), or set maxmemory \
+             on the server. {fixes}",
+            human_bytes(DEFAULT_BUDGET),
+            over(DEFAULT_BUDGET),
+        );
+    }
+    if system > 0 && used + projection.bytes > system {
         anyhow::bail!(
             "--url: refusing to write {what}: the server has no maxmemory, but it needs {need} \
              on top of used_memory {used}, more than the machine's {system} bytes \
@@ -219,6 +273,19 @@ pub fn check(
         );
     }
     Ok(())
+}
+
+/// The memory cgroup limit of the server's process, when the server runs on this machine
+/// (see [`budget::local_process`]) and has one.
+fn local_cgroup(conn: &mut redis::Connection, loopback: bool) -> Option<CgroupLimit> {
+    if !loopback {
+        return None;
+    }
+    let server = probe::info_section(conn, "server").ok()?;
+    let pid = probe::number(&server, "process_id").ok()?;
+    let uptime = probe::number(&server, "uptime_in_seconds").ok()?;
+    let pid = budget::local_process(loopback, u32::try_from(pid).ok()?, uptime)?;
+    budget::cgroup_of(pid)
 }
 
 #[cfg(test)]

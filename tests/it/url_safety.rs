@@ -63,7 +63,7 @@ fn url(server: &RedisServer, db: i64) -> String {
 fn spawn_bench(scenario: &std::path::Path, url: &str, scale: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_redisadv"))
         .args(["bench", scenario.to_str().unwrap(), "-q", "--url", url])
-        .args(["--scale", scale, "--only", "pickle_ttl"])
+        .args(["--scale", scale, "--only", "pickle_ttl", "--budget", "1GiB"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -144,6 +144,95 @@ fn eviction_risk_is_refused_before_writing() {
         assert_eq!(dbsize(&server, 1), 0, "{policy}: nothing written");
         assert_eq!(info_number(&server, "stats", "evicted_keys"), 0, "{policy}");
     }
+}
+
+/// The write commands in INFO commandstats (calls and rejected calls alike).
+fn writes_seen(server: &RedisServer) -> Vec<String> {
+    let text: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn(server, 0))
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            [
+                "set", "setex", "hset", "hmset", "flushdb", "del", "unlink", "pexpire",
+            ]
+            .iter()
+            .any(|c| l.starts_with(&format!("cmdstat_{c}:")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn without_maxmemory_only_the_budget_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tiny_scenario(tmp.path());
+    // maxmemory 0, as servers in containers usually run: INFO cannot show the real limit.
+    let server = redis();
+    seed(&server, 0, 1_000, false);
+    let before = writes_seen(&server);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            scenario.to_str().unwrap(),
+            "-q",
+            "--only",
+            "pickle_ttl",
+        ];
+        args.extend_from_slice(extra);
+        redisadv(&args)
+    };
+    let db1 = url(&server, 1);
+    // 220,000 keys: about 51 MiB projected, over the 32 MiB default.
+    let out = run(&["--url", &db1, "--scale", "0.2"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_no_panic(&out);
+    for needle in [
+        "refusing to write variant pickle_ttl into database 1",
+        "220000 keys",
+        "default budget of 33554432 bytes (32.0 MiB) for a server with maxmemory 0",
+        "not visible in INFO",
+        "--budget BYTES",
+    ] {
+        assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+    }
+    // A budget the user gives is held to as well.
+    let out = run(&["--url", &db1, "--scale", "0.1", "--budget", "16MB"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than --budget 16777216 bytes"), "{err}");
+    // Nothing was written: no key, no write command called or refused.
+    assert_eq!(dbsize(&server, 1), 0);
+    assert_eq!(dbsize(&server, 0), 1_000);
+    assert_eq!(writes_seen(&server), before);
+    // A bad size names the flag.
+    let out = run(&["--url", &db1, "--budget", "lots"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--budget") && err.contains("64MB"), "{err}");
+    // Within the default budget the run goes ahead.
+    let out = run(&["--url", &db1, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_local_server_is_recognised_by_its_process() {
+    let server = redis();
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut conn(&server, 0))
+        .unwrap();
+    let info = redisadv::probe::parse_info(&info);
+    let pid: u32 = info["process_id"].parse().unwrap();
+    let uptime: u64 = info["uptime_in_seconds"].parse().unwrap();
+    assert_eq!(pid, server.pid());
+    use redisadv::url_target::budget::local_process;
+    assert_eq!(local_process(true, pid, uptime), Some(pid));
+    // Another start time (a pid of another PID namespace): not this process.
+    assert_eq!(local_process(true, pid, uptime + 3600), None);
+    assert_eq!(local_process(false, pid, uptime), None);
 }
 
 #[test]
