@@ -13,6 +13,7 @@ mod embstr;
 mod engines;
 mod explain;
 mod field_ttl;
+mod files_out;
 mod inspect;
 mod inspect_cluster;
 mod jobs;
