@@ -10,7 +10,7 @@ pub mod redis_errors;
 pub mod resp;
 mod stream;
 
-pub use connect::{ConnectOptions, Socket};
+pub use connect::{ConnectOptions, Socket, redact};
 pub use field_ttl::{engine_name, field_ttl_support, require_field_ttl};
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};
