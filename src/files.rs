@@ -23,8 +23,9 @@ pub fn write_with(
     fill: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let target = resolve(path)?;
-    let existing = std::fs::metadata(&target).ok();
-    if let Some(meta) = &existing
+    // The kernel's own view first: /dev/stderr leads through /proc's links to a pipe, which
+    // no path names.
+    if let Ok(meta) = std::fs::metadata(path)
         && !meta.is_file()
     {
         if meta.is_dir() {
@@ -32,7 +33,7 @@ pub fn write_with(
         }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .open(&target)
+            .open(path)
             .with_context(|| format!("opening {}", path.display()))?;
         let mut out = std::io::BufWriter::new(&mut file);
         fill(&mut out)?;
@@ -40,6 +41,7 @@ pub fn write_with(
             .with_context(|| format!("writing {}", path.display()))?;
         return Ok(());
     }
+    let existing = std::fs::metadata(&target).ok();
     let dir = parent_of(&target);
     let mut temp =
         temp_in(&dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
@@ -77,7 +79,7 @@ pub fn write_with(
 /// its directory takes a new file.
 pub fn check(path: &Path) -> anyhow::Result<()> {
     let target = resolve(path)?;
-    match std::fs::metadata(&target) {
+    match std::fs::metadata(path).or_else(|_| std::fs::metadata(&target)) {
         Ok(meta) if meta.is_dir() => {
             anyhow::bail!("{} is a directory; name a file", path.display())
         }

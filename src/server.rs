@@ -415,6 +415,7 @@ impl RedisServer {
             ConnectOptions::new(format!("unix://{}", self.dir.join(SOCKET).display()));
         options.connect_timeout = Duration::from_millis(500);
         options.socket_timeout = Some(Duration::from_secs(2));
+        options.password = self.password.clone();
         options
     }
 

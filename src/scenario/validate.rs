@@ -62,8 +62,9 @@ pub fn refused_override(name: &str, value: &str) -> Option<String> {
             "would send the server's log to syslog, outside its temporary directory"
         }
         "bind" | "port" | "tls-port" | "bind-source-addr" => {
-            "redisadv gives each private server a unix socket in its own 0700 directory (a \
-             cluster's nodes 127.0.0.1 on free ports) itself"
+            "redisadv binds each private server itself: a unix socket in its own 0700 \
+             directory and no TCP port (a cluster's nodes: 127.0.0.1 on free ports, behind a \
+             random password)"
         }
         "requirepass" | "masterauth" => {
             "redisadv keeps each private server to itself (a socket in a 0700 directory, or a \
