@@ -211,18 +211,9 @@ fn row_of(
     row
 }
 
-/// A URL as reports may show it: `redis://user:***@host:port/db`.
+/// A URL as reports may show it: the one redaction, [`crate::backend::redact`].
 pub fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}")
-        }
-        None => url.to_string(),
-    }
+    crate::backend::redact(url)
 }
 
 fn variant_report(v: &Variant, result: Option<Measured>, error: Option<String>) -> VariantReport {

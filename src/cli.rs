@@ -108,9 +108,12 @@ pub struct EngineInstallArgs {
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The server: redis://HOST:PORT/DB or unix:///path.
-    #[arg(long)]
+    /// The server: redis://HOST:PORT/DB or unix:///path (default: $REDISADV_URL).
+    #[arg(long, env = "REDISADV_URL", hide_env_values = true)]
     pub url: String,
+    /// The password, on the first line of FILE (else the URL's, else $REDISADV_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
     /// The metadata version filled in for raw and int_time values.
@@ -201,6 +204,10 @@ pub struct BenchArgs {
     /// Run against this existing server (redis://HOST:PORT/DB) instead of private ones.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// With --url: the password, on the first line of FILE (else the URL's, else
+    /// $REDISADV_PASSWORD), so that `ps` never shows it.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    pub password_file: Option<PathBuf>,
     /// With --url: empty the database first when it holds keys.
     #[arg(long, requires = "url")]
     pub flush: bool,

@@ -15,6 +15,7 @@ pub mod engine_set;
 pub mod engines;
 pub mod errors;
 pub mod explain;
+pub mod files;
 pub mod identity;
 pub mod inspect;
 pub mod job;

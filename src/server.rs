@@ -1,9 +1,10 @@
-//! A private `redis-server`: 127.0.0.1 on a free port, a temporary directory, no persistence,
-//! ready when the server answering the port is the one we started, killed with its whole
-//! process group and reaped when dropped, and never outliving redisadv (see [`spawn`]).
+//! A private `redis-server`: a unix socket in a 0700 temporary directory (no TCP port, so no
+//! other local user can reach it), no persistence, killed with its whole process group and
+//! reaped when dropped, and never outliving redisadv (see [`spawn`]). Cluster nodes, whose
+//! bus needs TCP, listen on 127.0.0.1 with a random password only redisadv knows.
 
 mod spawn;
-mod stale;
+pub mod stale;
 mod version;
 pub use version::Version;
 
@@ -29,6 +30,23 @@ pub struct ServerOptions {
     pub overrides: Vec<(String, String)>,
     /// How long to wait for PING.
     pub startup_timeout: Duration,
+    /// Who may connect; see [`Access`].
+    pub access: Access,
+}
+
+/// How a private server can be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Only through the unix socket in its 0700 directory: no TCP port at all.
+    #[default]
+    Socket,
+    /// Also on 127.0.0.1 (a cluster's nodes must reach each other), behind a random
+    /// `requirepass`/`masterauth` that is never printed and is handed to the server in a
+    /// 0600 file inside the 0700 directory (never on its command line, which `ps` shows).
+    Password,
+    /// On 127.0.0.1 with no password: only for tests, whose servers stand in for a user's
+    /// own server reached with `--url`.
+    Open,
 }
 
 impl Default for ServerOptions {
@@ -38,6 +56,7 @@ impl Default for ServerOptions {
             config_file: None,
             overrides: Vec::new(),
             startup_timeout: Duration::from_secs(10),
+            access: Access::Socket,
         }
     }
 }
@@ -54,8 +73,11 @@ pub fn default_binary() -> PathBuf {
 pub struct RedisServer {
     id: u64,
     pid: u32,
+    /// 0 when the server has no TCP port ([`Access::Socket`]).
     port: u16,
     dir: PathBuf,
+    /// The `requirepass` of an [`Access::Password`] server.
+    password: Option<String>,
 }
 
 /// A live server's process, guardian and directory.
@@ -64,6 +86,8 @@ struct Live {
     child: Child,
     guardian: spawn::Guardian,
     dir: tempfile::TempDir,
+    /// The locked owner marker (see [`stale`]); released when the directory goes.
+    _owner: std::fs::File,
 }
 
 impl Live {
@@ -72,6 +96,9 @@ impl Live {
     fn stop(mut self) {
         self.guardian.retire();
         spawn::kill_group(&mut self.child);
+        // A server that left the group (--daemonize yes, setsid in a wrapper) still works in
+        // the directory (redis-server changes into its --dir): stop it too.
+        spawn::kill_escaped(self.dir.path());
         drop(self.dir);
     }
 }
@@ -106,6 +133,8 @@ pub const RESERVED: &[&str] = &[
     "include",
     "replicaof",
     "slaveof",
+    "requirepass",
+    "masterauth",
 ];
 
 /// The socket inside the private directory through which readiness identifies the server.
@@ -157,7 +186,7 @@ impl RedisServer {
         check_overrides(&options.overrides)?;
         static SWEEP: std::sync::Once = std::sync::Once::new();
         SWEEP.call_once(|| {
-            stale::sweep(&std::env::temp_dir());
+            stale::sweep(&std::env::temp_dir(), "redisadv-");
         });
         let mut last_error = None;
         for _ in 0..5 {
@@ -173,7 +202,10 @@ impl RedisServer {
     }
 
     fn start_once(options: &ServerOptions) -> Result<RedisServer, StartError> {
-        let port = free_port().map_err(StartError::Other)?;
+        let port = match options.access {
+            Access::Socket => 0,
+            Access::Password | Access::Open => free_port().map_err(StartError::Other)?,
+        };
         let starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         if STOPPING.load(Ordering::SeqCst) {
             return Err(StartError::Other(anyhow::anyhow!(
@@ -185,9 +217,18 @@ impl RedisServer {
             .tempdir()
             .context("creating a temporary directory for redis-server")
             .map_err(StartError::Other)?;
-        stale::mark_owner(dir.path())
+        private_mode(dir.path()).map_err(StartError::Other)?;
+        let owner = stale::mark_owner(dir.path())
             .with_context(|| format!("writing {}", dir.path().join(stale::OWNER_FILE).display()))
             .map_err(StartError::Other)?;
+        let password = match options.access {
+            Access::Password => Some(
+                write_password(dir.path())
+                    .context("writing the private server's password file")
+                    .map_err(StartError::Other)?,
+            ),
+            Access::Socket | Access::Open => None,
+        };
         let log = dir.path().join("redis.log");
         let socket = dir.path().join(SOCKET);
         if socket.as_os_str().len() > MAX_SOCKET_PATH {
@@ -216,6 +257,9 @@ impl RedisServer {
             .arg("--unixsocket")
             .arg(&socket)
             .args(["--unixsocketperm", "700"]);
+        if password.is_some() {
+            cmd.arg("--include").arg(dir.path().join(PASSWORD_FILE));
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -238,12 +282,14 @@ impl RedisServer {
             pid: child.id(),
             port,
             dir: dir.path().to_path_buf(),
+            password,
         };
         live().push(Live {
             id,
             child,
             guardian,
             dir,
+            _owner: owner,
         });
         drop(starting);
         // On an error `server` drops here, which stops it and removes its directory.
@@ -273,6 +319,10 @@ impl RedisServer {
                 let stderr = stderr_text;
                 let log = self.last_log_lines(15).join("\n");
                 let output = format!("{}\n{}", stderr.trim(), log).trim().to_string();
+                let escaped = stale::processes_in(&self.dir);
+                if !escaped.is_empty() {
+                    return Err(StartError::Other(self.escaped_error(&escaped)));
+                }
                 if output.contains("Address already in use") {
                     return Err(StartError::PortTaken(anyhow::anyhow!(
                         "port {} taken",
@@ -286,8 +336,19 @@ impl RedisServer {
             }
             // Our server answers on the socket inside our private directory; the port is ours
             // only if the same server (same run_id) answers there too.
-            if let Some(ours) = run_id(&self.socket_options())
-                && let Some(on_port) = run_id(&connect)
+            let ours = server_identity(&self.socket_options());
+            if let Some((_, pid)) = &ours
+                && !self.in_our_group(*pid)
+            {
+                return Err(StartError::Other(self.escaped_error(&[*pid])));
+            }
+            if self.port == 0
+                && let Some((_, _)) = ours
+            {
+                return Ok(());
+            }
+            if let Some((ours, _)) = ours
+                && let Some((on_port, _)) = server_identity(&connect)
             {
                 if on_port == ours {
                     return Ok(());
@@ -310,8 +371,27 @@ impl RedisServer {
         }
     }
 
+    /// The TCP port; 0 for a socket-only server ([`Access::Socket`]).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether process `pid` (the server's INFO process_id) is the child redisadv started or
+    /// in its process group (a wrapper that runs redis-server without `exec`): a stop reaches
+    /// it.
+    fn in_our_group(&self, pid: u32) -> bool {
+        pid == self.pid || stale::process_group(pid) == Some(self.pid)
+    }
+
+    fn escaped_error(&self, pids: &[u32]) -> anyhow::Error {
+        let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+        anyhow::anyhow!(
+            "the private redis-server (process {}) is not the process redisadv started nor in \
+             its process group: it was daemonized (daemonize yes) or moved to another session \
+             (setsid) by a wrapper, so it could outlive redisadv. It was stopped. Run \
+             redis-server in the foreground: a wrapper should end with `exec redis-server \"$@\"`",
+            pids.join(", ")
+        )
     }
 
     pub fn dir(&self) -> &Path {
@@ -337,11 +417,22 @@ impl RedisServer {
             ConnectOptions::new(format!("unix://{}", self.dir.join(SOCKET).display()));
         options.connect_timeout = Duration::from_millis(500);
         options.socket_timeout = Some(Duration::from_secs(2));
+        options.password = self.password.clone();
         options
     }
 
+    /// How redisadv reaches the server: its private socket, or for a cluster node its port
+    /// with the password.
     pub fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions::local(self.port)
+        if self.port == 0 {
+            let mut options =
+                ConnectOptions::new(format!("unix://{}", self.dir.join(SOCKET).display()));
+            options.db = Some(0);
+            return options;
+        }
+        let mut options = ConnectOptions::local(self.port);
+        options.password = self.password.clone();
+        options
     }
 
     pub fn connect(&self) -> redis::RedisResult<redis::Connection> {
@@ -374,13 +465,42 @@ impl Drop for RedisServer {
     }
 }
 
-/// `run_id` from `INFO server`, if a server answers there.
-fn run_id(options: &ConnectOptions) -> Option<String> {
+/// `run_id` and `process_id` from `INFO server`, if a server answers there.
+fn server_identity(options: &ConnectOptions) -> Option<(String, u32)> {
     let mut conn = options.connect().ok()?;
     let info: String = redis::cmd("INFO").arg("server").query(&mut conn).ok()?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("run_id:"))
-        .map(|id| id.trim().to_string())
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    Some((field("run_id:")?, field("process_id:")?.parse().ok()?))
+}
+
+/// The file holding an [`Access::Password`] server's password, read by `--include`.
+const PASSWORD_FILE: &str = "auth.conf";
+
+/// Makes `dir` 0700 whatever the umask or the temp-file library's default.
+fn private_mode(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("making {} private (0700)", dir.display()))
+}
+
+/// A random password written as `requirepass`/`masterauth` into a 0600 file in `dir`.
+fn write_password(dir: &Path) -> std::io::Result<String> {
+    use rand::RngExt;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let bytes: [u8; 24] = rand::rng().random();
+    let password = hex::encode(bytes);
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(dir.join(PASSWORD_FILE))?;
+    file.write_all(format!("requirepass {password}\nmasterauth {password}\n").as_bytes())?;
+    Ok(password)
 }
 
 enum StartError {

@@ -284,26 +284,49 @@ pub fn timeout_text(server: &str, elapsed: Duration, waited_for: &str, limit: Du
 /// The password part of a URL's userinfo, if any.
 fn password_of(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
+    // As in [`redact`]: the userinfo ends at the last '@'.
+    let userinfo = &rest[..rest.rfind('@')?];
     Some(userinfo.split_once(':')?.1)
 }
 
-/// A URL as messages and reports may show it: `redis://user:***@host:port/db`.
+/// A URL as messages and reports may show it: `redis://user:***@host:port/db`. The one
+/// redaction for every place a target is printed or stored. The userinfo ends at the *last*
+/// '@' (a password may hold '@', ':', '/' or '%' unencoded; a database path never holds
+/// '@'), and a unix URL's `pass=` parameter is hidden too.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        // Not a URL: it could be anything, a password included.
+        return if url.contains('@') || url.contains("pass") {
+            "***".to_string()
+        } else {
+            url.to_string()
+        };
     };
-    // The userinfo ends at the last '@' before the path: a password may itself hold '@'.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    let shown = match rest.rfind('@') {
         Some(at) => {
             let userinfo = &rest[..at];
             let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
             format!("{scheme}://{user}:***@{}", &rest[at + 1..])
         }
         None => url.to_string(),
-    }
+    };
+    hide_pass_parameter(&shown)
+}
+
+/// `?pass=secret` or `&pass=secret` (redis-rs's unix URL password) as `pass=***`.
+fn hide_pass_parameter(url: &str) -> String {
+    let Some(query_at) = url.find('?') else {
+        return url.to_string();
+    };
+    let (head, query) = url.split_at(query_at + 1);
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|part| match part.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("pass") => format!("{name}=***"),
+            _ => part.to_string(),
+        })
+        .collect();
+    format!("{head}{}", parts.join("&"))
 }
 
 #[cfg(test)]
@@ -316,6 +339,12 @@ mod tests {
         assert_eq!(redact("rediss://:secret@h:1"), "rediss://:***@h:1");
         assert_eq!(redact("redis://u:se@cret@h:1/0"), "redis://u:***@h:1/0");
         assert_eq!(redact("redis://h:1/0"), "redis://h:1/0");
+        assert_eq!(redact("redis://u:p/a@ss@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(redact("redis://:Zq7@Kx:Vy%Wu@h:1"), "redis://:***@h:1");
+        assert_eq!(
+            redact("unix:///run/r.sock?db=1&pass=s3cr3t"),
+            "unix:///run/r.sock?db=1&pass=***"
+        );
         for url in [
             "http://u:secret@h",
             "rediss://u:secret@h:1",

@@ -10,7 +10,7 @@ pub mod redis_errors;
 pub mod resp;
 mod stream;
 
-pub use connect::{ConnectOptions, Socket, timeout_text};
+pub use connect::{ConnectOptions, Socket, redact, timeout_text};
 pub use field_ttl::{SUPPORTED as FIELD_TTL_ENGINES, field_ttl_support};
 pub use lock::{Lock, LockError, LockOptions};
 pub use plan::{EXPIRES_FIELD, TtlPlan};

@@ -56,6 +56,8 @@ pub struct PipeStream {
     results: Receiver<Value>,
     reader: Option<JoinHandle<std::io::Result<StreamSummary>>>,
     sent: u64,
+    /// Of `sent`, the connection's own handshake (AUTH, SELECT), which is no load command.
+    handshake: u64,
     /// Another handle on the socket, for [`PipeStream::killer`].
     socket: StreamKiller,
     /// How long one flush may take in all.
@@ -85,12 +87,14 @@ impl PipeStream {
             results: result_rx,
             reader: Some(handle),
             sent: 0,
+            handshake: 0,
             socket,
             timeout: options.socket_timeout,
         };
         let hello = options.handshake()?;
         if !hello.is_empty() {
             stream.query(&hello)?;
+            stream.handshake = hello.len() as u64;
         }
         Ok(stream)
     }
@@ -190,7 +194,7 @@ impl PipeStream {
     }
 
     pub fn commands_sent(&self) -> u64 {
-        self.sent
+        self.sent - self.handshake
     }
 
     /// A handle that can cut this connection from another thread.

@@ -4,7 +4,7 @@
 //! MEET, and ready once every node says `cluster_state:ok` and knows every node.
 
 use crate::backend::ConnectOptions;
-use crate::server::{RedisServer, ServerOptions};
+use crate::server::{Access, RedisServer, ServerOptions};
 use anyhow::Context;
 use std::time::{Duration, Instant};
 
@@ -174,6 +174,10 @@ fn start_node(options: &ServerOptions) -> anyhow::Result<RedisServer> {
             .context("finding a free port for the cluster bus")?
             .port();
         let mut node = options.clone();
+        // The nodes talk to each other over TCP: behind a password, never open.
+        if node.access == Access::Socket {
+            node.access = Access::Password;
+        }
         node.overrides.extend(
             [
                 ("cluster-enabled", "yes".to_string()),

@@ -46,7 +46,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let target = match &args.url {
         Some(url) => Target::Url {
-            options: ConnectOptions::new(url.clone()),
+            options: {
+                let mut options = ConnectOptions::new(url.clone());
+                crate::commands::secret::apply_password(
+                    &mut options,
+                    args.password_file.as_deref(),
+                )?;
+                options
+            },
             flush: args.flush,
             keep: args.keep,
             budget: args.budget,

@@ -103,8 +103,9 @@ pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
     config.version = args.version;
     // Read-only: the field policy would delete expired buckets on read.
     config.hash_ttl = crate::backend::HashTtl::Never;
-    let options = ConnectOptions::new(args.url.clone());
+    let mut options = ConnectOptions::new(args.url.clone());
     options.check("--url")?;
+    crate::commands::secret::apply_password(&mut options, args.password_file.as_deref())?;
     let mut backend = Backend::connect(&options, config)
         .with_context(|| format!("--url: cannot reach {}", options.describe()))?;
     let stdout = std::io::stdout();

@@ -23,13 +23,15 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(path, SCENARIO).with_context(|| format!("writing {}", path.display()))?;
+    crate::files::write(path, SCENARIO.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());
     let conf = dir.join("redis.conf");
     if conf.exists() {
         eprintln!("kept {} (the scenario uses it)", conf.display());
     } else {
-        std::fs::write(&conf, REDIS_CONF).with_context(|| format!("writing {}", conf.display()))?;
+        crate::files::write(&conf, REDIS_CONF.as_bytes())
+            .with_context(|| format!("writing {}", conf.display()))?;
         eprintln!("wrote {}", conf.display());
     }
     eprintln!("next: redisadv bench {}", path.display());

@@ -11,8 +11,13 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// The server: redis://[USER:PASSWORD@]HOST:PORT/DB or unix:///path. Only read.
+    /// Default: $REDISADV_URL (which `ps` does not show, unlike the command line).
     #[arg(long, conflicts_with = "rdb")]
     pub url: Option<String>,
+    /// With --url: the password, on the first line of FILE (else the URL's, else
+    /// $REDISADV_PASSWORD).
+    #[arg(long, value_name = "FILE", conflicts_with = "rdb")]
+    pub password_file: Option<PathBuf>,
     /// An RDB file (dump.rdb): loaded into a private redis-server, which parses it.
     #[arg(long, value_name = "FILE")]
     pub rdb: Option<PathBuf>,
@@ -81,11 +86,16 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
             _server: Some(loaded),
         });
     }
-    let Some(url) = source.url.as_deref() else {
-        anyhow::bail!("give --url redis://HOST:PORT/DB (a live server) or --rdb dump.rdb");
+    let Some(url) = crate::commands::secret::url_or_env(source.url.as_deref()) else {
+        anyhow::bail!(
+            "give --url redis://HOST:PORT/DB (a live server; or set REDISADV_URL) or --rdb \
+             dump.rdb"
+        );
     };
-    let connect = ConnectOptions::new(url);
+    let url = url.as_str();
+    let mut connect = ConnectOptions::new(url);
     connect.check("--url")?;
+    crate::commands::secret::apply_password(&mut connect, source.password_file.as_deref())?;
     let db = connect.connection_info()?.redis_settings().db();
     let max_ops = source.max_ops.unwrap_or(100_000);
     let conn = ReadConn::connect(&connect, max_ops)?;
@@ -109,7 +119,7 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     };
     Ok(Source {
         walk,
-        target: crate::bench::redact_password(url),
+        target: crate::backend::redact(url),
         connect,
         _server: None,
     })

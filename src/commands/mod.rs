@@ -5,6 +5,7 @@ mod codec;
 mod engines;
 mod init;
 pub mod inspect;
+pub mod secret;
 pub mod seed;
 pub mod whatif;
 

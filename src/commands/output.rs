@@ -104,23 +104,9 @@ pub fn prepare_guarding(
                 path.display()
             );
         }
-        if is_special(path) {
-            // /dev/stdout, a FIFO: written in place, nothing to rename.
-            files.push(OutFile {
-                path: path.clone(),
-                format: format_for(path, fallback),
-            });
-            continue;
-        }
-        // A file the directory refuses (permissions, read-only mount) fails now, not after
-        // the run.
-        temp_in(&out_dir(&target_of(path))).with_context(|| {
-            format!(
-                "--out {}: cannot create a file in {}",
-                path.display(),
-                dir.display()
-            )
-        })?;
+        // A refused symlink or a directory that takes no new file fails now, not after the
+        // run.
+        crate::files::check(path).with_context(|| format!("--out {}", path.display()))?;
         files.push(OutFile {
             path: path.clone(),
             format: format_for(path, fallback),
@@ -130,8 +116,7 @@ pub fn prepare_guarding(
 }
 
 impl OutFile {
-    /// Writes the report to a temporary file beside the target and renames it into place,
-    /// so a full disk or a crash never leaves a truncated report behind.
+    /// Writes the report whole or not at all (see [`crate::files::write`]).
     pub fn write(&self, report: &Report) -> anyhow::Result<()> {
         self.write_text(&report::exporter(self.format).render(report)?)
     }
@@ -145,48 +130,11 @@ impl OutFile {
         &self.path
     }
 
-    /// Writes `text`, already rendered in [`OutFile::format`], as [`OutFile::write`] does.
+    /// Writes `text`, already rendered in [`OutFile::format`], through the one safe writer.
     pub fn write_text(&self, text: &str) -> anyhow::Result<()> {
-        let context = || format!("--out: writing {}", self.path.display());
-        if is_special(&self.path) {
-            return std::fs::write(&self.path, text).with_context(context);
-        }
-        // Through a symlink, the file it names is replaced, not the link.
-        let target = target_of(&self.path);
-        let mut temp = temp_in(&out_dir(&target)).with_context(context)?;
-        temp.write_all(text.as_bytes()).with_context(context)?;
-        temp.as_file().sync_all().with_context(context)?;
-        // Reports are not secrets: the mode a plain write would give, not the temp's 0600.
-        use std::os::unix::fs::PermissionsExt;
-        let _ = temp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-        temp.persist(&target)
-            .map_err(|e| e.error)
-            .with_context(context)?;
-        Ok(())
+        crate::files::write(&self.path, text.as_bytes())
+            .with_context(|| format!("--out: writing {}", self.path.display()))
     }
-}
-
-/// An existing path that is not a regular file (a device such as /dev/stdout, a FIFO):
-/// renaming over it would replace it.
-fn is_special(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
-}
-
-/// The file a write lands in: `path`, or what it links to (even a link to a file that does
-/// not exist yet, which a plain write would create).
-fn target_of(path: &Path) -> PathBuf {
-    let mut target = path.to_path_buf();
-    // The kernel's own limit on links followed.
-    for _ in 0..40 {
-        match std::fs::read_link(&target) {
-            Ok(next) if next.is_absolute() => target = next,
-            Ok(next) => target = out_dir(&target).join(next),
-            Err(_) => break,
-        }
-    }
-    target
 }
 
 fn out_dir(path: &Path) -> PathBuf {
@@ -194,13 +142,6 @@ fn out_dir(path: &Path) -> PathBuf {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(".redisadv-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
 }
 
 /// The format an `--out` file's extension names (.json, .md, .csv), else `--format`'s.

@@ -52,8 +52,9 @@ pub const FAMILIES: [(&str, &str, Option<u64>); 10] = [
 ];
 
 pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
-    let connect = crate::backend::ConnectOptions::new(&args.url);
+    let mut connect = crate::backend::ConnectOptions::new(&args.url);
     connect.check("--url")?;
+    crate::commands::secret::apply_password(&mut connect, None)?;
     let mut conn = connect.connect()?;
     let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
     if size > 0 {

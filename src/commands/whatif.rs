@@ -49,7 +49,10 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
     crate::cleanup::on_signals()?;
     let workdir = tempfile::Builder::new()
         .prefix("redisadv-whatif-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()?;
+    // Owned as the servers' directories are: a later run sweeps it if this one is killed.
+    let _owner = crate::server::stale::mark_owner(workdir.path())?;
     // The built-in grid's files: removed on a signal too.
     let path = workdir.path().to_path_buf();
     let _remove = crate::cleanup::register(move || {

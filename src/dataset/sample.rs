@@ -104,21 +104,20 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// Writes the sample whole or not at all: a full disk leaves no truncated file.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("--save-sample {}: cannot create it", path.display()))?;
-        let mut out = flate2::write::GzEncoder::new(
-            std::io::BufWriter::new(file),
-            flate2::Compression::default(),
-        );
-        serde_json::to_writer(&mut out, &self.header)?;
-        out.write_all(b"\n")?;
-        for r in &self.records {
-            serde_json::to_writer(&mut out, r)?;
+        crate::files::write_with(path, |file| {
+            let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            serde_json::to_writer(&mut out, &self.header)?;
             out.write_all(b"\n")?;
-        }
-        out.finish()?.flush()?;
-        Ok(())
+            for r in &self.records {
+                serde_json::to_writer(&mut out, r)?;
+                out.write_all(b"\n")?;
+            }
+            out.finish()?.flush()?;
+            Ok(())
+        })
+        .with_context(|| format!("--save-sample {}", path.display()))
     }
 
     /// Reads a sample file; a bad line is an error naming the file and the line.

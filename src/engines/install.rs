@@ -27,6 +27,8 @@ pub struct InstallOptions {
 pub fn install(name: &str, options: &InstallOptions) -> anyhow::Result<(Installed, bool)> {
     let spec = spec(name)?;
     let cache = cache_dir()?;
+    // Builds interrupted before (a signal, a SIGKILL) left their staging directories.
+    crate::server::stale::sweep(&cache, ".build-");
     if !options.force
         && let Some(found) = installed_in(&cache, name)?
     {
@@ -57,6 +59,9 @@ pub fn install(name: &str, options: &InstallOptions) -> anyhow::Result<(Installe
         .prefix(&format!(".build-{name}-"))
         .tempdir_in(&cache)
         .context("creating a build directory in the engine cache")?;
+    // Marks the build as live, so that the next install's sweep knows it from a leftover.
+    let _owner = crate::server::stale::mark_owner(staging.path())
+        .context("marking the build directory in the engine cache")?;
     status.say(&format!("downloading {} {version}", spec.package));
     let tarball = apt.download(spec.package, &version, &staging.path().join("download"))?;
     status.say("unpacking");

@@ -240,6 +240,8 @@ pub struct ListRow {
 /// Every catalog engine, installed or not, plus the system's redis-server.
 pub fn list() -> anyhow::Result<Vec<ListRow>> {
     let cache = cache_dir()?;
+    // An interrupted build's staging directory (its owner gone) is removed here too.
+    crate::server::stale::sweep(&cache, ".build-");
     let mut rows = Vec::new();
     let system = crate::server::default_binary();
     rows.push(ListRow {

@@ -62,7 +62,14 @@ pub fn refused_override(name: &str, value: &str) -> Option<String> {
             "would send the server's log to syslog, outside its temporary directory"
         }
         "bind" | "port" | "tls-port" | "bind-source-addr" => {
-            "redisadv binds each private server to 127.0.0.1 on a free port itself"
+            "redisadv binds each private server itself: a unix socket in its own 0700 \
+             directory and no TCP port (a cluster's nodes: 127.0.0.1 on free ports, behind a \
+             random password)"
+        }
+        "requirepass" | "masterauth" => {
+            "redisadv keeps each private server to itself (a socket in a 0700 directory, or a \
+             random password it never shows); a password in the scenario would be printed in \
+             every report"
         }
         "replicaof" | "slaveof" => {
             "would make the server connect to another server; redisadv measures one private \

@@ -195,6 +195,26 @@ pub(super) fn kill_group(child: &mut Child) {
     let _ = wait_deadline(child, Duration::from_secs(5));
 }
 
+/// Kills every process still working inside `dir` (redis-server changes into its `--dir`):
+/// a server that left the process group, which [`kill_group`] cannot reach. Waits at most
+/// 2 s for them to go.
+pub(super) fn kill_escaped(dir: &Path) {
+    let pids = super::stale::processes_in(dir);
+    if pids.is_empty() {
+        return;
+    }
+    for pid in &pids {
+        // SAFETY: plain kill(2) of a process found working in our private directory.
+        unsafe {
+            libc::kill(*pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !super::stale::processes_in(dir).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Reaps `child` if it ends within `limit`.
 fn wait_deadline(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;

@@ -1,19 +1,48 @@
 //! Private directories carry their owner: `owner` holds redisadv's pid and start time and,
-//! once started, the server's process group. On start, directories whose owner no longer runs
-//! (a redisadv killed together with its guardian) are removed, and any process of the recorded
-//! group still working inside one is killed.
+//! once started, the server's process group, and the live owner holds an exclusive `flock` on
+//! it. On start, directories whose owner no longer runs (a redisadv killed together with its
+//! guardian) are removed, and any process of the recorded group still working inside one is
+//! killed. The lock is what proves an owner alive: a pid means nothing to a redisadv in
+//! another PID namespace sharing the same TMPDIR (a container sharing /tmp).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The marker file inside every private directory.
 pub(super) const OWNER_FILE: &str = "owner";
+/// In a marker written by a redisadv that locks it: then an unheld lock alone proves the
+/// owner gone (its pid may be another namespace's).
+const LOCKED: &str = "locked\n";
 
-/// Writes this process as the owner of `dir`.
-pub(super) fn mark_owner(dir: &Path) -> std::io::Result<()> {
+/// Writes this process as the owner of `dir` and locks the marker; the lock lasts as long as
+/// the returned file is open (it is close-on-exec, so a server never inherits it).
+pub fn mark_owner(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::io::AsRawFd;
     let me = std::process::id();
     let start = start_time(me).unwrap_or(0);
-    std::fs::write(dir.join(OWNER_FILE), format!("redisadv {me} {start}\n"))
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(dir.join(OWNER_FILE))?;
+    // Locked before anything is written: a sweeper that takes the lock sees either an empty
+    // marker (unsure: left alone) or a whole one whose writer has let go of it.
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    file.write_all(format!("redisadv {me} {start}\n{LOCKED}").as_bytes())?;
+    Ok(file)
+}
+
+/// Whether some process holds the lock on `dir`'s marker (an owner alive in any PID
+/// namespace). A marker that cannot be opened counts as held.
+fn lock_held(dir: &Path) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let Ok(file) = std::fs::File::open(dir.join(OWNER_FILE)) else {
+        return true;
+    };
+    // SAFETY: flock on a descriptor we own; closing it releases the lock.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) != 0 }
 }
 
 /// Records the server's process group in `dir`'s marker.
@@ -30,6 +59,11 @@ fn stat_field(pid: u32, n: usize) -> Option<u64> {
     // The command name (field 2) may hold spaces and parentheses: count after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(n.checked_sub(3)?)?.parse().ok()
+}
+
+/// A process's process-group id.
+pub(super) fn process_group(pid: u32) -> Option<u32> {
+    stat_field(pid, 5).and_then(|g| u32::try_from(g).ok())
 }
 
 /// A process's start time in clock ticks since boot: with the pid, it names one process.
@@ -75,10 +109,11 @@ pub(super) fn processes_in(dir: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// Removes the `redisadv-*` directories in `tmp` that this user owns and whose owner no
-/// longer runs, after killing their server's processes. Directories without a marker (an
-/// older redisadv, or one being created this instant) are left alone. Returns what it removed.
-pub(super) fn sweep(tmp: &Path) -> Vec<PathBuf> {
+/// Removes the directories in `tmp` whose name starts with `prefix`, that this user owns and
+/// whose owner no longer runs (nobody holds the marker's lock and the recorded pid is gone),
+/// after killing their server's processes. Directories without a marker (an older redisadv,
+/// or one being created this instant) are left alone. Returns what it removed.
+pub fn sweep(tmp: &Path, prefix: &str) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
@@ -89,17 +124,20 @@ pub(super) fn sweep(tmp: &Path) -> Vec<PathBuf> {
     for entry in entries.flatten() {
         let dir = entry.path();
         let name = entry.file_name();
-        if !name.to_string_lossy().starts_with("redisadv-") {
+        if !name.to_string_lossy().starts_with(prefix) {
             continue;
         }
         match entry.metadata() {
             Ok(meta) if meta.is_dir() && meta.uid() == uid => {}
             _ => continue,
         }
+        if lock_held(&dir) {
+            continue;
+        }
         let Ok(marker) = std::fs::read_to_string(dir.join(OWNER_FILE)) else {
             continue;
         };
-        if owner_alive(&marker) {
+        if marker.is_empty() || (owner_alive(&marker) && !marker.contains(LOCKED)) {
             continue;
         }
         if let Some(group) = recorded_group(&marker) {

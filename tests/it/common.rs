@@ -1,7 +1,8 @@
-//! The one shared helper for tests that need Redis: a private redis-server on a free port of
-//! 127.0.0.1 in a temporary directory, killed and reaped when the guard drops.
+//! The one shared helper for tests that need Redis: a redis-server on a free port of 127.0.0.1
+//! with no password (a stand-in for a user's own server; redisadv's own servers have no port),
+//! in a temporary directory, killed and reaped when the guard drops.
 
-use redisadv::server::{RedisServer, ServerOptions};
+use redisadv::server::{Access, RedisServer, ServerOptions};
 use std::path::PathBuf;
 
 pub fn project_file(path: &str) -> PathBuf {
@@ -22,6 +23,8 @@ pub fn redis_with(overrides: &[(&str, &str)]) -> RedisServer {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        // A stand-in for a user's own server, reached with --url over TCP.
+        access: Access::Open,
         ..ServerOptions::default()
     };
     RedisServer::start(&options).expect("redis-server starts (is it installed?)")
@@ -113,6 +116,7 @@ pub fn redis_of(binary: &std::path::Path) -> RedisServer {
     let options = ServerOptions {
         binary: binary.to_path_buf(),
         config_file: Some(project_file("redis.conf")),
+        access: Access::Open,
         ..ServerOptions::default()
     };
     RedisServer::start(&options).expect("the engine's server starts")
@@ -123,6 +127,7 @@ pub fn redis_of(binary: &std::path::Path) -> RedisServer {
 pub fn cluster(nodes: usize) -> redisadv::cluster::Cluster {
     let options = ServerOptions {
         config_file: Some(project_file("redis.conf")),
+        access: Access::Open,
         ..ServerOptions::default()
     };
     redisadv::cluster::Cluster::start(&options, nodes).expect("a private cluster starts")
