@@ -2,8 +2,8 @@
 //! becomes exactly the commands Python would send for it, streamed many calls per round trip
 //! (never merged), with a progress bar.
 
-use crate::backend::resp::Value;
 use crate::backend::plan::{self, Fast};
+use crate::backend::resp::Value;
 use crate::backend::{BackendConfig, PipeStream};
 use crate::codec::{self, Codec, Encoder, Envelope, Format, Metadata, msgpack, pyfloat};
 use crate::dataset::{Dataset, Key, Layout};

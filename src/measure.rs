@@ -219,8 +219,8 @@ fn measure_loaded(
     // slow --read's reads, and a next priming would compete with --verify's reads and
     // --measure-ttl's PERSISTs (the tail then calls `primed` at its end).
     let runs_ahead = options.overlap && options.jobs == 1;
-    let heavy_tail = options.read.is_some()
-        || (runs_ahead && (options.verify || options.explain.measure_ttl));
+    let heavy_tail =
+        options.read.is_some() || (runs_ahead && (options.verify || options.explain.measure_ttl));
     if !heavy_tail {
         primed();
     }

@@ -62,6 +62,9 @@ pub fn run_pipelined<P: Send, R: Send>(
     run.results.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A job's second stage: `finish(i, prepared, primed)`.
+type Finish<'f, P, R> = &'f (dyn Fn(usize, P, &dyn Fn()) -> R + Sync);
+
 /// The state every worker of one run shares.
 struct Run<'f, P, R> {
     count: usize,
@@ -70,7 +73,7 @@ struct Run<'f, P, R> {
     stopped: AtomicBool,
     results: Mutex<Vec<Option<R>>>,
     prepare: &'f (dyn Fn(usize) -> P + Sync),
-    finish: &'f (dyn Fn(usize, P, &dyn Fn()) -> R + Sync),
+    finish: Finish<'f, P, R>,
     stop: &'f (dyn Fn(&R) -> bool + Sync),
 }
 
@@ -235,7 +238,10 @@ mod tests {
             },
             |_| false,
         );
-        assert_eq!(out, vec![Some(Ok(0)), Some(Err(1)), Some(Ok(20)), Some(Ok(30))]);
+        assert_eq!(
+            out,
+            vec![Some(Ok(0)), Some(Err(1)), Some(Ok(20)), Some(Ok(30))]
+        );
         let events = events.into_inner().unwrap();
         let at = |e: &str| events.iter().position(|x| x == e).unwrap();
         assert!(at("prime 1") < at("finish 0"), "{events:?}");

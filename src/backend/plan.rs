@@ -45,10 +45,8 @@ pub fn group_buckets(records: &[(Key, Vec<u8>)]) -> Vec<BucketWrites<'_>> {
     // Indexes keep this linear: a call may hold thousands of fields.
     let mut bucket_at: HashMap<&str, usize, Fast> =
         HashMap::with_capacity_and_hasher(records.len(), Fast::default());
-    // A bucket rarely gets more than a few fields in one call: a scan finds a repeated one
-    // there; a bucket with more gets an index, so thousands of fields stay linear.
-    const SCAN: usize = 16;
-    let mut field_at: HashMap<(usize, &str), usize, Fast> = HashMap::default();
+    let mut field_at: HashMap<(usize, &str), usize, Fast> =
+        HashMap::with_capacity_and_hasher(records.len(), Fast::default());
     for (key, value) in records {
         if let Key::Hash { bucket, field } = key {
             let slot = *bucket_at.entry(bucket.as_str()).or_insert_with(|| {
@@ -56,18 +54,6 @@ pub fn group_buckets(records: &[(Key, Vec<u8>)]) -> Vec<BucketWrites<'_>> {
                 buckets.len() - 1
             });
             let fields = &mut buckets[slot].1;
-            if fields.len() < SCAN {
-                match fields.iter().position(|(f, _)| *f == field.as_str()) {
-                    Some(at) => fields[at].1 = value,
-                    None => fields.push((field.as_str(), value)),
-                }
-                continue;
-            }
-            if fields.len() == SCAN && !field_at.contains_key(&(slot, fields[0].0)) {
-                for (at, (f, _)) in fields.iter().enumerate() {
-                    field_at.insert((slot, f), at);
-                }
-            }
             match field_at.entry((slot, field.as_str())) {
                 Entry::Occupied(at) => fields[*at.get()].1 = value,
                 Entry::Vacant(v) => {
@@ -229,15 +215,15 @@ mod tests {
         assert_eq!(ours, cmd.get_packed_command());
     }
 
-    /// Python dict semantics (first place, last value) whether a bucket's fields are
-    /// scanned or indexed: buckets of 1 to 60 fields, each field repeated.
+    /// Python dict semantics (first place, last value): buckets of 1 to 60 fields, each
+    /// field repeated.
     #[test]
     fn grouping_keeps_first_place_and_last_value() {
         let mut records = Vec::new();
         for round in 0..3u8 {
             for n in 0..60usize {
                 for b in (0..4).filter(|b| n < [1, 16, 17, 60][*b]) {
-                    records.push((Key::hash(&format!("b{b}"), &format!("f{n}")), vec![round]));
+                    records.push((Key::hash(format!("b{b}"), format!("f{n}")), vec![round]));
                 }
             }
         }

@@ -112,7 +112,10 @@ fn split_mset<'a>(args: &[&'a [u8]]) -> Vec<(u16, Vec<&'a [u8]>)> {
 
 impl Sink for RoutedSink {
     fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
-        if args.first().is_some_and(|name| name.eq_ignore_ascii_case(b"MSET")) {
+        if args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"MSET"))
+        {
             for (slot, part) in split_mset(args) {
                 let node = self.owner[slot as usize] as usize;
                 self.streams[node].send_args(&part)?;

@@ -104,7 +104,13 @@ fn a_variant_that_fails_while_another_settles_fails_alone() {
     let private = tmp.path().join("tmp");
     std::fs::create_dir(&private).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_redisadv"))
-        .args(["bench", scenario.to_str().unwrap(), "-q", "--format", "json"])
+        .args([
+            "bench",
+            scenario.to_str().unwrap(),
+            "-q",
+            "--format",
+            "json",
+        ])
         .env("REDISADV_REDIS_SERVER", &wrapper)
         .env("TMPDIR", &private)
         .output()
@@ -138,9 +144,11 @@ fn ctrl_c_while_variants_overlap_stops_every_server() {
         .spawn()
         .unwrap();
     // Two servers at once: one settling (or measured), the next one starting or priming.
-    wait_for("two private servers at once", Duration::from_secs(120), || {
-        processes_under(&tmp).len() >= 2
-    });
+    wait_for(
+        "two private servers at once",
+        Duration::from_secs(120),
+        || processes_under(&tmp).len() >= 2,
+    );
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
