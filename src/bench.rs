@@ -134,9 +134,17 @@ pub fn run_reporting(
     let run = (scenario, options);
     let hidden = ProgressBar::hidden();
     let teardowns = crate::measure::Teardowns::default();
+    // With one job at a time the next variant primes while this one settles; with --jobs
+    // the phases overlap anyway, and the next server is only prepared ahead.
+    let ahead = if options.jobs == 1 && options.overlap {
+        crate::schedule::Ahead::Run
+    } else {
+        crate::schedule::Ahead::Prepare
+    };
     let outcomes = crate::schedule::run_pipelined(
         jobs.len(),
         options.jobs,
+        ahead,
         |i| prepare_job(&job(run, jobs[i], datasets.of(jobs[i].1), &hidden)),
         |i, prepared, primed| {
             let (engine, variant) = jobs[i];
@@ -146,7 +154,8 @@ pub fn run_reporting(
                 dataset.record_count(),
                 &label(engine, variant),
             );
-            if options.jobs > 1 && options.progress {
+            // Two bars may be live at once (a variant settles while the next primes).
+            if options.progress {
                 progress = bars.add(progress);
             }
             let outcome = finish_job(

@@ -173,6 +173,11 @@ pub struct BenchArgs {
     /// the same; timing figures are then marked not comparable).
     #[arg(long, default_value_t = 1, value_parser = parse_jobs, value_name = "N")]
     pub jobs: usize,
+    /// Prime each variant only after the previous one is measured. By default the next
+    /// variant primes while this one settles (Redis rehashing on its timer), which takes the
+    /// settling off the wall time; this flag is for comparing priming figures without it.
+    #[arg(long)]
+    pub no_overlap: bool,
     /// Print on stderr where the wall time went: seconds per variant and phase (server
     /// start, empty figure, prime, settle, figures, explain, teardown) and the totals.
     #[arg(long)]

@@ -38,6 +38,9 @@ pub struct RunOptions {
     pub explain: crate::explain::ExplainOptions,
     /// How many jobs run at once (`--jobs`); above 1 the timing figures are not comparable.
     pub jobs: usize,
+    /// Whether the next variant primes while this one settles (see `schedule::Ahead::Run`);
+    /// `--no-overlap` turns it off, to compare priming figures with and without it.
+    pub overlap: bool,
     /// The read workload after each variant's figures (`--read`); `None`: no reads.
     pub read: Option<crate::read::ReadSettings>,
 }

@@ -2,8 +2,9 @@
 //! becomes exactly the commands Python would send for it, streamed many calls per round trip
 //! (never merged), with a progress bar.
 
+use crate::backend::plan::{self, Fast};
 use crate::backend::resp::Value;
-use crate::backend::{BackendConfig, PipeStream, plan};
+use crate::backend::{BackendConfig, PipeStream};
 use crate::codec::{self, Codec, Encoder, Envelope, Format, Metadata, msgpack, pyfloat};
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
@@ -29,8 +30,8 @@ pub struct LoadOutcome {
 /// Where the loader's commands go: a live [`PipeStream`], or a [`DumpSink`] that writes
 /// them out for `redis-cli --pipe`.
 pub trait Sink {
-    /// Queues a command whose reply is only checked.
-    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()>;
+    /// Queues a command, given as its arguments (name first), whose reply is only checked.
+    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()>;
     /// Sends commands after everything queued; their replies are kept for `query_finish`.
     fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()>;
     /// The replies of the oldest `n` commands sent with `query_start`.
@@ -40,8 +41,8 @@ pub trait Sink {
 }
 
 impl Sink for PipeStream {
-    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
-        PipeStream::send(self, cmd)
+    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        PipeStream::send_args(self, args)
     }
     fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
         PipeStream::query_start(self, cmds)
@@ -83,8 +84,8 @@ pub struct Watched<'a> {
 }
 
 impl Sink for Watched<'_> {
-    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
-        self.sink.send(cmd)
+    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        self.sink.send(args)
     }
     fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
         self.sink.query_start(cmds)
@@ -111,7 +112,7 @@ impl Sink for Watched<'_> {
 pub struct DumpSink<W: Write> {
     out: W,
     buf: Vec<u8>,
-    written_buckets: HashSet<Vec<u8>>,
+    written_buckets: HashSet<Vec<u8>, Fast>,
     answers: std::collections::VecDeque<Value>,
     sent: u64,
 }
@@ -121,7 +122,7 @@ impl<W: Write> DumpSink<W> {
         DumpSink {
             out,
             buf: Vec::with_capacity(1 << 16),
-            written_buckets: HashSet::new(),
+            written_buckets: HashSet::default(),
             answers: Default::default(),
             sent: 0,
         }
@@ -129,15 +130,13 @@ impl<W: Write> DumpSink<W> {
 }
 
 impl<W: Write> Sink for DumpSink<W> {
-    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
-        let mut args = cmd.args_iter();
-        if let (Some(redis::Arg::Simple(name)), Some(redis::Arg::Simple(bucket))) =
-            (args.next(), args.next())
-            && name == b"HSET"
+    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        if let [b"HSET", bucket, ..] = args
+            && !self.written_buckets.contains(*bucket)
         {
             self.written_buckets.insert(bucket.to_vec());
         }
-        cmd.write_packed_command(&mut self.buf);
+        plan::write_resp(&mut self.buf, args);
         self.sent += 1;
         if self.buf.len() > 1 << 16 {
             self.flush()?;
@@ -272,7 +271,7 @@ fn json_metadata(ct: f64, v: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"ct\": ");
     pyfloat::write_repr(out, ct);
     out.extend_from_slice(b", \"v\": ");
-    out.extend_from_slice(v.to_string().as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     out.push(b'}');
 }
 
@@ -296,6 +295,9 @@ pub fn load(
     // Records encoded so far: where the clock stands.
     let mut written = 0u64;
     let mut calls_iter = dataset.calls(layout);
+    // Each value is encoded here, then copied into an allocation of its exact size: one
+    // allocation per value instead of a few growing ones.
+    let mut scratch = Vec::with_capacity(4096);
     let mut next_batch = || -> anyhow::Result<Option<Batch>> {
         let mut batch = Batch {
             calls: Vec::new(),
@@ -309,10 +311,11 @@ pub fn load(
             batch.nows.push(config.now_after(written) as i64);
             let mut records = Vec::with_capacity(call.len());
             for (key, payload) in call {
-                let mut bytes = Vec::with_capacity(64);
+                scratch.clear();
                 stamper
-                    .encode(written, &payload, &mut bytes)
+                    .encode(written, &payload, &mut scratch)
                     .with_context(|| format!("cannot encode the value of key {key}"))?;
+                let bytes = scratch.as_slice().to_vec();
                 written += 1;
                 batch.bytes += bytes.len();
                 records.push((key, bytes));
@@ -368,18 +371,23 @@ fn ask_exists(stream: &mut dyn Sink, batch: &mut Batch, plan: plan::TtlPlan) -> 
     if !plan.needs_exists() {
         return Ok(());
     }
-    let mut seen = HashSet::new();
-    for call in &batch.calls {
-        for bucket in plan::buckets_of(call) {
-            if seen.insert(bucket) {
-                batch.asked.push(bucket.to_string());
-            }
+    // Each call's buckets in order, each once: the records' buckets in order, each once.
+    let mut seen: HashSet<&str, Fast> = HashSet::default();
+    for (key, _) in batch.calls.iter().flatten() {
+        if let Key::Hash { bucket, .. } = key
+            && seen.insert(bucket)
+        {
+            batch.asked.push(bucket.clone());
         }
     }
     let cmds: Vec<redis::Cmd> = batch
         .asked
         .iter()
-        .map(|b| redis::cmd("EXISTS").arg(b).clone())
+        .map(|b| {
+            let mut cmd = redis::cmd("EXISTS");
+            cmd.arg(b);
+            cmd
+        })
         .collect();
     stream
         .query_start(&cmds)
@@ -394,7 +402,7 @@ fn send_writes(
     answers: &[Value],
     plan: plan::TtlPlan,
 ) -> anyhow::Result<()> {
-    let mut known: HashMap<&str, bool> = batch
+    let mut known: HashMap<&str, bool, Fast> = batch
         .asked
         .iter()
         .zip(answers)
@@ -406,9 +414,9 @@ fn send_writes(
             Some(seen) => std::mem::replace(seen, true),
             None => false,
         };
-        plan::set_multi_commands(plan, call, &mut existed, now, &mut |cmd| {
+        plan::set_multi_commands(plan, call, &mut existed, now, &mut |args| {
             if io_error.is_none()
-                && let Err(e) = stream.send(&cmd)
+                && let Err(e) = stream.send(args)
             {
                 io_error = Some(e);
             }

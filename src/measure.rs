@@ -224,8 +224,14 @@ fn measure_loaded(
     watch.loaded()?;
     let prime_seconds = started.elapsed().as_secs_f64();
     summary.check().context("priming")?;
-    // With --read the next server starts after the reads, which it would slow down.
-    if options.read.is_none() {
+    // The next job starts now, while this server settles: its server, or (one job at a
+    // time) its whole run, priming included. Not before a heavy tail: the next server would
+    // slow --read's reads, and a next priming would compete with --verify's reads and
+    // --measure-ttl's PERSISTs (the tail then calls `primed` at its end).
+    let runs_ahead = options.overlap && options.jobs == 1;
+    let heavy_tail =
+        options.read.is_some() || (runs_ahead && (options.verify || options.explain.measure_ttl));
+    if !heavy_tail {
         primed();
     }
     let explainer = explainer.written(dataset, &config);

@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::ScopedJoinHandle;
 
 /// Runs `run(i)` for every `i` in `0..count` on at most `jobs` threads; returns the outcomes
 /// in index order. Once `stop` holds for an outcome, no further job starts (a fatal `--url`
@@ -13,75 +14,143 @@ pub fn run_ordered<R: Send>(
     run: impl Fn(usize) -> R + Sync,
     stop: impl Fn(&R) -> bool + Sync,
 ) -> Vec<Option<R>> {
-    run_pipelined(count, jobs, |_| (), |i, (), _| run(i), stop)
+    run_pipelined(count, jobs, Ahead::Prepare, |_| (), |i, (), _| run(i), stop)
+}
+
+/// What a worker starts for its next job once the current one calls `primed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ahead {
+    /// Its first stage only: the next server starts while this one settles, and primes
+    /// once this job is finished.
+    Prepare,
+    /// The whole job, on a thread of its own: the next variant primes while this one
+    /// settles (Redis's timer, not CPU work), so settling is off the wall time. Primings
+    /// still never overlap: each next job starts only when the previous one is primed.
+    Run,
 }
 
 /// Like [`run_ordered`] for jobs of two stages: `prepare(i)`, then `finish(i, prepared,
-/// primed)`. When `finish` calls `primed`, the worker claims its next job and prepares it on
-/// another thread meanwhile, so the next server starts and is measured empty while this one
-/// settles. A job prepared after a `stop` is dropped unfinished (`None`).
+/// primed)`. When `finish` calls `primed`, the worker claims its next job and starts it on
+/// another thread as `ahead` says. A job that never calls `primed` (it failed, or its
+/// target does not overlap) is followed by the next one on the same thread. A job prepared
+/// after a `stop` is dropped unfinished (`None`).
 pub fn run_pipelined<P: Send, R: Send>(
     count: usize,
     jobs: usize,
+    ahead: Ahead,
     prepare: impl Fn(usize) -> P + Sync,
     finish: impl Fn(usize, P, &dyn Fn()) -> R + Sync,
     stop: impl Fn(&R) -> bool + Sync,
 ) -> Vec<Option<R>> {
-    let next = AtomicUsize::new(0);
-    let stopped = AtomicBool::new(false);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
-    let claim = || {
-        if stopped.load(Ordering::SeqCst) {
-            return None;
-        }
-        let i = next.fetch_add(1, Ordering::SeqCst);
-        (i < count).then_some(i)
+    let run = Run {
+        count,
+        ahead,
+        next: AtomicUsize::new(0),
+        stopped: AtomicBool::new(false),
+        results: Mutex::new((0..count).map(|_| None).collect()),
+        prepare: &prepare,
+        finish: &finish,
+        stop: &stop,
     };
     std::thread::scope(|s| {
-        let worker = || {
-            let mut ahead: Option<(usize, std::thread::ScopedJoinHandle<'_, P>)> = None;
-            loop {
-                let (i, prepared) = match ahead.take() {
-                    Some((i, handle)) => (i, join(handle)),
-                    None => match claim() {
-                        Some(i) => (i, prepare(i)),
-                        None => break,
-                    },
-                };
-                let next_up = Mutex::new(None);
-                let primed = || {
-                    let mut slot = next_up.lock().unwrap_or_else(|p| p.into_inner());
-                    if slot.is_none()
-                        && let Some(j) = claim()
-                    {
-                        let prepare = &prepare;
-                        *slot = Some((j, s.spawn(move || prepare(j))));
-                    }
-                };
-                let outcome = finish(i, prepared, &primed);
-                ahead = next_up.into_inner().unwrap_or_else(|p| p.into_inner());
-                if stop(&outcome) {
-                    stopped.store(true, Ordering::SeqCst);
-                }
-                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
-                if stopped.load(Ordering::SeqCst) {
-                    // Its server stops as the prepared value drops.
-                    drop(ahead.take().map(|(_, h)| join(h)));
-                    break;
-                }
-            }
-        };
         let threads = jobs.clamp(1, count.max(1));
         for _ in 1..threads {
-            s.spawn(worker);
+            s.spawn(|| run.worker(s, None));
         }
-        worker();
+        run.worker(s, None);
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner())
+    run.results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A job's second stage: `finish(i, prepared, primed)`.
+type Finish<'f, P, R> = &'f (dyn Fn(usize, P, &dyn Fn()) -> R + Sync);
+
+/// The state every worker of one run shares.
+struct Run<'f, P, R> {
+    count: usize,
+    ahead: Ahead,
+    next: AtomicUsize,
+    stopped: AtomicBool,
+    results: Mutex<Vec<Option<R>>>,
+    prepare: &'f (dyn Fn(usize) -> P + Sync),
+    finish: Finish<'f, P, R>,
+    stop: &'f (dyn Fn(&R) -> bool + Sync),
+}
+
+/// The job a worker started when its current one was primed.
+enum Started<'scope, P> {
+    Prepared(usize, ScopedJoinHandle<'scope, P>),
+    /// A worker of its own runs it (and the jobs after it).
+    Running,
+}
+
+impl<P: Send, R: Send> Run<'_, P, R> {
+    fn claim(&self) -> Option<usize> {
+        if self.stopped.load(Ordering::SeqCst) {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::SeqCst);
+        (i < self.count).then_some(i)
+    }
+
+    /// Runs jobs until none is left, beginning with `first` when a predecessor claimed it.
+    fn worker<'scope, 'env>(
+        &'env self,
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        mut first: Option<usize>,
+    ) {
+        let mut ahead: Option<(usize, ScopedJoinHandle<'scope, P>)> = None;
+        loop {
+            let (i, prepared) = match (first.take(), ahead.take()) {
+                (Some(i), _) => (i, (self.prepare)(i)),
+                (None, Some((i, handle))) => (i, join(handle)),
+                (None, None) => match self.claim() {
+                    Some(i) => (i, (self.prepare)(i)),
+                    None => break,
+                },
+            };
+            if self.stopped.load(Ordering::SeqCst) {
+                break; // claimed before the stop: its server stops as `prepared` drops
+            }
+            let next_up: Mutex<Option<Started<'scope, P>>> = Mutex::new(None);
+            let primed = || {
+                let mut slot = next_up.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.is_none()
+                    && let Some(j) = self.claim()
+                {
+                    *slot = Some(match self.ahead {
+                        Ahead::Prepare => {
+                            let prepare = self.prepare;
+                            Started::Prepared(j, s.spawn(move || prepare(j)))
+                        }
+                        Ahead::Run => {
+                            s.spawn(move || self.worker(s, Some(j)));
+                            Started::Running
+                        }
+                    });
+                }
+            };
+            let outcome = (self.finish)(i, prepared, &primed);
+            if (self.stop)(&outcome) {
+                self.stopped.store(true, Ordering::SeqCst);
+            }
+            self.results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
+            match next_up.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(Started::Running) => break, // the scope joins that worker
+                Some(Started::Prepared(j, handle)) => ahead = Some((j, handle)),
+                None => {}
+            }
+            if self.stopped.load(Ordering::SeqCst) {
+                // Its server stops as the prepared value drops.
+                drop(ahead.take().map(|(_, h)| join(h)));
+                break;
+            }
+        }
+    }
 }
 
 /// A preparing thread's value; its panic goes on in the caller.
-fn join<P>(handle: std::thread::ScopedJoinHandle<'_, P>) -> P {
+fn join<P>(handle: ScopedJoinHandle<'_, P>) -> P {
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -107,6 +176,7 @@ mod tests {
         let out = super::run_pipelined(
             3,
             1,
+            super::Ahead::Prepare,
             |i| {
                 log(format!("prepare {i}"));
                 i * 10
@@ -132,5 +202,52 @@ mod tests {
         assert!(at("prepare 1") < at("finish 0"), "{events:?}");
         assert!(at("prepare 2") < at("finish 1"), "{events:?}");
         assert!(at("prime 0") < at("prepare 1"), "{events:?}");
+    }
+
+    /// Under `Ahead::Run` the next job primes while this one settles, primings never
+    /// overlap, and a job that fails before it is primed is followed all the same.
+    #[test]
+    fn the_next_job_runs_while_the_current_one_settles() {
+        use std::sync::Mutex;
+        use std::time::{Duration, Instant};
+        let events = Mutex::new(Vec::new());
+        let log = |e: String| events.lock().unwrap().push(e);
+        let seen = |e: &str| events.lock().unwrap().iter().any(|x| x == e);
+        let out = super::run_pipelined(
+            4,
+            1,
+            super::Ahead::Run,
+            |i| i,
+            |i, p, primed| {
+                log(format!("prime {i}"));
+                if i == 1 {
+                    log(format!("fail {i}"));
+                    return Err(p); // never primed: job 2 starts after it on this thread
+                }
+                log(format!("primed {i}"));
+                primed();
+                // Settling: job i + 1 primes meanwhile (job 1 fails at once).
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let next = format!("prime {}", i + 1);
+                while i < 3 && !seen(&next) {
+                    assert!(Instant::now() < deadline, "{next} never started");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                log(format!("finish {i}"));
+                Ok(p * 10)
+            },
+            |_| false,
+        );
+        assert_eq!(
+            out,
+            vec![Some(Ok(0)), Some(Err(1)), Some(Ok(20)), Some(Ok(30))]
+        );
+        let events = events.into_inner().unwrap();
+        let at = |e: &str| events.iter().position(|x| x == e).unwrap();
+        assert!(at("prime 1") < at("finish 0"), "{events:?}");
+        assert!(at("primed 0") < at("prime 1"), "{events:?}");
+        assert!(at("fail 1") < at("prime 2"), "{events:?}");
+        assert!(at("primed 2") < at("prime 3"), "{events:?}");
+        assert!(at("prime 3") < at("finish 2"), "{events:?}");
     }
 }

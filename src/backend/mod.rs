@@ -391,8 +391,8 @@ impl Backend {
                 .unwrap_or(false)
         };
         let mut pipe = redis::pipe();
-        plan::set_multi_commands(plan, &encoded, &mut existed, now, &mut |cmd: Cmd| {
-            pipe.add_command(cmd).ignore();
+        plan::set_multi_commands(plan, &encoded, &mut existed, now, &mut |args| {
+            pipe.add_command(plan::to_cmd(args)).ignore();
         });
         pipe.query::<()>(&mut self.conn)?;
         Ok(())

@@ -110,6 +110,18 @@ impl PipeStream {
         Ok(())
     }
 
+    /// [`PipeStream::send`] for a command given as its arguments (name first), packed
+    /// straight into the buffer.
+    pub fn send_args(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        super::plan::write_resp(&mut self.buf, args);
+        self.pending_discard += 1;
+        self.sent += 1;
+        if self.buf.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     fn announce_discards(&mut self) {
         if self.pending_discard > 0 {
             if let Some(tx) = &self.expect {

@@ -93,47 +93,37 @@ impl RoutedSink {
     }
 }
 
-/// MSET's (key, value) pairs grouped by slot, slots in first-appearance order.
-fn split_mset(cmd: &redis::Cmd) -> Vec<(u16, redis::Cmd)> {
-    let args: Vec<&[u8]> = cmd
-        .args_iter()
-        .skip(1)
-        .filter_map(|a| match a {
-            redis::Arg::Simple(b) => Some(b),
-            _ => None,
-        })
-        .collect();
-    let mut parts: Vec<(u16, redis::Cmd)> = Vec::new();
+/// MSET's (key, value) pairs grouped by slot, slots in first-appearance order, each part a
+/// whole MSET command's arguments.
+fn split_mset<'a>(args: &[&'a [u8]]) -> Vec<(u16, Vec<&'a [u8]>)> {
+    let mut parts: Vec<(u16, Vec<&'a [u8]>)> = Vec::new();
     let mut at: HashMap<u16, usize> = HashMap::new();
-    for pair in args.chunks(2) {
+    for pair in args[1..].chunks(2) {
         let slot = slot_of(pair[0]);
         let i = *at.entry(slot).or_insert_with(|| {
-            parts.push((slot, redis::cmd("MSET")));
+            parts.push((slot, vec![b"MSET".as_slice()]));
             parts.len() - 1
         });
-        parts[i]
-            .1
-            .arg(pair[0])
-            .arg(pair.get(1).copied().unwrap_or_default());
+        parts[i].1.push(pair[0]);
+        parts[i].1.push(pair.get(1).copied().unwrap_or_default());
     }
     parts
 }
 
-fn is_mset(cmd: &redis::Cmd) -> bool {
-    matches!(cmd.args_iter().next(), Some(redis::Arg::Simple(name)) if name.eq_ignore_ascii_case(b"MSET"))
-}
-
 impl Sink for RoutedSink {
-    fn send(&mut self, cmd: &redis::Cmd) -> std::io::Result<()> {
-        if is_mset(cmd) {
-            for (slot, part) in split_mset(cmd) {
+    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
+        if args
+            .first()
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"MSET"))
+        {
+            for (slot, part) in split_mset(args) {
                 let node = self.owner[slot as usize] as usize;
-                self.streams[node].send(&part)?;
+                self.streams[node].send_args(&part)?;
             }
             return Ok(());
         }
-        let node = self.node_of_cmd(cmd);
-        self.streams[node].send(cmd)
+        let node = args.get(1).map_or(0, |key| self.node_of(key));
+        self.streams[node].send_args(args)
     }
 
     fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
@@ -204,14 +194,16 @@ mod tests {
 
     #[test]
     fn mset_is_split_per_slot_in_first_appearance_order() {
-        let mut cmd = redis::cmd("MSET");
-        for k in ["{a}1", "{b}1", "{a}2", "{c}1", "{b}2"] {
-            cmd.arg(k).arg(format!("v{k}"));
+        let keys = ["{a}1", "{b}1", "{a}2", "{c}1", "{b}2"];
+        let values: Vec<String> = keys.iter().map(|k| format!("v{k}")).collect();
+        let mut args: Vec<&[u8]> = vec![b"MSET"];
+        for (k, v) in keys.iter().zip(&values) {
+            args.extend([k.as_bytes(), v.as_bytes()]);
         }
-        let parts = split_mset(&cmd);
+        let parts = split_mset(&args);
         let slots: Vec<u16> = parts.iter().map(|(s, _)| *s).collect();
         assert_eq!(slots, vec![slot_of(b"a"), slot_of(b"b"), slot_of(b"c")]);
-        let packed = String::from_utf8(parts[0].1.get_packed_command()).unwrap();
+        let packed = String::from_utf8(parts[0].1.concat()).unwrap();
         assert!(packed.contains("{a}1") && packed.contains("{a}2") && !packed.contains("{b}"));
     }
 }

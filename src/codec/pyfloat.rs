@@ -16,6 +16,22 @@ pub fn write_repr(out: &mut Vec<u8>, f: f64) {
     // even, as CPython's repr (Rust's own formatter rounds such ties up: 718090100128323.25).
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(f);
+    // The common case (a clock's reading): ryu's positional `ddd.ddd` with 1 to 16 integer
+    // digits is already CPython's layout, byte for byte; the general path below allocates.
+    if let Some((int_part, frac)) = text.split_once('.')
+        && (1..=16).contains(&int_part.len())
+        && !int_part.starts_with(['0', '-'])
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    write_general(out, text);
+}
+
+/// CPython's layout of any finite ryu output (sign, digits, optional exponent).
+fn write_general(out: &mut Vec<u8>, text: &str) {
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -80,6 +96,31 @@ pub fn repr(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::repr;
+
+    /// The positional fast path gives exactly what the general layout gives.
+    #[test]
+    fn fast_path_is_the_general_layout() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..200_000u64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let f = match n % 4 {
+                0 => f64::from_bits(rng),
+                1 => 1.7e9 + (rng % 1_000_000_000) as f64 / 1e6,
+                2 => (rng % 100_000) as f64,
+                _ => (rng as f64) / 10f64.powi((n % 40) as i32),
+            };
+            if !f.is_finite() {
+                continue;
+            }
+            let mut fast = Vec::new();
+            super::write_repr(&mut fast, f);
+            let mut general = Vec::new();
+            super::write_general(&mut general, ryu::Buffer::new().format_finite(f));
+            assert_eq!(fast, general, "{f:e}");
+        }
+    }
 
     #[test]
     fn matches_cpython_layout() {

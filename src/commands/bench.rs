@@ -70,6 +70,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             measure_ttl: args.measure_ttl,
         },
         jobs: args.jobs,
+        overlap: !args.no_overlap,
         read: crate::read::for_target(args.read.resolve(scenario.read)?, scenario.server.cluster)?,
     };
     crate::cleanup::on_signals()?;
@@ -94,7 +95,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.timings {
         eprint!(
             "{}",
-            report::timings::render(&report, started.elapsed().as_secs_f64())
+            report::timings::render(&report, started.elapsed().as_secs_f64(), options.overlap)
         );
     }
     // The files first: a closed stdout must never cost an --out file.

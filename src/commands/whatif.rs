@@ -97,6 +97,7 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         hold_connection: false,
         explain: Default::default(),
         jobs: args.jobs as usize,
+        overlap: true,
         read: None,
     };
     let report = crate::whatif::run(Arc::new(sample), grid, &options)?;

@@ -11,7 +11,6 @@ use crate::codec::Value;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 
 /// Where a record lives in Redis: a plain key, or a field of a hash bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -135,21 +134,17 @@ impl Template {
 
     pub fn render(&self, i: u64) -> String {
         let mut out = String::with_capacity(self.source.len() + 8);
+        // itoa rather than write!: a key or two per record, a million records a variant.
+        let mut digits = itoa::Buffer::new();
         for part in &self.parts {
-            let _ = match part {
-                Part::Text(t) => {
-                    out.push_str(t);
-                    Ok(())
-                }
-                Part::Index => write!(out, "{i}"),
-                Part::Div(n) => write!(out, "{}", i / n),
-                Part::Mod(n) => write!(out, "{}", i % n),
-                Part::Block(n) => write!(out, "{}", i - i % n),
-                Part::Table(t) => {
-                    out.push_str(t.get(i));
-                    Ok(())
-                }
-            };
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Index => out.push_str(digits.format(i)),
+                Part::Div(n) => out.push_str(digits.format(i / n)),
+                Part::Mod(n) => out.push_str(digits.format(i % n)),
+                Part::Block(n) => out.push_str(digits.format(i - i % n)),
+                Part::Table(t) => out.push_str(t.get(i)),
+            }
         }
         out
     }

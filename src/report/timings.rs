@@ -4,8 +4,9 @@ use super::Report;
 use std::fmt::Write;
 
 /// One line per variant (seconds per phase), then the totals and the wall time's ratio to
-/// the sum of priming times (the part no scheduling can remove).
-pub fn render(report: &Report, wall_seconds: f64) -> String {
+/// the sum of priming times (the part no scheduling can remove). `overlap`: whether each
+/// variant primed while the previous one settled.
+pub fn render(report: &Report, wall_seconds: f64, overlap: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -53,11 +54,16 @@ pub fn render(report: &Report, wall_seconds: f64) -> String {
         report
             .concurrent_jobs
             .map(|n| format!("; --jobs {n}: phases overlap"))
-            .unwrap_or_else(
-                || "; start and empty overlap the previous variant's settling, \
-                                teardown runs in the background"
+            .unwrap_or_else(|| if overlap {
+                "; each variant started and primed while the previous one settled \
+                 (settle, figures and explain overlap the next priming), teardown runs \
+                 in the background"
                     .into()
-            )
+            } else {
+                "; start and empty overlap the previous variant's settling, \
+                 teardown runs in the background"
+                    .into()
+            })
     );
     out
 }
