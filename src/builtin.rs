@@ -127,8 +127,7 @@ mod tests {
             assert!(b.text.matches(REPO_CONFIG_LINE).count() <= 1, "{}", b.name);
             assert!(!b.text_beside_conf().contains("../"), "{}", b.name);
             let path = b.write_to(dir.path()).unwrap();
-            crate::scenario::Scenario::load(&path)
-                .unwrap_or_else(|e| panic!("{}: {e:#}", b.name));
+            crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", b.name));
         }
     }
 
@@ -140,7 +139,10 @@ mod tests {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
                 let stem = path.file_stem().unwrap().to_str().unwrap();
-                assert!(find(stem).is_ok(), "scenarios/{stem}.toml is not in BUILTINS");
+                assert!(
+                    find(stem).is_ok(),
+                    "scenarios/{stem}.toml is not in BUILTINS"
+                );
             }
         }
     }

@@ -14,15 +14,21 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // A built-in scenario runs from a private copy that lives as long as the run.
     let (scenario_path, mut scenario, _builtin_dir) = match &args.builtin {
         Some(name) => {
-            let builtin = crate::builtin::find(name).map_err(|e| anyhow::anyhow!("--builtin: {e}"))?;
-            let dir = tempfile::Builder::new().prefix("redisadv-builtin-").tempdir()?;
+            let builtin =
+                crate::builtin::find(name).map_err(|e| anyhow::anyhow!("--builtin: {e}"))?;
+            let dir = tempfile::Builder::new()
+                .prefix("redisadv-builtin-")
+                .tempdir()?;
             let path = builtin.write_to(dir.path())?;
             let mut scenario = Scenario::load(&path)?;
             scenario.path = format!("scenarios/{name}.toml (built in)").into();
             (path, scenario, Some(dir))
         }
         None => {
-            let path = args.scenario.clone().expect("clap requires SCENARIO or --builtin");
+            let path = args
+                .scenario
+                .clone()
+                .expect("clap requires SCENARIO or --builtin");
             let scenario = Scenario::load(&path)?;
             (path, scenario, None)
         }

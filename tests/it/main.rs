@@ -15,6 +15,7 @@ mod explain;
 mod field_ttl;
 mod inspect;
 mod inspect_cluster;
+mod installed;
 mod jobs;
 mod lifecycle;
 mod read_path;
