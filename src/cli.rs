@@ -67,6 +67,14 @@ pub enum Command {
     /// Sample a key pattern's records and measure what they would cost under each way of
     /// caching them (the all.toml grid), projected to the whole pattern.
     Whatif(crate::commands::whatif::WhatifArgs),
+    /// List the scenarios built into the binary (run one with `bench --builtin NAME`, or
+    /// write it out with `init --from NAME`).
+    Scenarios,
+    /// Print a shell completion script for bash, zsh or fish on stdout.
+    Completions(crate::commands::generate::CompletionsArgs),
+    /// Write a man page per command (redisadv.1, redisadv-bench.1, ...) from these
+    /// definitions, into --dir (default: the current directory).
+    Man(crate::commands::generate::ManArgs),
     /// Seed a server with the test fixture's key families (for scripts/seed-fixture).
     #[command(hide = true)]
     SeedFixture(crate::commands::seed::SeedArgs),
@@ -80,6 +88,9 @@ pub struct InitArgs {
     /// Overwrite the scenario file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Write this built-in scenario (`redisadv scenarios`) instead of the annotated one.
+    #[arg(long, value_name = "NAME")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,7 +159,12 @@ pub struct CommandsArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// The scenario file (TOML), e.g. scenarios/all.toml.
-    pub scenario: PathBuf,
+    #[arg(required_unless_present = "builtin")]
+    pub scenario: Option<PathBuf>,
+    /// Run a scenario built into the binary instead of a file: quick, all, ... (`redisadv
+    /// scenarios` lists them).
+    #[arg(long, value_name = "NAME", conflicts_with = "scenario")]
+    pub builtin: Option<String>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod builtin;
 pub mod chart;
 pub mod cleanup;
 pub mod cli;

@@ -265,11 +265,7 @@ impl RedisServer {
             .stderr(Stdio::piped());
         let (mut child, guardian) = spawn::spawn_guarded(cmd, dir.path()).map_err(|e| {
             StartError::Other(if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "cannot run {:?}: not found. Install redis-server (Debian: apt-get install \
-                     redis-server) or set {SERVER_ENV} to its path",
-                    options.binary
-                )
+                anyhow::anyhow!("{}", server_not_found(&options.binary))
             } else {
                 anyhow::Error::new(e).context(format!("starting {:?}", options.binary))
             })
@@ -513,6 +509,23 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// What to do when there is no server to start: redisadv runs its own private redis-server,
+/// and a pip or cargo install brings none, so the sentence gives the one command that does.
+fn server_not_found(binary: &Path) -> String {
+    let what = if binary.components().count() == 1 {
+        format!("{binary:?} is not on PATH")
+    } else {
+        format!("cannot run {binary:?}: not found")
+    };
+    format!(
+        "{what}; redisadv starts a private redis-server (7.0 or later) for every run. Install \
+         one with one command: `sudo apt-get install redis-server` (Debian, Ubuntu; `brew \
+         install redis` on macOS), or build Valkey (Debian) with `redisadv \
+         engines install valkey-9.1` (needs make and a C compiler) and add `--engine \
+         valkey-9.1`; or set {SERVER_ENV} to a redis-server binary"
+    )
+}
+
 /// Reads redis-server's version without starting it: `redis-server --version`.
 pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
     let out = Command::new(binary)
@@ -520,12 +533,7 @@ pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
         .output()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "cannot run {binary:?}: not found. Get a server with Debian's package: `sudo \
-                 apt-get install redis-server`; or build one with `redisadv engines install \
-                 valkey-9.1` and run bench with `--engine valkey-9.1`; or set {SERVER_ENV} to a \
-                 redis-server binary"
-                )
+                anyhow::anyhow!("{}", server_not_found(binary))
             } else {
                 anyhow::Error::new(e).context(format!("running {binary:?} --version"))
             }

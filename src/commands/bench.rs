@@ -11,8 +11,30 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario =
-        Scenario::load_limited(&args.scenario, args.max_runs.unwrap_or(scenario::MAX_RUNS))?;
+    // A built-in scenario runs from a private copy that lives as long as the run.
+    let (scenario_path, mut scenario, _builtin_dir) = match &args.builtin {
+        Some(name) => {
+            let builtin =
+                crate::builtin::find(name).map_err(|e| anyhow::anyhow!("--builtin: {e}"))?;
+            let dir = tempfile::Builder::new()
+                .prefix("redisadv-builtin-")
+                .tempdir()?;
+            let path = builtin.write_to(dir.path())?;
+            let mut scenario =
+                Scenario::load_limited(&path, args.max_runs.unwrap_or(scenario::MAX_RUNS))?;
+            scenario.path = format!("scenarios/{name}.toml (built in)").into();
+            (path, scenario, Some(dir))
+        }
+        None => {
+            let path = args
+                .scenario
+                .clone()
+                .expect("clap requires SCENARIO or --builtin");
+            let scenario =
+                Scenario::load_limited(&path, args.max_runs.unwrap_or(scenario::MAX_RUNS))?;
+            (path, scenario, None)
+        }
+    };
     if !args.only.is_empty() {
         scenario.select(&args.only)?;
     }
@@ -32,7 +54,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         scenario.set_scale(scale);
     }
     // Everything that can be wrong with --out and --baseline fails now, not after the run.
-    let out_files = output::prepare_out_files(&args.out, args.format, &args.scenario)?;
+    let out_files = output::prepare_out_files(&args.out, args.format, &scenario_path)?;
     let baseline = match &args.baseline {
         Some(path) => {
             let base = report::load(path)?;

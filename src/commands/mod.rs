@@ -3,6 +3,7 @@
 mod bench;
 mod codec;
 mod engines;
+pub mod generate;
 mod init;
 pub mod inspect;
 pub mod secret;
@@ -27,6 +28,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Engines(command) => engines::run(command),
         Command::Inspect(args) => inspect::run(args),
         Command::Whatif(args) => whatif::run(args),
+        Command::Scenarios => init::scenarios(),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
 
         Command::SeedFixture(args) => seed::run(args),
     }

@@ -18,6 +18,7 @@ mod input_limits;
 mod files_out;
 mod inspect;
 mod inspect_cluster;
+mod installed;
 mod jobs;
 mod lifecycle;
 mod plain_messages;
