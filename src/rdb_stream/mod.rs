@@ -8,6 +8,7 @@ pub mod glob;
 pub mod measure;
 pub mod payload;
 pub mod reader;
+pub mod render;
 pub mod report;
 pub mod strata;
 
@@ -24,7 +25,7 @@ use strata::Strata;
 /// Keys restored per pattern by default when sampling a file.
 pub const DEFAULT_PER_PATTERN: u64 = 1000;
 /// Largest keys listed.
-const LARGEST: usize = 20;
+const LARGEST: usize = 10;
 
 /// What to read from the file.
 #[derive(Debug, Clone)]
@@ -55,8 +56,11 @@ pub fn inspect(
 ) -> anyhow::Result<InspectReport> {
     let started = Instant::now();
     let path = &source.path;
+    let mut reader = RdbReader::open(path).map_err(|e| match e.downcast::<RdbError>() {
+        Ok(e) => located(path, e),
+        Err(e) => e,
+    })?;
     let (engine, binary) = crate::inspect::rdb::choose(path, source.engine.as_deref())?;
-    let mut reader = RdbReader::open(path)?;
     let all = options.sample.is_none();
     let capacity = options.sample.unwrap_or(0) as usize;
     let mut strata = Strata::new(options.max_patterns, capacity, LARGEST);
@@ -267,7 +271,10 @@ pub fn inspect_or_load(
         "{error:#}\nthe file ({size} bytes) fits in memory: loading it into a private server \
          instead (its memory is not bounded)"
     );
-    let loaded = crate::inspect::rdb::load(&source.path, source.engine.as_deref())?;
+    let loaded =
+        crate::inspect::rdb::load(&source.path, source.engine.as_deref()).map_err(|e| {
+            anyhow::anyhow!("{error:#}; loading it into a private server failed too: {e:#}")
+        })?;
     let mut connect = loaded.server.connect_options();
     connect.db = Some(source.db as i64);
     let conn = crate::inspect::conn::ReadConn::connect(&connect, 0)?;

@@ -63,8 +63,8 @@ pub struct RdbReader {
 }
 
 // Opcodes and types, as the RDB format defines them.
-const OP_FUNCTION_PRE_GA: u8 = 0xF5;
-const OP_FUNCTION2: u8 = 0xF6;
+const OP_FUNCTION2: u8 = 0xF5;
+const OP_FUNCTION_PRE_GA: u8 = 0xF6;
 const OP_MODULE_AUX: u8 = 0xF7;
 const OP_IDLE: u8 = 0xF8;
 const OP_FREQ: u8 = 0xF9;
@@ -340,7 +340,7 @@ impl RdbReader {
                 OP_FUNCTION_PRE_GA => {
                     return Err(self.bad(
                         at,
-                        "a function in the Redis 7.0 release candidates' format (opcode 0xF5), \
+                        "a function in the Redis 7.0 release candidates' format (opcode 0xF6), \
                          which this reader does not read"
                             .into(),
                     ));

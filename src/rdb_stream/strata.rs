@@ -48,9 +48,12 @@ impl Stratum {
         if self.n == 0 || self.sx <= 0.0 {
             return (0.0, 0.0);
         }
+        if self.n >= keys {
+            return (self.sy, 0.0);
+        }
         let r = self.sy / self.sx;
         let total = r * self.object_bytes;
-        if self.n >= keys || self.n < 2 {
+        if self.n < 2 {
             return (total, 0.0);
         }
         let n = self.n as f64;
