@@ -183,7 +183,7 @@ impl Strata {
             ttl_seconds: pttl.map(|ms| ms as f64 / 1000.0),
         });
         self.largest
-            .sort_by(|a, b| b.serialized_bytes.cmp(&a.serialized_bytes));
+            .sort_by_key(|k| std::cmp::Reverse(k.serialized_bytes));
         self.largest.truncate(self.largest_n);
     }
 }
