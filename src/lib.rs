@@ -24,6 +24,7 @@ pub mod loader;
 pub mod measure;
 pub mod preflight;
 pub mod probe;
+pub mod rdb_stream;
 pub mod read;
 pub mod report;
 pub mod scenario;

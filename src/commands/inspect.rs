@@ -18,9 +18,14 @@ pub struct SourceArgs {
     /// $REDISADV_PASSWORD).
     #[arg(long, value_name = "FILE", conflicts_with = "rdb")]
     pub password_file: Option<PathBuf>,
-    /// An RDB file (dump.rdb): loaded into a private redis-server, which parses it.
+    /// An RDB file (dump.rdb): streamed with bounded memory; each pattern's sample is
+    /// restored into a private redis-server and measured there.
     #[arg(long, value_name = "FILE")]
     pub rdb: Option<PathBuf>,
+    /// With --rdb: load the whole file into a private redis-server instead of streaming it
+    /// (needs as much memory as the data).
+    #[arg(long, requires = "rdb")]
+    pub load: bool,
     /// With --rdb: the engine that reads it (system, or a cached engine such as
     /// redis-8.6); default: chosen by the file's RDB version.
     #[arg(long, requires = "rdb", value_name = "NAME")]
@@ -45,7 +50,8 @@ pub struct InspectArgs {
     #[arg(long = "match", value_name = "GLOB")]
     pub pattern: Option<String>,
     /// Read this many keys (whole SCAN pages) and extrapolate, with a 95% interval
-    /// (default: 100000).
+    /// (default: 100000). Streaming --rdb: keys restored and measured per pattern
+    /// (default: 1000).
     #[arg(long, value_name = "N", conflicts_with = "all", value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: Option<u64>,
     /// Read every key.
@@ -71,6 +77,30 @@ pub struct Source {
 }
 
 pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
+    if let Some(path) = &source.rdb
+        && !source.load
+    {
+        if !path.is_file() {
+            anyhow::bail!(
+                "--rdb {}: no such file; give the path of a dump.rdb",
+                path.display()
+            );
+        }
+        if source.db < 0 {
+            anyhow::bail!("--db {}: give a database number, 0 or more", source.db);
+        }
+        return Ok(Source {
+            walk: Walk::Rdb(crate::rdb_stream::StreamSource {
+                path: path.clone(),
+                engine: source.engine.clone(),
+                db: source.db as u64,
+                progress: true,
+            }),
+            target: path.display().to_string(),
+            connect: ConnectOptions::new("redis://127.0.0.1:0/0"),
+            _server: None,
+        });
+    }
     if let Some(path) = &source.rdb {
         let loaded = rdb::load(path, source.engine.as_deref())?;
         let mut connect = loaded.server.connect_options();
@@ -126,15 +156,22 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    if args.source.rdb.is_some() {
+    let streaming = args.source.rdb.is_some() && !args.source.load;
+    if args.source.rdb.is_some() && !streaming {
         // A signal stops the private server and removes its copy of the file.
         crate::cleanup::on_signals()?;
     }
     let mut source = open(&args.source)?;
     let options = InspectOptions {
         pattern: args.pattern.clone(),
+        // Streaming a file, --sample counts keys restored per pattern.
         sample: if args.all {
             None
+        } else if streaming {
+            Some(
+                args.sample
+                    .unwrap_or(crate::rdb_stream::DEFAULT_PER_PATTERN),
+            )
         } else {
             Some(args.sample.unwrap_or(100_000))
         },

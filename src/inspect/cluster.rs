@@ -285,6 +285,7 @@ fn combine(target: String, parts: &[Part], options: &InspectOptions) -> InspectR
             sampling: SAMPLING.into(),
             nodes,
         }),
+        rdb: None,
     }
 }
 

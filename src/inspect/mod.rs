@@ -63,6 +63,9 @@ pub struct InspectReport {
     /// On a cluster: how the masters were read, and each one's figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<cluster::ClusterSection>,
+    /// Read from an RDB file by streaming it: the file, its databases, its largest keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdb: Option<crate::rdb_stream::report::RdbSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +170,8 @@ pub enum Walk {
         masters: Vec<crate::cluster::discover::Master>,
         max_ops: u64,
     },
+    /// An RDB file, streamed (`rdb_stream`).
+    Rdb(crate::rdb_stream::StreamSource),
 }
 
 impl Walk {
@@ -184,6 +189,9 @@ impl Walk {
                 masters,
                 max_ops,
             } => cluster::inspect(connect, masters, *max_ops, target, options, observe),
+            Walk::Rdb(source) => {
+                crate::rdb_stream::inspect_or_load(source, target, options, observe)
+            }
         }
     }
 }
@@ -258,6 +266,7 @@ pub fn report_from(
         other: (other.keys > 0).then(|| ctx.row("other", &other)),
         total: ctx.row("total", &total),
         cluster: None,
+        rdb: None,
     }
 }
 

@@ -52,7 +52,7 @@ pub fn version(path: &Path) -> anyhow::Result<(String, u32)> {
 /// Which server binary reads the file: `--engine` when given, else the system
 /// redis-server for RDB 10 and older, a cached Redis 8.6 for newer Redis files and a cached
 /// Valkey 9.1 for Valkey's.
-fn choose(path: &Path, engine: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
+pub fn choose(path: &Path, engine: Option<&str>) -> anyhow::Result<(String, PathBuf)> {
     let (magic, version) = version(path)?;
     let name = match engine {
         Some(name) => name.to_string(),

@@ -36,6 +36,9 @@ fn sheet(report: &InspectReport) -> Sheet<'static> {
             code_first: false,
         });
     }
+    if let Some(rdb) = &report.rdb {
+        tables.extend(crate::rdb_stream::render::tables(rdb));
+    }
     Sheet {
         title: "Redis memory by key pattern",
         heading: heading(report),
@@ -194,7 +197,9 @@ fn heading(report: &InspectReport) -> String {
             let _ = write!(out, "\n{}", c.sampling);
         }
     }
-    if report.mode == "sample" {
+    if let Some(rdb) = &report.rdb {
+        out.push_str(&crate::rdb_stream::render::heading(report, rdb));
+    } else if report.mode == "sample" {
         let _ = write!(
             out,
             "\nsample: {:.2}% of the keyspace by SCAN's cursor; figures extrapolated to {:.0} keys, \

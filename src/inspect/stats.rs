@@ -32,7 +32,7 @@ pub struct PatternStats {
 }
 
 impl PatternStats {
-    fn add(&mut self, o: &Observation, key: &[u8]) {
+    pub fn add(&mut self, o: &Observation, key: &[u8]) {
         if self.keys == 0 {
             self.example = String::from_utf8_lossy(key).into_owned();
         }

@@ -25,6 +25,7 @@ mod plain_messages;
 mod neighbours;
 mod private_servers;
 mod overlap;
+mod rdb_stream;
 mod read_path;
 mod reliability;
 mod report_formats;
