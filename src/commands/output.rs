@@ -113,7 +113,16 @@ impl OutFile {
     /// Writes the report to a temporary file beside the target and renames it into place,
     /// so a full disk or a crash never leaves a truncated report behind.
     pub fn write(&self, report: &Report) -> anyhow::Result<()> {
-        let text = report::exporter(self.format).render(report)?;
+        self.write_text(&report::exporter(self.format).render(report)?)
+    }
+
+    /// The format this file's extension picked.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Writes `text` (already rendered in [`OutFile::format`]) the same way.
+    pub fn write_text(&self, text: &str) -> anyhow::Result<()> {
         let context = || format!("--out: writing {}", self.path.display());
         if is_special(&self.path) {
             return std::fs::write(&self.path, text).with_context(context);

@@ -1,8 +1,11 @@
 //! `inspect`: what a live cache costs now, by key pattern and value format, read strictly
-//! read-only (SCAN, PTTL, MEMORY USAGE, OBJECT ENCODING, GET, TYPE, HSCAN, INFO, DBSIZE,
-//! MEMORY STATS). A sample is extrapolated with its 95% uncertainty; `--all` reads every key.
-//! On a cluster node every master is read in turn and the figures are summed (`cluster`).
+//! read-only (SCAN, TYPE, PTTL, MEMORY USAGE, OBJECT ENCODING, GET/GETRANGE on strings, HSCAN
+//! on hashes, INFO, DBSIZE, MEMORY STATS, COMMAND INFO, CLIENT NO-TOUCH where it exists).
+//! A sample is extrapolated with its 95% uncertainty; `--all` reads every key exactly
+//! (MEMORY USAGE ... SAMPLES 0). On a cluster node every master is read in turn and the
+//! figures are summed (`cluster`).
 
+pub mod budget;
 pub mod cluster;
 pub mod conn;
 pub mod format;
@@ -30,6 +33,8 @@ pub struct InspectOptions {
     pub top: usize,
     /// Patterns kept while scanning.
     pub max_patterns: usize,
+    /// The largest keys listed.
+    pub largest: usize,
 }
 
 /// The report `inspect` prints.
@@ -63,6 +68,69 @@ pub struct InspectReport {
     /// On a cluster: how the masters were read, and each one's figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<cluster::ClusterSection>,
+    #[serde(flatten)]
+    pub extras: Extras,
+}
+
+/// What else a reader needs: how the server was read, the other databases, the keys that
+/// never expire and the largest keys.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Extras {
+    /// MEMORY USAGE ... SAMPLES 0 (exact for aggregates) rather than Redis's default 5.
+    #[serde(default)]
+    pub exact: bool,
+    /// CLIENT NO-TOUCH was on: the keys' LRU/LFU clocks were left alone.
+    #[serde(default)]
+    pub no_touch: bool,
+    /// Why it was not, when it was not.
+    #[serde(default)]
+    pub touch_cause: Option<String>,
+    /// Figures this server could not give, each with its cause.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+    /// Set when --max-patterns was reached: what happened to the rarer patterns.
+    #[serde(default)]
+    pub patterns_capped: Option<String>,
+    /// Every database of the server with keys (INFO keyspace).
+    #[serde(default)]
+    pub databases: Vec<DatabaseKeys>,
+    /// Keys without a TTL, per pattern (largest first).
+    #[serde(default)]
+    pub never_expires: Vec<NeverExpires>,
+    /// The largest keys read, by MEMORY USAGE.
+    #[serde(default)]
+    pub largest_keys: Vec<LargestKey>,
+    /// The largest reply one round trip was allowed (a share of the memory headroom).
+    #[serde(default)]
+    pub read_budget_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseKeys {
+    pub db: i64,
+    pub keys: u64,
+    pub expires: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NeverExpires {
+    pub pattern: String,
+    /// Keys without a TTL (extrapolated in a sample), and their MEMORY USAGE.
+    pub keys: f64,
+    pub bytes: f64,
+    /// Of the pattern's keys.
+    pub share_of_keys: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LargestKey {
+    pub key: String,
+    pub pattern: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// MEMORY USAGE, plus the expires table's share when it has a TTL.
+    pub bytes: f64,
+    pub ttl_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,7 +152,13 @@ pub struct PatternRow {
     pub types: BTreeMap<String, u64>,
     pub encodings: BTreeMap<String, u64>,
     pub formats: BTreeMap<String, u64>,
+    /// Mean bytes of the values read: strings whole, hashes by one HSCAN page's fields.
     pub mean_value_bytes: Option<f64>,
+    /// Of those, the strings' mean length and the hashes' mean field value.
+    #[serde(default)]
+    pub mean_string_bytes: Option<f64>,
+    #[serde(default)]
+    pub mean_hash_field_bytes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +178,30 @@ pub struct ServerFigures {
     pub dbsize: u64,
     pub used_memory: u64,
     pub expires_bytes_per_key: f64,
+    pub databases: Vec<DatabaseKeys>,
+}
+
+/// `db0:keys=5,expires=2,avg_ttl=0` lines of INFO keyspace.
+fn databases(keyspace: &std::collections::HashMap<String, String>) -> Vec<DatabaseKeys> {
+    let mut out: Vec<DatabaseKeys> = keyspace
+        .iter()
+        .filter_map(|(name, line)| {
+            let db = name.strip_prefix("db")?.parse().ok()?;
+            let field = |f: &str| {
+                line.split(',')
+                    .find_map(|kv| kv.strip_prefix(f))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0)
+            };
+            Some(DatabaseKeys {
+                db,
+                keys: field("keys="),
+                expires: field("expires="),
+            })
+        })
+        .collect();
+    out.sort_by_key(|d| d.db);
+    out
 }
 
 pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigures> {
@@ -132,6 +230,7 @@ pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigu
         dbsize,
         used_memory: crate::probe::number(&memory, "used_memory")?,
         expires_bytes_per_key: per_key,
+        databases: databases(&keyspace),
     })
 }
 
@@ -198,7 +297,7 @@ fn inspect_with(
 ) -> anyhow::Result<InspectReport> {
     let started = std::time::Instant::now();
     let server = server_figures(conn, db)?;
-    let mut aggregate = Aggregate::new(options.max_patterns);
+    let mut aggregate = Aggregate::with_largest(options.max_patterns, options.largest);
     let summary = scan::scan(
         conn,
         &scan::ScanOptions {
@@ -206,6 +305,7 @@ fn inspect_with(
             count: options.count,
             limit: options.sample,
             cluster: false,
+            exact: options.sample.is_none(),
         },
         &mut |o| {
             aggregate.add(o);
@@ -227,18 +327,40 @@ pub fn report_from(
 ) -> InspectReport {
     let all = summary.fraction >= 1.0;
     let ctx = Extrapolation::new(server, summary, options);
+    let mut aggregate = aggregate;
+    aggregate.compact();
+    let largest = aggregate.largest();
+    let capped = aggregate.capped;
     let mut rows: Vec<(String, PatternStats)> = aggregate.patterns.into_iter().collect();
-    rows.sort_by(|a, b| b.1.memory.cmp(&a.1.memory).then(a.0.cmp(&b.0)));
+    // Sorted by the bytes each row shows (MEMORY USAGE plus the expires table's share).
+    let shown = |s: &PatternStats| s.memory as f64 + ctx.per_ttl * s.with_ttl as f64;
+    rows.sort_by(|a, b| shown(&b.1).total_cmp(&shown(&a.1)).then(a.0.cmp(&b.0)));
     let mut other = aggregate.overflow;
     let mut total = PatternStats::default();
     for (_, s) in &rows {
         total.merge(s);
     }
     total.merge(&other);
-    for (_, s) in rows.iter().skip(options.top) {
+    // A pattern seen once in a sample says nothing about its population: "other".
+    let (listed, rare): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .enumerate()
+        .partition(|(i, (_, s))| *i < options.top && (all || s.keys > 1));
+    for (_, (_, s)) in &rare {
         other.merge(s);
     }
-    rows.truncate(options.top);
+    let rows: Vec<(String, PatternStats)> = listed.into_iter().map(|(_, r)| r).collect();
+    let never_expires = never_expires(&ctx, &rows, &other, options.top);
+    let largest_keys = largest
+        .into_iter()
+        .map(|k| LargestKey {
+            pattern: pattern::derive(k.key.as_bytes()),
+            bytes: k.memory as f64 + if k.pttl.is_some() { ctx.per_ttl } else { 0.0 },
+            ttl_seconds: k.pttl.map(|ms| ms as f64 / 1000.0),
+            key: k.key,
+            kind: k.kind,
+        })
+        .collect();
     InspectReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         target,
@@ -258,7 +380,52 @@ pub fn report_from(
         other: (other.keys > 0).then(|| ctx.row("other", &other)),
         total: ctx.row("total", &total),
         cluster: None,
+        extras: Extras {
+            exact: options.sample.is_none(),
+            no_touch: summary.no_touch,
+            touch_cause: summary.touch_cause.clone(),
+            unknown: summary.unknown.clone(),
+            patterns_capped: capped.then(|| capped_note(options.max_patterns)),
+            databases: server.databases.clone(),
+            never_expires,
+            largest_keys,
+            read_budget_bytes: summary.read_budget,
+        },
     }
+}
+
+/// What the report says when --max-patterns was reached.
+pub fn capped_note(cap: usize) -> String {
+    format!(
+        "--max-patterns {cap} was reached: rare patterns were merged into their families,          then new ones grouped by their first segment (shown as prefix{{*}}); raise          --max-patterns to see them one by one"
+    )
+}
+
+/// Per listed pattern (and "other"), the keys without a TTL and their bytes, largest first.
+fn never_expires(
+    ctx: &Extrapolation,
+    rows: &[(String, PatternStats)],
+    other: &PatternStats,
+    top: usize,
+) -> Vec<NeverExpires> {
+    let mut out: Vec<NeverExpires> = rows
+        .iter()
+        .map(|(p, s)| (p.as_str(), s))
+        .chain(std::iter::once(("other", other)))
+        .filter(|(_, s)| s.keys > s.with_ttl)
+        .map(|(p, s)| {
+            let scale = ctx.scale();
+            NeverExpires {
+                pattern: p.to_string(),
+                keys: (s.keys - s.with_ttl) as f64 * scale,
+                bytes: (s.memory as f64 - s.memory_with_ttl) * scale,
+                share_of_keys: (s.keys - s.with_ttl) as f64 / s.keys.max(1) as f64,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes.total_cmp(&a.bytes).then(a.pattern.cmp(&b.pattern)));
+    out.truncate(top);
+    out
 }
 
 /// From the keys read to the population: the sample mean times the population, with the
@@ -364,6 +531,9 @@ impl Extrapolation {
             encodings: s.encodings.clone(),
             formats: s.formats.clone(),
             mean_value_bytes: (s.values > 0).then(|| s.value_bytes as f64 / s.values as f64),
+            mean_string_bytes: (s.strings > 0).then(|| s.string_bytes as f64 / s.strings as f64),
+            mean_hash_field_bytes: (s.hash_fields > 0)
+                .then(|| s.hash_field_bytes as f64 / s.hash_fields as f64),
         }
     }
 }

@@ -8,6 +8,7 @@ mod json;
 mod markdown;
 pub mod partial;
 pub mod read;
+pub mod cell;
 pub mod sheet;
 pub mod svg;
 mod table;

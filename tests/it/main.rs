@@ -17,6 +17,7 @@ mod inspect;
 mod inspect_cluster;
 mod jobs;
 mod lifecycle;
+mod own_data;
 mod read_path;
 mod reliability;
 mod report_formats;
