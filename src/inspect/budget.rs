@@ -32,7 +32,9 @@ impl Capabilities {
     /// is an error naming them), then turns CLIENT NO-TOUCH on where the engine has it
     /// (Redis 7.2 and later, Valkey); on older engines nothing is sent that would fail.
     pub fn probe(conn: &mut ReadConn) -> anyhow::Result<Capabilities> {
-        let names = ["pttl", "memory", "type", "object", "client", "hscan", "getrange"];
+        let names = [
+            "pttl", "memory", "type", "object", "client", "hscan", "getrange",
+        ];
         let mut cmd = redis::cmd("COMMAND");
         cmd.arg("INFO");
         for n in names {
@@ -41,10 +43,9 @@ impl Capabilities {
         // A user refused COMMAND (one error reply) is read as having every command; a
         // refusal of one later is then reported by the command itself.
         let present: Vec<bool> = match conn.one(&cmd)? {
-            Value::Array(items) if items.len() == names.len() => items
-                .iter()
-                .map(|v| !matches!(v, Value::Nil))
-                .collect(),
+            Value::Array(items) if items.len() == names.len() => {
+                items.iter().map(|v| !matches!(v, Value::Nil)).collect()
+            }
             _ => vec![true; names.len()],
         };
         let has = |n: &str| present[names.iter().position(|x| *x == n).unwrap_or(0)];

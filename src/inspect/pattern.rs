@@ -159,15 +159,16 @@ pub fn merge_tokens(names: &[&str]) -> std::collections::HashMap<String, String>
     let mut merged = std::collections::HashMap::new();
     let mut group: Vec<&str> = Vec::new();
     let mut prefix = "";
-    let flush = |group: &mut Vec<&str>, prefix: &str, merged: &mut std::collections::HashMap<_, _>| {
-        if group.len() >= 3 && prefix.chars().count() >= 3 {
-            let family = format!("{prefix}{{token}}");
-            for name in group.iter() {
-                merged.insert(name.to_string(), family.clone());
+    let flush =
+        |group: &mut Vec<&str>, prefix: &str, merged: &mut std::collections::HashMap<_, _>| {
+            if group.len() >= 3 && prefix.chars().count() >= 3 {
+                let family = format!("{prefix}{{token}}");
+                for name in group.iter() {
+                    merged.insert(name.to_string(), family.clone());
+                }
             }
-        }
-        group.clear();
-    };
+            group.clear();
+        };
     for name in sorted {
         if group.is_empty() {
             group.push(name);

@@ -31,7 +31,12 @@ fn sheet(report: &InspectReport) -> Sheet<'static> {
     if !report.extras.never_expires.is_empty() {
         tables.push(SheetTable {
             caption: "Never expires (keys without a TTL)",
-            headers: &["pattern", "keys without TTL", "of the pattern's keys", "bytes"],
+            headers: &[
+                "pattern",
+                "keys without TTL",
+                "of the pattern's keys",
+                "bytes",
+            ],
             rows: report
                 .extras
                 .never_expires

@@ -239,8 +239,7 @@ impl Aggregate {
     fn family_of(&self, name: &str) -> Option<String> {
         self.families.iter().find_map(|prefix| {
             let rest = name.strip_prefix(prefix.as_str())?;
-            (!rest.is_empty() && pattern::tokenish(rest))
-                .then(|| format!("{prefix}{{token}}"))
+            (!rest.is_empty() && pattern::tokenish(rest)).then(|| format!("{prefix}{{token}}"))
         })
     }
 

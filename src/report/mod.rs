@@ -1,6 +1,7 @@
 //! The report a bench produces: one versioned model, relative figures computed by pure
 //! functions, and one exporter per output format.
 
+pub mod cell;
 mod csv;
 mod explained;
 pub mod html;
@@ -8,7 +9,6 @@ mod json;
 mod markdown;
 pub mod partial;
 pub mod read;
-pub mod cell;
 pub mod sheet;
 pub mod svg;
 mod table;

@@ -13,7 +13,7 @@ use std::process::Output;
 /// The commands inspect and whatif use, and nothing else.
 const READ_ONLY_ACL: &str = "on >s3cret-pw ~* -@all +scan +pttl +memory|usage +memory|stats \
                              +object|encoding +get +getrange +type +hscan +info +dbsize \
-                             +command|info +client|no-touch +ping";
+                             +command|info +ping";
 
 fn seeded(count: u64) -> RedisServer {
     let server = redis();

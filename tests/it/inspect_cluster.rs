@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// inspect's read commands, plus what finding the masters takes (INFO, CLUSTER NODES).
 const READ_ONLY_ACL: &str = "on >s3cret-pw ~* -@all +scan +pttl +memory|usage +memory|stats \
                              +object|encoding +get +getrange +type +hscan +info +dbsize \
-                             +command|info +client|no-touch +ping +cluster|nodes";
+                             +command|info +ping +cluster|nodes";
 
 /// The keys written: per pattern, how many.
 const USERS: usize = 600;
