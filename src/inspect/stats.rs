@@ -301,7 +301,17 @@ pub fn coarse(name: &str) -> String {
         .find(|(_, c)| c.is_ascii() && b":|/,;=#@ ".contains(&(*c as u8)))
         .map(|(i, c)| i + c.len_utf8())
         .unwrap_or_else(|| name.char_indices().nth(8).map_or(name.len(), |(i, _)| i));
-    format!("{}{{*}}", &name[..cut])
+    let segment = &name[..cut];
+    // A long first segment that runs into a token (`flask_cache_89Jhm4/`) keeps only its
+    // leading lowercase words, so the whole family lands in one group.
+    let words = segment
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_lowercase() || matches!(c, '_' | '.' | '-')))
+        .map_or(segment.len(), |(i, _)| i);
+    if cut > 12 && words >= 4 && words < cut {
+        return format!("{}{{*}}", &segment[..words]);
+    }
+    format!("{segment}{{*}}")
 }
 
 #[cfg(test)]
@@ -331,6 +341,11 @@ mod tests {
         key(&mut a, "d:1", 80, None);
         assert_eq!(a.patterns.len(), 2);
         assert!(a.capped);
+        assert_eq!(
+            coarse("flask_cache_89Jhm4/baX8tFwOK20+zky"),
+            "flask_cache_{*}"
+        );
+        assert_eq!(coarse("web:{n}:x"), "web:{*}");
         assert_eq!(a.overflow.keys, 11, "c*:x:y and d:{{n}} count as overflow");
         let s = &a.patterns["a:{n}"];
         assert_eq!((s.keys, s.memory, s.with_ttl), (10, 500, 10));

@@ -92,7 +92,9 @@ pub(super) fn databases(keyspace: &std::collections::HashMap<String, String>) ->
 /// What the report says when --max-patterns was reached.
 pub fn capped_note(cap: usize) -> String {
     format!(
-        "--max-patterns {cap} was reached: rare patterns were merged into their families,          then new ones grouped by their first segment (shown as prefix{{*}}); raise          --max-patterns to see them one by one"
+        "--max-patterns {cap} was reached: rare patterns were merged into their families, \
+         then new ones grouped by their first segment (shown as prefix{{*}}); raise \
+         --max-patterns to see them one by one"
     )
 }
 
