@@ -17,17 +17,18 @@ pub struct Master {
 /// `None` when the server at `connect` is not a cluster node; else every master that owns
 /// slots (CLUSTER NODES, which every engine from Redis 7.0 answers alike), in slot order.
 pub fn masters(connect: &ConnectOptions) -> anyhow::Result<Option<Vec<Master>>> {
-    let mut conn = connect
-        .connect()
+    // A plain RESP connection: redis-rs's own sends CLIENT SETINFO, which Redis before 7.2
+    // answers with an error that lands in the server's INFO errorstats.
+    let mut conn = crate::inspect::conn::ReadConn::connect(connect, 0)
         .with_context(|| format!("cannot reach Redis at {}", connect.describe()))?;
-    let info = crate::probe::info_section(&mut conn, "cluster")?;
+    let info = crate::probe::parse_info(&conn.info("cluster")?);
     if info.get("cluster_enabled").map(String::as_str) != Some("1") {
         return Ok(None);
     }
-    let text: String = redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query(&mut conn)
-        .context("CLUSTER NODES")?;
+    let text = match conn.must(redis::cmd("CLUSTER").arg("NODES"), "CLUSTER NODES")? {
+        crate::backend::resp::Value::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => anyhow::bail!("CLUSTER NODES answered {other:?}"),
+    };
     let masters = parse_nodes(&text, &connect.connection_info()?);
     anyhow::ensure!(
         !masters.is_empty(),

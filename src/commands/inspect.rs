@@ -30,9 +30,10 @@ pub struct SourceArgs {
     /// redis-8.6); default: chosen by the file's RDB version.
     #[arg(long, requires = "rdb", value_name = "NAME")]
     pub engine: Option<String>,
-    /// With --rdb: the database to read.
-    #[arg(long, requires = "rdb", default_value_t = 0)]
-    pub db: i64,
+    /// The database to read (default 0, or the one --url names; a --url naming another
+    /// database is refused).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
+    pub db: Option<i64>,
     /// SCAN COUNT: keys asked for per page.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub count: u64,
@@ -63,8 +64,18 @@ pub struct InspectArgs {
     /// Patterns kept while scanning; keys of further patterns count as "other".
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_patterns: u64,
+    /// The largest keys listed (by MEMORY USAGE; in a sample, of the keys read).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub largest: usize,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+    /// Also write the report to FILE (repeatable); the extension picks the format (.json,
+    /// .md, .csv, .svg, .html).
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
+    /// No progress on stderr (it is shown only when stderr is a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What to read: the --url server (every master when it is a cluster node), or a private
@@ -86,14 +97,15 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
                 path.display()
             );
         }
-        if source.db < 0 {
-            anyhow::bail!("--db {}: give a database number, 0 or more", source.db);
+        let db = source.db.unwrap_or(0);
+        if db < 0 {
+            anyhow::bail!("--db {db}: give a database number, 0 or more");
         }
         return Ok(Source {
             walk: Walk::Rdb(crate::rdb_stream::StreamSource {
                 path: path.clone(),
                 engine: source.engine.clone(),
-                db: source.db as u64,
+                db: db as u64,
                 progress: true,
             }),
             target: path.display().to_string(),
@@ -104,13 +116,11 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     if let Some(path) = &source.rdb {
         let loaded = rdb::load(path, source.engine.as_deref())?;
         let mut connect = loaded.server.connect_options();
-        connect.db = Some(source.db);
+        let db = source.db.unwrap_or(0);
+        connect.db = Some(db);
         let conn = ReadConn::connect(&connect, source.max_ops.unwrap_or(0))?;
         return Ok(Source {
-            walk: Walk::Server {
-                conn,
-                db: source.db,
-            },
+            walk: Walk::Server { conn, db },
             target: format!("{} (loaded by {})", path.display(), loaded.engine),
             connect,
             _server: Some(loaded),
@@ -126,7 +136,18 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     let mut connect = ConnectOptions::new(url);
     connect.check("--url")?;
     crate::commands::secret::apply_password(&mut connect, source.password_file.as_deref())?;
-    let db = connect.connection_info()?.redis_settings().db();
+    let url_db = connect.connection_info()?.redis_settings().db();
+    let db = match source.db {
+        Some(db) if db != url_db && url_names_db(url) => anyhow::bail!(
+            "--db {db}: the --url names database {url_db}; give one of them (or the same \
+             number in both)"
+        ),
+        Some(db) => {
+            connect.db = Some(db);
+            db
+        }
+        None => url_db,
+    };
     let max_ops = source.max_ops.unwrap_or(100_000);
     let conn = ReadConn::connect(&connect, max_ops)?;
     let masters = crate::cluster::discover::masters(&connect).map_err(|e| {
@@ -155,7 +176,41 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     })
 }
 
+/// The URL has a path naming a database (`redis://host:port/3`), or `?db=` for a socket.
+fn url_names_db(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    if url.starts_with("unix:") {
+        return rest.contains("db=");
+    }
+    rest.split_once('/')
+        .is_some_and(|(_, path)| !path.trim_matches('/').is_empty())
+}
+
+/// A key counter on stderr while the walk runs: hidden when stderr is not a terminal or
+/// with --quiet.
+fn progress(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} inspect: {human_pos} keys read, {per_sec}, {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let outs = crate::commands::output::prepare_out_files(
+        &args.out,
+        args.format,
+        std::path::Path::new(""),
+    )?;
     let streaming = args.source.rdb.is_some() && !args.source.load;
     if args.source.rdb.is_some() && !streaming {
         // A signal stops the private server and removes its copy of the file.
@@ -178,10 +233,17 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         count: args.source.count,
         top: args.top,
         max_patterns: args.max_patterns as usize,
+        largest: args.largest,
     };
+    let bar = progress(args.quiet);
     let report = source
         .walk
-        .run(source.target.clone(), &options, &mut |_| {})?;
+        .run(source.target.clone(), &options, &mut |_| bar.inc(1));
+    bar.finish_and_clear();
+    let report = report?;
+    for out in &outs {
+        out.write_text(&render::render(&report, out.format())?)?;
+    }
     crate::commands::output::print_stdout(&render::render(&report, args.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

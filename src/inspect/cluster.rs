@@ -97,6 +97,7 @@ pub fn inspect(
                 count: options.count,
                 limit,
                 cluster: true,
+                exact: options.sample.is_none(),
             },
             &mut |o| {
                 aggregate.add(o);
@@ -286,6 +287,20 @@ fn combine(target: String, parts: &[Part], options: &InspectOptions) -> InspectR
             nodes,
         }),
         rdb: None,
+        extras: super::Extras {
+            exact: options.sample.is_none(),
+            no_touch: parts.iter().all(|p| p.summary.no_touch),
+            touch_cause: parts.iter().find_map(|p| p.summary.touch_cause.clone()),
+            unknown: parts
+                .first()
+                .map(|p| p.summary.unknown.clone())
+                .unwrap_or_default(),
+            patterns_capped: parts
+                .iter()
+                .any(|p| p.aggregate.capped)
+                .then(|| super::capped_note(options.max_patterns)),
+            ..Default::default()
+        },
     }
 }
 

@@ -12,6 +12,8 @@ pub enum ValueFormat {
     /// `serializer([payload, metadata])`, or pickle's legacy `CachedValue`.
     DogpileTuple(Serializer),
     Plain(Serializer),
+    /// Flask-Caching's RedisCache: `!` then the pickle (integers are stored as text).
+    FlaskCaching(Serializer),
     Text,
     Binary,
     Compressed(Compression),
@@ -49,6 +51,7 @@ impl ValueFormat {
             ValueFormat::Dogpile(s) => format!("dogpile/{}", s.name()),
             ValueFormat::DogpileTuple(s) => format!("dogpile-tuple/{}", s.name()),
             ValueFormat::Plain(s) => s.name().to_string(),
+            ValueFormat::FlaskCaching(s) => format!("flask-caching/{}", s.name()),
             ValueFormat::Text => "text".into(),
             ValueFormat::Binary => "binary".into(),
             ValueFormat::Compressed(Compression::Zlib) => "zlib".into(),
@@ -87,6 +90,13 @@ pub fn detect(bytes: &[u8]) -> Detected {
     }
     if let Some(c) = compression(bytes) {
         return opaque(ValueFormat::Compressed(c), bytes);
+    }
+    if bytes[0] == b'!'
+        && let Some(mut d) = serialized(&bytes[1..])
+        && d.format == ValueFormat::Plain(Serializer::Pickle)
+    {
+        d.format = ValueFormat::FlaskCaching(Serializer::Pickle);
+        return d;
     }
     if bytes.starts_with(b"{\"ct\"")
         && let Some(bar) = bytes.iter().position(|&b| b == b'|')
@@ -266,6 +276,11 @@ mod tests {
             assert_eq!(detect(&b).format, ValueFormat::Plain(s), "{codec}");
         }
         assert_eq!(detect(b"hello world").format, ValueFormat::Text);
+        // Flask-Caching: "!" + pickle.dumps("hi", 5).
+        let flask = hex::decode("2180059506000000000000008c026869942e").unwrap();
+        let d = detect(&flask);
+        assert_eq!(d.format.name(), "flask-caching/pickle");
+        assert_eq!(d.payload, Value::Str("hi".into()));
         assert_eq!(detect(b"12345").format, ValueFormat::Text);
         assert_eq!(
             detect(&[0x78, 0x9c, 1, 2]).format,

@@ -1,8 +1,11 @@
 //! `inspect`: what a live cache costs now, by key pattern and value format, read strictly
-//! read-only (SCAN, PTTL, MEMORY USAGE, OBJECT ENCODING, GET, TYPE, HSCAN, INFO, DBSIZE,
-//! MEMORY STATS). A sample is extrapolated with its 95% uncertainty; `--all` reads every key.
-//! On a cluster node every master is read in turn and the figures are summed (`cluster`).
+//! read-only (SCAN, TYPE, PTTL, MEMORY USAGE, OBJECT ENCODING, GET/GETRANGE on strings, HSCAN
+//! on hashes, INFO, DBSIZE, MEMORY STATS, COMMAND INFO, CLIENT NO-TOUCH where it exists).
+//! A sample is extrapolated with its 95% uncertainty; `--all` reads every key exactly
+//! (MEMORY USAGE ... SAMPLES 0). On a cluster node every master is read in turn and the
+//! figures are summed (`cluster`).
 
+pub mod budget;
 pub mod cluster;
 pub mod conn;
 pub mod format;
@@ -11,6 +14,7 @@ pub mod rdb;
 pub mod render;
 pub mod scan;
 pub mod stats;
+pub mod views;
 
 use crate::backend::resp::Value;
 use crate::explain::ttl_cost::ENTRY_ROUNDING;
@@ -18,6 +22,8 @@ use conn::{ReadConn, int, text};
 use serde::{Deserialize, Serialize};
 use stats::{Aggregate, PatternStats};
 use std::collections::BTreeMap;
+pub use views::{DatabaseKeys, Extras, LargestKey, NeverExpires, capped_note};
+use views::{databases, never_expires};
 
 /// What to read and how gently.
 #[derive(Debug, Clone)]
@@ -30,6 +36,8 @@ pub struct InspectOptions {
     pub top: usize,
     /// Patterns kept while scanning.
     pub max_patterns: usize,
+    /// The largest keys listed.
+    pub largest: usize,
 }
 
 /// The report `inspect` prints.
@@ -66,6 +74,8 @@ pub struct InspectReport {
     /// Read from an RDB file by streaming it: the file, its databases, its largest keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdb: Option<crate::rdb_stream::report::RdbSection>,
+    #[serde(flatten)]
+    pub extras: Extras,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,7 +97,13 @@ pub struct PatternRow {
     pub types: BTreeMap<String, u64>,
     pub encodings: BTreeMap<String, u64>,
     pub formats: BTreeMap<String, u64>,
+    /// Mean bytes of the values read: strings whole, hashes by one HSCAN page's fields.
     pub mean_value_bytes: Option<f64>,
+    /// Of those, the strings' mean length and the hashes' mean field value.
+    #[serde(default)]
+    pub mean_string_bytes: Option<f64>,
+    #[serde(default)]
+    pub mean_hash_field_bytes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +123,7 @@ pub struct ServerFigures {
     pub dbsize: u64,
     pub used_memory: u64,
     pub expires_bytes_per_key: f64,
+    pub databases: Vec<DatabaseKeys>,
 }
 
 pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigures> {
@@ -135,6 +152,7 @@ pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigu
         dbsize,
         used_memory: crate::probe::number(&memory, "used_memory")?,
         expires_bytes_per_key: per_key,
+        databases: databases(&keyspace),
     })
 }
 
@@ -206,7 +224,7 @@ fn inspect_with(
 ) -> anyhow::Result<InspectReport> {
     let started = std::time::Instant::now();
     let server = server_figures(conn, db)?;
-    let mut aggregate = Aggregate::new(options.max_patterns);
+    let mut aggregate = Aggregate::with_largest(options.max_patterns, options.largest);
     let summary = scan::scan(
         conn,
         &scan::ScanOptions {
@@ -214,6 +232,7 @@ fn inspect_with(
             count: options.count,
             limit: options.sample,
             cluster: false,
+            exact: options.sample.is_none(),
         },
         &mut |o| {
             aggregate.add(o);
@@ -235,18 +254,40 @@ pub fn report_from(
 ) -> InspectReport {
     let all = summary.fraction >= 1.0;
     let ctx = Extrapolation::new(server, summary, options);
+    let mut aggregate = aggregate;
+    aggregate.compact();
+    let largest = aggregate.largest();
+    let capped = aggregate.capped;
     let mut rows: Vec<(String, PatternStats)> = aggregate.patterns.into_iter().collect();
-    rows.sort_by(|a, b| b.1.memory.cmp(&a.1.memory).then(a.0.cmp(&b.0)));
+    // Sorted by the bytes each row shows (MEMORY USAGE plus the expires table's share).
+    let shown = |s: &PatternStats| s.memory as f64 + ctx.per_ttl * s.with_ttl as f64;
+    rows.sort_by(|a, b| shown(&b.1).total_cmp(&shown(&a.1)).then(a.0.cmp(&b.0)));
     let mut other = aggregate.overflow;
     let mut total = PatternStats::default();
     for (_, s) in &rows {
         total.merge(s);
     }
     total.merge(&other);
-    for (_, s) in rows.iter().skip(options.top) {
+    // A pattern seen once in a sample says nothing about its population: "other".
+    let (listed, rare): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .enumerate()
+        .partition(|(i, (_, s))| *i < options.top && (all || s.keys > 1));
+    for (_, (_, s)) in &rare {
         other.merge(s);
     }
-    rows.truncate(options.top);
+    let rows: Vec<(String, PatternStats)> = listed.into_iter().map(|(_, r)| r).collect();
+    let never_expires = never_expires(&ctx, &rows, &other, options.top);
+    let largest_keys = largest
+        .into_iter()
+        .map(|k| LargestKey {
+            pattern: pattern::derive(k.key.as_bytes()),
+            bytes: k.memory as f64 + if k.pttl.is_some() { ctx.per_ttl } else { 0.0 },
+            ttl_seconds: k.pttl.map(|ms| ms as f64 / 1000.0),
+            key: k.key,
+            kind: k.kind,
+        })
+        .collect();
     InspectReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         target,
@@ -267,6 +308,17 @@ pub fn report_from(
         total: ctx.row("total", &total),
         cluster: None,
         rdb: None,
+        extras: Extras {
+            exact: options.sample.is_none(),
+            no_touch: summary.no_touch,
+            touch_cause: summary.touch_cause.clone(),
+            unknown: summary.unknown.clone(),
+            patterns_capped: capped.then(|| capped_note(options.max_patterns)),
+            databases: server.databases.clone(),
+            never_expires,
+            largest_keys,
+            read_budget_bytes: summary.read_budget,
+        },
     }
 }
 
@@ -373,6 +425,9 @@ impl Extrapolation {
             encodings: s.encodings.clone(),
             formats: s.formats.clone(),
             mean_value_bytes: (s.values > 0).then(|| s.value_bytes as f64 / s.values as f64),
+            mean_string_bytes: (s.strings > 0).then(|| s.string_bytes as f64 / s.strings as f64),
+            mean_hash_field_bytes: (s.hash_fields > 0)
+                .then(|| s.hash_field_bytes as f64 / s.hash_fields as f64),
         }
     }
 }

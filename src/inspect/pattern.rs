@@ -1,12 +1,16 @@
-//! Key patterns: the variable parts of a key (numbers, hex ids, UUIDs, dates) become
-//! placeholders, so `user:42` and `user:7` are both `user:{n}`.
+//! Key patterns: the variable parts of a key (numbers, hex ids, UUIDs, dates, random tokens)
+//! become placeholders, so `user:42` and `user:7` are both `user:{n}`. UUIDs are found
+//! wherever they sit (`celery-task-meta-<uuid>`), a 32-character lowercase token also when it
+//! is glued to a prefix (Django's cache sessions); other random tokens glued to a literal
+//! prefix (Flask-Caching's base64 memoize keys) are merged afterwards by [`merge_tokens`].
 
 /// Characters that separate the parts of a key name.
 const SEPARATORS: &[u8] = b":|/,;=#@ ";
 
 /// The pattern of a key: each part between separators is replaced when it is a variable.
 pub fn derive(key: &[u8]) -> String {
-    let text = String::from_utf8_lossy(key);
+    let lossy = String::from_utf8_lossy(key);
+    let text = uuids_replaced(&lossy);
     let mut out = String::with_capacity(text.len());
     let mut part = String::new();
     for ch in text.chars() {
@@ -46,6 +50,9 @@ fn placeholder(part: &str) -> std::borrow::Cow<'_, str> {
     if is_hex(part, digits) {
         return "{hex}".into();
     }
+    if let Some(prefix) = glued_token(part) {
+        return format!("{}{{token}}", placeholder(prefix)).into();
+    }
     // `user123`, `v1.2` stay; `order-000123` or `img_20240101` lose their long numbers.
     if digits >= 3 {
         let mut out = String::with_capacity(part.len());
@@ -83,6 +90,131 @@ fn is_uuid(part: &str) -> bool {
         });
     }
     false
+}
+
+/// The key with every `8-4-4-4-12` hex UUID replaced by `{uuid}`, wherever it sits.
+fn uuids_replaced(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    if b.len() < 36 || !b.contains(&b'-') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + 36 <= b.len() {
+        let window = &text[i..];
+        let boundary = i == 0 || !b[i - 1].is_ascii_hexdigit();
+        if boundary
+            && window.is_char_boundary(36)
+            && is_uuid(&window[..36])
+            && b.get(i + 36).is_none_or(|c| !c.is_ascii_hexdigit())
+        {
+            out.push_str(&text[copied..i]);
+            out.push_str("{uuid}");
+            i += 36;
+            copied = i;
+        } else {
+            i += 1;
+            while i < b.len() && !text.is_char_boundary(i) {
+                i += 1;
+            }
+        }
+    }
+    if copied == 0 {
+        return text.into();
+    }
+    out.push_str(&text[copied..]);
+    out.into()
+}
+
+/// The prefix of a part ending in a random 32-character lowercase token (`[a-z0-9]`, at
+/// least 3 digits and 3 letters), such as Django's cache session keys
+/// (`django.contrib.sessions.cache` + the session key).
+fn glued_token(part: &str) -> Option<&str> {
+    let b = part.as_bytes();
+    if b.len() < 33 {
+        return None;
+    }
+    let tail = &b[b.len() - 32..];
+    let digits = tail.iter().filter(|c| c.is_ascii_digit()).count();
+    let ok = tail
+        .iter()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        && (3..=29).contains(&digits);
+    ok.then(|| &part[..part.len() - 32])
+}
+
+/// Characters a random token may hold besides letters and digits (base64's `+/=`, `-_`).
+pub fn token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_' | '.')
+}
+
+/// Patterns that differ only by a random token after a shared literal prefix (three or more
+/// of them, the token free of separators other than base64's `/`): Flask-Caching's
+/// `flask_cache_<22 base64 characters>`, or any id glued to a prefix. `names` are the
+/// candidate patterns; the answer maps each merged name to its family's pattern.
+pub fn merge_tokens(names: &[&str]) -> std::collections::HashMap<String, String> {
+    let mut sorted: Vec<&str> = names.to_vec();
+    sorted.sort_unstable();
+    let mut merged = std::collections::HashMap::new();
+    let mut group: Vec<&str> = Vec::new();
+    let mut prefix = "";
+    let flush =
+        |group: &mut Vec<&str>, prefix: &str, merged: &mut std::collections::HashMap<_, _>| {
+            if group.len() >= 3 && prefix.chars().count() >= 3 {
+                let family = format!("{prefix}{{token}}");
+                for name in group.iter() {
+                    merged.insert(name.to_string(), family.clone());
+                }
+            }
+            group.clear();
+        };
+    for name in sorted {
+        if group.is_empty() {
+            group.push(name);
+            prefix = name;
+            continue;
+        }
+        let common = common_prefix(prefix, name);
+        let candidate = &prefix[..common];
+        let fits = |s: &str| s.len() > common && tokenish(&s[common..]);
+        if candidate.chars().count() >= 3
+            && fits(name)
+            && group.iter().all(|g| fits(g))
+            && !candidate.ends_with('{')
+        {
+            group.push(name);
+            prefix = candidate;
+        } else {
+            flush(&mut group, prefix, &mut merged);
+            group.push(name);
+            prefix = name;
+        }
+    }
+    flush(&mut group, prefix, &mut merged);
+    merged
+}
+
+/// A token's remainder: token characters, and the digit runs or hex ids `derive` already
+/// replaced inside it.
+/// With base64's `/` or `+` it must also hold a capital letter (22 random base64
+/// characters nearly always do; a path such as `view//product/{n}` does not).
+pub fn tokenish(rest: &str) -> bool {
+    let plain = rest.replace("{n}", "0").replace("{hex}", "0");
+    plain.chars().all(token_char)
+        && (!plain.contains(['/', '+']) || plain.chars().any(|c| c.is_ascii_uppercase()))
+}
+
+/// Bytes two strings share at the start (on a char boundary).
+fn common_prefix(a: &str, b: &str) -> usize {
+    let mut n = 0;
+    for ((i, x), y) in a.char_indices().zip(b.chars()) {
+        if x != y {
+            return i;
+        }
+        n = i + x.len_utf8();
+    }
+    n
 }
 
 /// `YYYY-MM-DD`, `YYYYMMDD`, optionally with a time (`T12:00:00`, `.`-fractions, `Z`) when
@@ -146,9 +278,42 @@ mod tests {
             ("v2:config", "v2:config"),
             ("plain", "plain"),
             ("neg:-5", "neg:{n}"),
+            (
+                "celery-task-meta-3f2a1c9e-8b7d-4e6f-a5b4-c3d2e1f0a9b8",
+                "celery-task-meta-{uuid}",
+            ),
+            (
+                "rq:results:3f2a1c9e-8b7d-4e6f-a5b4-c3d2e1f0a9b8",
+                "rq:results:{uuid}",
+            ),
+            (
+                "web:1:django.contrib.sessions.cachez1xk9q0w2e3r4t5y6u7i8o9p0asdfghj",
+                "web:{n}:django.contrib.sessions.cache{token}",
+            ),
         ];
         for (key, want) in cases {
             assert_eq!(derive(key.as_bytes()), want, "{key}");
         }
+    }
+
+    #[test]
+    fn glued_tokens_merge_into_their_family() {
+        let names = [
+            "flask_cache_kDJGKuzwF7jn562EQ/EOia",
+            "flask_cache_3o2lJA4cJZV3t0U7Q/EOia",
+            "flask_cache_2KIoLhQilK6A3txIQ/EOia",
+            "flask_cache_+W{n}cnUoT/JGgH5nQTL67",
+            "flask_cache_view//product/{n}",
+            "rq:queue:emails",
+            "user:{n}",
+        ];
+        let merged = super::merge_tokens(&names);
+        for n in &names[..4] {
+            assert_eq!(merged[*n], "flask_cache_{token}", "{n}");
+        }
+        assert!(!merged.contains_key("flask_cache_view//product/{n}"));
+        assert!(!merged.contains_key("user:{n}"));
+        // Two alone are not a family.
+        assert!(super::merge_tokens(&names[..2]).is_empty());
     }
 }

@@ -1,5 +1,6 @@
 //! inspect's report as a terminal table, Markdown, JSON, CSV, an SVG chart of bytes per
-//! pattern, or an HTML page with that chart and the table.
+//! pattern, or an HTML page with that chart and the tables: patterns, keys that never
+//! expire, the largest keys, and per master on a cluster.
 
 use super::{InspectReport, PatternRow};
 use crate::report::OutputFormat;
@@ -27,6 +28,58 @@ fn sheet(report: &InspectReport) -> Sheet<'static> {
         numeric: &[false, true, true, true, false, false, false, true],
         code_first: true,
     }];
+    if !report.extras.never_expires.is_empty() {
+        tables.push(SheetTable {
+            caption: "Never expires (keys without a TTL)",
+            headers: &[
+                "pattern",
+                "keys without TTL",
+                "of the pattern's keys",
+                "bytes",
+            ],
+            rows: report
+                .extras
+                .never_expires
+                .iter()
+                .map(|n| {
+                    vec![
+                        n.pattern.clone(),
+                        format!("{:.0}", n.keys),
+                        format!("{:.0}%", n.share_of_keys * 100.0),
+                        human(n.bytes),
+                    ]
+                })
+                .collect(),
+            numeric: &[false, true, true, true],
+            code_first: true,
+        });
+    }
+    if !report.extras.largest_keys.is_empty() {
+        tables.push(SheetTable {
+            caption: if report.mode == "all" {
+                "Largest keys"
+            } else {
+                "Largest keys (of those read)"
+            },
+            headers: &["key", "pattern", "type", "bytes", "TTL"],
+            rows: report
+                .extras
+                .largest_keys
+                .iter()
+                .map(|k| {
+                    vec![
+                        k.key.clone(),
+                        k.pattern.clone(),
+                        k.kind.clone(),
+                        human(k.bytes),
+                        seconds(k.ttl_seconds),
+                    ]
+                })
+                .collect(),
+            numeric: &[false, false, false, true, false],
+            code_first: true,
+        });
+    }
     if let Some(nodes) = node_rows(report) {
         tables.push(SheetTable {
             caption: "Per master",
@@ -52,7 +105,12 @@ fn chart(report: &InspectReport) -> anyhow::Result<String> {
         .patterns
         .iter()
         .chain(report.other.iter())
-        .map(|r| (r.pattern.clone(), r.bytes))
+        .map(|r| {
+            (
+                crate::report::cell::printable(&r.pattern).into_owned(),
+                r.bytes,
+            )
+        })
         .collect();
     crate::chart::bars("bytes per key pattern", "bytes", " B", &items, None)
 }
@@ -131,9 +189,19 @@ fn cells(row: &PatternRow) -> Vec<String> {
         ttl(row),
         mix(&row.encodings),
         mix(&row.formats),
-        row.mean_value_bytes
-            .map_or("-".into(), |m| format!("{m:.0} B")),
+        mean_value(row),
     ]
+}
+
+/// Strings' mean length, and hashes' mean field value (from one HSCAN page of each), each
+/// labelled; "-" for other types.
+fn mean_value(row: &PatternRow) -> String {
+    match (row.mean_string_bytes, row.mean_hash_field_bytes) {
+        (Some(s), None) => format!("{s:.0} B"),
+        (None, Some(h)) => format!("{h:.0} B per hash field"),
+        (Some(s), Some(h)) => format!("string {s:.0} B, hash field {h:.0} B"),
+        (None, None) => "-".into(),
+    }
 }
 
 const HEADERS: [&str; 8] = [
@@ -210,10 +278,43 @@ fn heading(report: &InspectReport) -> String {
     }
     let _ = write!(
         out,
-        "\nbytes = MEMORY USAGE + {:.1} B per key with a TTL (the expires table, which MEMORY \
+        "\nbytes = MEMORY USAGE{} + {:.1} B per key with a TTL (the expires table, which MEMORY \
          USAGE leaves out)",
+        if report.extras.exact {
+            " SAMPLES 0 (exact)"
+        } else {
+            ""
+        },
         report.expires_bytes_per_key
     );
+    let others: Vec<String> = report
+        .extras
+        .databases
+        .iter()
+        .filter(|d| d.db != report.db || report.cluster.is_some())
+        .map(|d| format!("db{} {} keys ({} with a TTL)", d.db, d.keys, d.expires))
+        .collect();
+    if !others.is_empty() && report.cluster.is_none() {
+        let _ = write!(
+            out,
+            "\nother databases (not read; --db N reads one): {}",
+            others.join(", ")
+        );
+    }
+    if report.extras.no_touch {
+        let _ = write!(
+            out,
+            "\nLRU: read with CLIENT NO-TOUCH, the keys' idle times were left alone"
+        );
+    } else if let Some(cause) = &report.extras.touch_cause {
+        let _ = write!(out, "\nLRU: {cause}");
+    }
+    for u in &report.extras.unknown {
+        let _ = write!(out, "\nunknown {u}");
+    }
+    if let Some(note) = &report.extras.patterns_capped {
+        let _ = write!(out, "\n{note}");
+    }
     out
 }
 
@@ -238,6 +339,8 @@ fn csv(report: &InspectReport) -> anyhow::Result<String> {
         "encodings",
         "formats",
         "mean_value_bytes",
+        "mean_string_bytes",
+        "mean_hash_field_bytes",
     ])?;
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     let map = |m: &BTreeMap<String, u64>| {
@@ -248,8 +351,8 @@ fn csv(report: &InspectReport) -> anyhow::Result<String> {
     };
     for r in rows(report) {
         w.write_record([
-            r.pattern.clone(),
-            r.example.clone(),
+            crate::report::cell::csv_safe(&r.pattern),
+            crate::report::cell::csv_safe(&r.example),
             r.inspected.to_string(),
             format!("{:.0}", r.keys),
             format!("{:.0}", r.keys_ci95),
@@ -266,6 +369,8 @@ fn csv(report: &InspectReport) -> anyhow::Result<String> {
             map(&r.encodings),
             map(&r.formats),
             opt(r.mean_value_bytes),
+            opt(r.mean_string_bytes),
+            opt(r.mean_hash_field_bytes),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

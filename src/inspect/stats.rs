@@ -1,5 +1,7 @@
 //! Per-pattern figures, aggregated as keys stream by: counts and sums only, a bounded
-//! reservoir of TTLs for the median, and a cap on the number of patterns kept.
+//! reservoir of TTLs for the median, the largest keys, and a cap on the number of patterns
+//! kept. At the cap, rare patterns are first merged into their families (random tokens after
+//! a shared prefix), then grouped by their first segment, so the big families stay whole.
 
 use super::format::detect;
 use super::pattern;
@@ -29,6 +31,11 @@ pub struct PatternStats {
     /// Value bytes (a string's length; a hash's field values read) and how many values.
     pub value_bytes: u64,
     pub values: u64,
+    /// Of those, the strings' (whole values) and the hashes' (the fields of one HSCAN page).
+    pub string_bytes: u64,
+    pub strings: u64,
+    pub hash_field_bytes: u64,
+    pub hash_fields: u64,
 }
 
 impl PatternStats {
@@ -66,6 +73,18 @@ impl PatternStats {
         for v in o.values {
             self.value_bytes += v.len() as u64;
             self.values += 1;
+        }
+        let read: u64 = o.values.iter().map(|v| v.len() as u64).sum();
+        match o.kind {
+            "string" => {
+                self.string_bytes += read;
+                self.strings += 1;
+            }
+            "hash" => {
+                self.hash_field_bytes += read;
+                self.hash_fields += o.values.len() as u64;
+            }
+            _ => {}
         }
     }
 
@@ -105,6 +124,10 @@ impl PatternStats {
         }
         self.value_bytes += other.value_bytes;
         self.values += other.values;
+        self.string_bytes += other.string_bytes;
+        self.strings += other.strings;
+        self.hash_field_bytes += other.hash_field_bytes;
+        self.hash_fields += other.hash_fields;
     }
 
     /// The median TTL of the keys that have one (from the reservoir).
@@ -125,28 +148,85 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The patterns seen, at most `cap` of them; keys of further patterns are counted
-/// together under `overflow`, so memory stays bounded whatever the keyspace holds.
+/// One of the largest keys read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LargeKey {
+    pub memory: u64,
+    pub key: String,
+    pub kind: String,
+    pub pttl: Option<i64>,
+}
+
+/// Patterns with at most this many keys are candidates for merging into a family.
+const RARE: u64 = 2;
+
+/// The patterns seen, at most `cap` of them. When the cap is reached, rare patterns that
+/// differ only by a random token are merged into their family; keys of further new patterns
+/// are grouped by their first segment (`prefix:{*}`, at most a quarter of `cap` such groups),
+/// and only beyond that counted together under `overflow`, so memory stays bounded whatever
+/// the keyspace holds while the big families stay whole.
 pub struct Aggregate {
     pub patterns: HashMap<String, PatternStats>,
     pub overflow: PatternStats,
     cap: usize,
+    /// Families made by merging tokens: their literal prefixes.
+    families: Vec<String>,
+    /// Set once the cap was reached: some keys were grouped coarser than their pattern.
+    pub capped: bool,
+    /// Keys added under a new pattern since the last compaction at the cap.
+    new_since_compaction: usize,
+    largest: std::collections::BinaryHeap<std::cmp::Reverse<LargeKey>>,
+    largest_n: usize,
 }
 
 impl Aggregate {
     pub fn new(cap: usize) -> Aggregate {
+        Aggregate::with_largest(cap, 0)
+    }
+
+    /// Also keeps the `n` largest keys (by MEMORY USAGE).
+    pub fn with_largest(cap: usize, n: usize) -> Aggregate {
         Aggregate {
             patterns: HashMap::new(),
             overflow: PatternStats::default(),
-            cap,
+            cap: cap.max(1),
+            families: Vec::new(),
+            capped: false,
+            new_since_compaction: usize::MAX,
+            largest: std::collections::BinaryHeap::new(),
+            largest_n: n,
         }
     }
 
     pub fn add(&mut self, o: &Observation) {
-        let name = pattern::derive(o.key);
+        self.keep_if_large(o);
+        let mut name = pattern::derive(o.key);
+        if !self.patterns.contains_key(&name)
+            && let Some(family) = self.family_of(&name)
+        {
+            name = family;
+        }
         if let Some(stats) = self.patterns.get_mut(&name) {
             stats.add(o, o.key);
-        } else if self.patterns.len() < self.cap {
+            return;
+        }
+        if self.patterns.len() >= self.cap {
+            self.capped = true;
+            if self.new_since_compaction >= self.cap / 10 {
+                self.compact();
+                self.new_since_compaction = 0;
+                if let Some(family) = self.family_of(&name) {
+                    name = family;
+                }
+            }
+            if self.patterns.len() >= self.cap && !self.patterns.contains_key(&name) {
+                name = coarse(&name);
+            }
+        }
+        self.new_since_compaction = self.new_since_compaction.saturating_add(1);
+        if let Some(stats) = self.patterns.get_mut(&name) {
+            stats.add(o, o.key);
+        } else if self.patterns.len() < self.cap + self.cap / 4 {
             let mut stats = PatternStats::default();
             stats.add(o, o.key);
             self.patterns.insert(name, stats);
@@ -154,6 +234,84 @@ impl Aggregate {
             self.overflow.add(o, o.key);
         }
     }
+
+    /// The token family (`prefix{token}`) a new pattern belongs to, if any.
+    fn family_of(&self, name: &str) -> Option<String> {
+        self.families.iter().find_map(|prefix| {
+            let rest = name.strip_prefix(prefix.as_str())?;
+            (!rest.is_empty() && pattern::tokenish(rest)).then(|| format!("{prefix}{{token}}"))
+        })
+    }
+
+    fn keep_if_large(&mut self, o: &Observation) {
+        if self.largest_n == 0 {
+            return;
+        }
+        if self.largest.len() == self.largest_n
+            && self.largest.peek().is_some_and(|s| s.0.memory >= o.memory)
+        {
+            return;
+        }
+        self.largest.push(std::cmp::Reverse(LargeKey {
+            memory: o.memory,
+            key: String::from_utf8_lossy(o.key).into_owned(),
+            kind: o.kind.to_string(),
+            pttl: o.pttl,
+        }));
+        if self.largest.len() > self.largest_n {
+            self.largest.pop();
+        }
+    }
+
+    /// The largest keys kept, largest first.
+    pub fn largest(&self) -> Vec<LargeKey> {
+        let mut keys: Vec<LargeKey> = self.largest.iter().map(|r| r.0.clone()).collect();
+        keys.sort_by(|a, b| b.memory.cmp(&a.memory).then(a.key.cmp(&b.key)));
+        keys
+    }
+
+    /// Merges rare patterns that differ only by a random token into their family (at the
+    /// cap, and once more when the walk is done).
+    pub fn compact(&mut self) {
+        let rare: Vec<String> = self
+            .patterns
+            .iter()
+            .filter(|(_, s)| s.keys <= RARE)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let names: Vec<&str> = rare.iter().map(String::as_str).collect();
+        for (from, to) in pattern::merge_tokens(&names) {
+            if let Some(prefix) = to.strip_suffix("{token}")
+                && !self.families.iter().any(|f| f == prefix)
+            {
+                self.families.push(prefix.to_string());
+            }
+            if let Some(stats) = self.patterns.remove(&from) {
+                self.patterns.entry(to).or_default().merge(&stats);
+            }
+        }
+    }
+}
+
+/// A pattern grouped by its first segment: `shop:{n}:x` is `shop:{*}`; a pattern without a
+/// separator keeps its first 8 characters.
+pub fn coarse(name: &str) -> String {
+    let cut = name
+        .char_indices()
+        .find(|(_, c)| c.is_ascii() && b":|/,;=#@ ".contains(&(*c as u8)))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or_else(|| name.char_indices().nth(8).map_or(name.len(), |(i, _)| i));
+    let segment = &name[..cut];
+    // A long first segment that runs into a token (`flask_cache_89Jhm4/`) keeps only its
+    // leading lowercase words, so the whole family lands in one group.
+    let words = segment
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_lowercase() || matches!(c, '_' | '.' | '-')))
+        .map_or(segment.len(), |(i, _)| i);
+    if cut > 12 && words >= 4 && words < cut {
+        return format!("{}{{*}}", &segment[..words]);
+    }
+    format!("{segment}{{*}}")
 }
 
 #[cfg(test)]
@@ -182,6 +340,12 @@ mod tests {
         }
         key(&mut a, "d:1", 80, None);
         assert_eq!(a.patterns.len(), 2);
+        assert!(a.capped);
+        assert_eq!(
+            coarse("flask_cache_89Jhm4/baX8tFwOK20+zky"),
+            "flask_cache_{*}"
+        );
+        assert_eq!(coarse("web:{n}:x"), "web:{*}");
         assert_eq!(a.overflow.keys, 11, "c*:x:y and d:{{n}} count as overflow");
         let s = &a.patterns["a:{n}"];
         assert_eq!((s.keys, s.memory, s.with_ttl), (10, 500, 10));

@@ -147,6 +147,9 @@ pub fn build(
             formats: r.stratum.measured.formats.clone(),
             mean_value_bytes: (r.stratum.measured.values > 0)
                 .then(|| r.stratum.measured.value_bytes as f64 / r.stratum.measured.values as f64),
+            // The stream's sample reads values whole, not per type: one mean, above.
+            mean_string_bytes: None,
+            mean_hash_field_bytes: None,
         }
     };
     let all = options.sample.is_none() && !section.interrupted;
@@ -170,6 +173,10 @@ pub fn build(
         total: row(&total, &total_parts),
         cluster: None,
         rdb: Some(section),
+        extras: crate::inspect::Extras {
+            exact: all,
+            ..Default::default()
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! The report a bench produces: one versioned model, relative figures computed by pure
 //! functions, and one exporter per output format.
 
+pub mod cell;
 mod csv;
 mod explained;
 pub mod html;

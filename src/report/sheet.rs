@@ -1,6 +1,7 @@
 //! A titled sheet: heading lines, then tables, drawn as a terminal table, Markdown or an HTML
 //! page with a chart. `inspect` and `whatif` lay their reports out this way; each keeps its
-//! own JSON and CSV.
+//! own JSON and CSV. Every cell is made safe for its output ([`super::cell`]): key names
+//! come from servers and may hold terminal escapes, newlines or `|`.
 
 use std::fmt::Write;
 
@@ -24,13 +25,17 @@ pub struct SheetTable<'a> {
 
 impl Sheet<'_> {
     pub fn terminal(&self) -> String {
-        let mut out = format!("{}\n", self.heading);
+        use super::cell::printable;
+        let mut out = String::new();
+        for line in self.heading.lines() {
+            let _ = writeln!(out, "{}", printable(line));
+        }
         for (i, table) in self.tables.iter().enumerate() {
             let mut t = comfy_table::Table::new();
             t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(table.headers);
             for row in &table.rows {
-                t.add_row(row);
+                t.add_row(row.iter().map(|c| printable(c).into_owned()));
             }
             if i > 0 {
                 let _ = writeln!(out, "{}:", table.caption.to_lowercase());
@@ -43,7 +48,7 @@ impl Sheet<'_> {
     pub fn markdown(&self) -> String {
         let mut out = format!("## {}\n\n", self.title);
         for line in self.heading.lines() {
-            let _ = writeln!(out, "{line}  ");
+            let _ = writeln!(out, "{}  ", super::cell::printable(line));
         }
         for (i, table) in self.tables.iter().enumerate() {
             if i > 0 {
@@ -56,10 +61,7 @@ impl Sheet<'_> {
                 let cells: Vec<String> = row
                     .iter()
                     .enumerate()
-                    .map(|(j, c)| match j {
-                        0 if table.code_first => format!("`{}`", c.replace('`', "'")),
-                        _ => c.replace('|', "\\|"),
-                    })
+                    .map(|(j, c)| super::cell::markdown(c, j == 0 && table.code_first))
                     .collect();
                 let _ = writeln!(out, "| {} |", cells.join(" | "));
             }
@@ -72,14 +74,23 @@ impl Sheet<'_> {
         use super::html::{escape, page, table_of};
         let mut body = String::new();
         for line in self.heading.lines() {
-            let _ = writeln!(body, "<p>{}</p>", escape(line));
+            let _ = writeln!(body, "<p>{}</p>", escape(&super::cell::printable(line)));
         }
         let _ = writeln!(body, "<figure>{chart}</figure>");
         for (i, table) in self.tables.iter().enumerate() {
             if i > 0 {
                 let _ = writeln!(body, "<h2>{}</h2>", escape(table.caption));
             }
-            body.push_str(&table_of(table.headers, &table.rows, table.numeric));
+            let rows: Vec<Vec<String>> = table
+                .rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|c| super::cell::printable(c).into_owned())
+                        .collect()
+                })
+                .collect();
+            body.push_str(&table_of(table.headers, &rows, table.numeric));
         }
         page(self.title, &body)
     }

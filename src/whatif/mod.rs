@@ -30,6 +30,7 @@ pub fn sample(
         count,
         top: usize::MAX,
         max_patterns: 10_000,
+        largest: 0,
     };
     let mut records = Vec::new();
     let mut payloads = Vec::new();

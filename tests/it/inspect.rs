@@ -12,7 +12,8 @@ use std::process::Output;
 
 /// The commands inspect and whatif use, and nothing else.
 const READ_ONLY_ACL: &str = "on >s3cret-pw ~* -@all +scan +pttl +memory|usage +memory|stats \
-                             +object|encoding +mget +type +hscan +info +dbsize +ping";
+                             +object|encoding +get +getrange +type +hscan +info +dbsize \
+                             +command|info +ping";
 
 fn seeded(count: u64) -> RedisServer {
     let server = redis();

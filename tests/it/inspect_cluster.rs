@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 /// inspect's read commands, plus what finding the masters takes (INFO, CLUSTER NODES).
 const READ_ONLY_ACL: &str = "on >s3cret-pw ~* -@all +scan +pttl +memory|usage +memory|stats \
-                             +object|encoding +mget +type +hscan +info +dbsize +ping \
-                             +cluster|nodes";
+                             +object|encoding +get +getrange +type +hscan +info +dbsize \
+                             +command|info +ping +cluster|nodes";
 
 /// The keys written: per pattern, how many.
 const USERS: usize = 600;

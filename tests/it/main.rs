@@ -26,6 +26,7 @@ mod neighbours;
 mod private_servers;
 mod overlap;
 mod rdb_stream;
+mod own_data;
 mod read_path;
 mod reliability;
 mod report_formats;
