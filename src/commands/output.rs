@@ -113,7 +113,16 @@ impl OutFile {
     /// Writes the report to a temporary file beside the target and renames it into place,
     /// so a full disk or a crash never leaves a truncated report behind.
     pub fn write(&self, report: &Report) -> anyhow::Result<()> {
-        let text = report::exporter(self.format).render(report)?;
+        self.write_text(&report::exporter(self.format).render(report)?)
+    }
+
+    /// The format the file's extension names.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Writes already rendered text the same way (whatif's and inspect's documents).
+    pub fn write_text(&self, text: &str) -> anyhow::Result<()> {
         let context = || format!("--out: writing {}", self.path.display());
         if is_special(&self.path) {
             return std::fs::write(&self.path, text).with_context(context);

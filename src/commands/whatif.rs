@@ -39,6 +39,10 @@ pub struct WhatifArgs {
     pub jobs: u64,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+    /// Also write the report to FILE (repeatable; the extension picks the format: .json,
+    /// .md, .csv, .svg, .html).
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -55,6 +59,13 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
     let _remove = crate::cleanup::register(move || {
         let _ = std::fs::remove_dir_all(&path);
     });
+    // Checked before minutes are spent sampling and measuring.
+    let guarded = args
+        .from_sample
+        .clone()
+        .or_else(|| args.grid.clone())
+        .unwrap_or_default();
+    let outs = crate::commands::output::prepare_out_files(&args.out, args.format, &guarded)?;
     let mut grid = match &args.grid {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,
@@ -97,6 +108,13 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         read: None,
     };
     let report = crate::whatif::run(Arc::new(sample), grid, &options)?;
+    // Each of the plan's warnings once, naming the variants it concerns.
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for out in &outs {
+        out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
+    }
     crate::commands::output::print_stdout(&crate::whatif::render::render(&report, args.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(placed[1].field, "2");
         // Regrouped buckets hold ids with the same id % 100: each keeps its own id.
         assert_eq!(placed[51].bucket, "user:0");
-        assert_eq!((placed[1].field.as_str(), placed[51].field.as_str()), ("2", "102"));
+        assert_eq!(
+            (placed[1].field.as_str(), placed[51].field.as_str()),
+            ("2", "102")
+        );
         // All of a dense population: the real buckets.
         let keys: Vec<String> = (0..300).map(|i| format!("o:{i}:v")).collect();
         let placed = place(&keys, 300.0);
