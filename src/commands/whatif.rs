@@ -108,10 +108,6 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         read: None,
     };
     let report = crate::whatif::run(Arc::new(sample), grid, &options)?;
-    // Each of the plan's warnings once, naming the variants it concerns.
-    for w in &report.warnings {
-        eprintln!("warning: {w}");
-    }
     for out in &outs {
         out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
     }

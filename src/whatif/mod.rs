@@ -3,6 +3,7 @@
 //! servers for every variant of a grid (all.toml by default), and each figure is projected
 //! to the pattern's whole population and set against what inspect measured there today.
 
+pub mod advice;
 pub mod buckets;
 pub mod project;
 pub mod render;
@@ -158,6 +159,9 @@ pub struct WhatifReport {
     /// The plan's warnings, each once, with the variants it concerns.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The best variant and how to get there, or that nothing is worth changing.
+    #[serde(default)]
+    pub recommendation: String,
 }
 
 /// Whether `codec` can carry record `i`'s payload.
@@ -312,7 +316,7 @@ pub fn run(
     }
     // The grid's order.
     projections.sort_by_key(|p| grid.variants.iter().position(|v| v.name == p.variant));
-    Ok(WhatifReport {
+    let mut report = WhatifReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         sample: sample.header.clone(),
         sampled_records: n as u64,
@@ -324,7 +328,10 @@ pub fn run(
             .into_iter()
             .map(|(text, names)| format!("{} ({})", text, names.join(", ")))
             .collect(),
-    })
+        recommendation: String::new(),
+    };
+    report.recommendation = advice::recommend(&report);
+    Ok(report)
 }
 
 /// What variant `v` held on its private server for the records kept, each kept record's

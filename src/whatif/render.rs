@@ -91,6 +91,9 @@ fn heading(r: &WhatifReport) -> String {
     for w in &r.warnings {
         let _ = write!(out, "\nwarning: {w}");
     }
+    if !r.recommendation.is_empty() {
+        let _ = write!(out, "\n{}", r.recommendation);
+    }
     out
 }
 

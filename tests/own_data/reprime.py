@@ -153,7 +153,7 @@ def region(kind, port, ttl):
 
     class JsonRaw(_CustomSerializerNoMetaProxyBackend):
         def _serialize(self, value):
-            return json.dumps(value, separators=(",", ":")).encode()
+            return json.dumps(value).encode()
 
         def _deserialize(self, raw):
             return json.loads(raw)
