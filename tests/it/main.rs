@@ -25,3 +25,4 @@ mod scenario_truth;
 mod sweep;
 mod url_safety;
 mod whatif;
+mod whatif_own_data;
