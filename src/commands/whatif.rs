@@ -107,7 +107,18 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs as usize,
         read: None,
     };
-    let report = crate::whatif::run(Arc::new(sample), grid, &options)?;
+    let mut report = crate::whatif::run(Arc::new(sample), grid, &options)?;
+    if args.source.rdb.is_some() && args.from_sample.is_none() {
+        // What a loaded copy does not tell about the live server.
+        report.warnings.insert(
+            0,
+            "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
+             load (encodings follow this server's default listpack limits, allocations are \
+             fresh, without the live server's fragmentation), so inspect's figures can differ \
+             from the live server's; whatif's rows are measured on private servers either way"
+                .into(),
+        );
+    }
     for out in &outs {
         out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
     }

@@ -115,6 +115,6 @@ mod tests {
         assert_eq!(p.ci95(&flat, 1.0), 0.0);
         // The population estimate's error counts too.
         let q = Population::new(10_000.0, 196.0);
-        assert!((q.ci95(&flat, 50_000.0) - 1.96 * 500.0 * 0.01).abs() < 1e-9);
+        assert!((q.ci95(&flat, 50_000.0) - 1.96 * 500.0).abs() < 1e-9);
     }
 }

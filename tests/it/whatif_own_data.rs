@@ -169,4 +169,31 @@ fn whatif_projections_agree_with_re_priming_through_the_real_libraries() {
             .unwrap_or_else(|| panic!("{r}"));
         assert_eq!(base % 100, 0, "{r}");
     }
+
+    // From an RDB copy: the report says where a loaded copy differs from the live server.
+    let mut c = server.connect().unwrap();
+    redis::cmd("SAVE").query::<()>(&mut c).unwrap();
+    let rdb = dir.path().join("dump.rdb");
+    std::fs::copy(server.dir().join("dump.rdb"), &rdb).unwrap();
+    let out = redisadv(&[
+        "whatif",
+        "--rdb",
+        rdb.to_str().unwrap(),
+        "--match",
+        "shop.stock*",
+        "--only",
+        "region_msgpack_raw",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let note = loaded["warnings"][0].as_str().unwrap();
+    assert!(note.starts_with("--rdb: a loaded copy"), "{note}");
+    assert!(note.contains("rebuilds streams and hashes"), "{note}");
 }
