@@ -234,7 +234,7 @@ fn measure_loaded(
     if !heavy_tail {
         primed();
     }
-    let explainer = explainer.written(dataset, &config);
+    let explainer = explainer.written(dataset, &config, !options.explain.quiet_warnings);
     let held = options.hold_connection.then_some(stream);
     // Only the INFO connection (and the held loading one) may remain: another client of a
     // --url server would never leave, so there the count is not waited for.
@@ -270,6 +270,7 @@ fn measure_loaded(
     // Last: it may remove the TTLs, so only on servers redisadv owns.
     let explain_options = ExplainOptions {
         measure_ttl: options.explain.measure_ttl && matches!(options.target, Target::Private),
+        quiet_warnings: options.explain.quiet_warnings,
     };
     let explain = explainer.after_figures(
         &mut conn,

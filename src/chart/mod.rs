@@ -76,6 +76,24 @@ pub fn bars(
         .max()
         .unwrap_or(40)
         .clamp(40, WIDTH / 2);
+    // The value labels, and where each starts: right of its bar, or right of the baseline
+    // when it would otherwise run across that line.
+    let texts: Vec<String> = items
+        .iter()
+        .map(|(_, v)| format!(" {}{unit}", value_text(*v)))
+        .collect();
+    let plot_px = f64::from(WIDTH.saturating_sub(label_width + 34).max(100));
+    let widest = texts.iter().map(|t| text_width(t, 12)).max().unwrap_or(0);
+    let right = (max * 1.18).max(max + max * f64::from(widest) / plot_px * 1.4);
+    let per_px = right / plot_px;
+    let starts: Vec<f64> = items
+        .iter()
+        .zip(&texts)
+        .map(|((_, v), t)| match baseline {
+            Some(b) if *v < b && *v + f64::from(text_width(t, 12)) * per_px > b => b + 4.0 * per_px,
+            _ => *v,
+        })
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -85,7 +103,7 @@ pub fn bars(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0.0..max * 1.18, (0..n - 1).into_segmented())
+            .build_cartesian_2d(0.0..right, (0..n - 1).into_segmented())
             .map_err(drawing_error)?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) if *i < items.len() => items[items.len() - 1 - i].0.clone(),
@@ -117,10 +135,10 @@ pub fn bars(
             }))
             .map_err(drawing_error)?;
         chart
-            .draw_series(items.iter().enumerate().map(|(k, (_, v))| {
+            .draw_series(texts.iter().enumerate().map(|(k, t)| {
                 Text::new(
-                    format!(" {}{unit}", value_text(*v)),
-                    (*v, SegmentValue::CenterOf(row(k))),
+                    t.clone(),
+                    (starts[k], SegmentValue::CenterOf(row(k))),
                     (FONT, 12)
                         .into_font()
                         .color(&BLACK)

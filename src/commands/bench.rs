@@ -90,6 +90,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         hold_connection: args.hold_connection,
         explain: crate::explain::ExplainOptions {
             measure_ttl: args.measure_ttl,
+            quiet_warnings: false,
         },
         jobs: args.jobs,
         overlap: !args.no_overlap,

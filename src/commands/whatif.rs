@@ -39,6 +39,10 @@ pub struct WhatifArgs {
     pub jobs: u64,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
+    /// Also write the report to FILE (repeatable; the extension picks the format: .json,
+    /// .md, .csv, .svg, .html).
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -58,6 +62,13 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
     let _remove = crate::cleanup::register(move || {
         let _ = std::fs::remove_dir_all(&path);
     });
+    // Checked before minutes are spent sampling and measuring.
+    let guarded = args
+        .from_sample
+        .clone()
+        .or_else(|| args.grid.clone())
+        .unwrap_or_default();
+    let outs = crate::commands::output::prepare_out_files(&args.out, args.format, &guarded)?;
     let mut grid = match &args.grid {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,
@@ -100,7 +111,21 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         overlap: true,
         read: None,
     };
-    let report = crate::whatif::run(Arc::new(sample), grid, &options)?;
+    let mut report = crate::whatif::run(Arc::new(sample), grid, &options)?;
+    if args.source.rdb.is_some() && args.from_sample.is_none() {
+        // What a loaded copy does not tell about the live server.
+        report.warnings.insert(
+            0,
+            "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
+             load (encodings follow this server's default listpack limits, allocations are \
+             fresh, without the live server's fragmentation), so inspect's figures can differ \
+             from the live server's; whatif's rows are measured on private servers either way"
+                .into(),
+        );
+    }
+    for out in &outs {
+        out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
+    }
     crate::commands::output::print_stdout(&crate::whatif::render::render(&report, args.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -68,6 +68,10 @@ pub struct SampleHeader {
     /// The pattern's keys in the source, and their bytes there today (MEMORY USAGE plus the
     /// expires table's share), extrapolated when only part was read.
     pub population_keys: f64,
+    /// The 95% half-width of `population_keys` (0 when every key was counted; absent in
+    /// samples saved before it was written).
+    #[serde(default)]
+    pub population_keys_ci95: f64,
     pub today_bytes: f64,
     pub today_bytes_ci95: f64,
     /// The bucket rule the records' `bucket` and `field` follow.

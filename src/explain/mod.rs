@@ -59,6 +59,8 @@ pub struct StepSeconds {
 pub struct ExplainOptions {
     /// Measure the TTL's cost by PERSIST + settle (changes the server: private servers only).
     pub measure_ttl: bool,
+    /// Keep the plan's warnings off stderr (whatif prints each distinct one once).
+    pub quiet_warnings: bool,
 }
 
 /// The part of the explanation known before priming: the server's limits, and the
@@ -106,12 +108,12 @@ impl Explainer {
 
     /// Once every record is written: the sizes as written, and the warnings, printed on
     /// stderr now.
-    pub fn written(self, dataset: &Dataset, config: &BackendConfig) -> Scanned {
+    pub fn written(self, dataset: &Dataset, config: &BackendConfig, print: bool) -> Scanned {
         let plan_seconds = self.tally.seconds;
         let seed = self.tally.seed();
         let scan = self.tally.finish(dataset, self.layout, config, self.limits);
         let warnings = warnings::warnings(&scan, self.limits);
-        for w in &warnings {
+        for w in warnings.iter().filter(|_| print) {
             eprintln!("warning: variant {}: {w}", self.variant);
         }
         Scanned {

@@ -1,6 +1,8 @@
-//! Where a sampled record goes in the hash layout. Numeric ids: bucket `prefix{id / 100}`,
-//! field `id % 100`; other keys: a stable hash spreads them over buckets of about 100
-//! fields. A sample holds only some of the population's keys, so its records are packed
+//! Where a sampled record goes in the hash layout, named as dogpile_backend_redis_advanced's
+//! hstore demo names them (tuple keys `(str(x - x % 100), str(x))`). Numeric ids: bucket
+//! `prefix{id - id % 100}`, field the id itself, so no two ids of a bucket share a field;
+//! other keys: a stable hash spreads them over buckets of about 100 fields, the key after
+//! its literal prefix as the field. A sample holds only some of the population's keys, so its records are packed
 //! into buckets as full as the population's would be (hash memory depends on the fill).
 
 use crate::inspect::pattern;
@@ -19,7 +21,7 @@ pub struct Placed {
 /// The rule for a set of keys: numeric when every key has a numeric part.
 pub fn rule(keys: &[String]) -> &'static str {
     if !keys.is_empty() && keys.iter().all(|k| numeric_id(k).is_some()) {
-        "numeric id: bucket = prefix{id / 100}, field = id % 100"
+        "numeric id: bucket = prefix{id - id % 100}, field = id (the plugin demo's (bucket, field) tuples)"
     } else {
         "stable hash: FNV-1a(key) into buckets of about 100 fields"
     }
@@ -71,8 +73,8 @@ pub fn place(keys: &[String], population: f64) -> Vec<Placed> {
             .map(|k| {
                 let (before, id, after) = numeric_id(k).expect("checked");
                 Placed {
-                    bucket: format!("{before}{}{after}", id / FIELDS),
-                    field: (id % FIELDS).to_string(),
+                    bucket: format!("{before}{}{after}", id - id % FIELDS),
+                    field: id.to_string(),
                     order: (id, k.clone()),
                 }
             })
@@ -100,8 +102,9 @@ pub fn place(keys: &[String], population: f64) -> Vec<Placed> {
 }
 
 /// Regroups a sample's records into buckets of `fill` records, named after the
-/// population bucket of each group's first record; a field name taken twice in a group
-/// becomes the record's key instead.
+/// population bucket of each group's first record. Fields are unique within a pattern
+/// (an id, or the key after the shared prefix); should two meet anyway, the later one
+/// takes its whole key (`a:12:x` and `a:12:y` regrouped together).
 fn pack(placed: &mut [Placed], fill: usize) {
     let mut order: Vec<usize> = (0..placed.len()).collect();
     order.sort_by(|&a, &b| placed[a].order.cmp(&placed[b].order));
@@ -137,11 +140,18 @@ mod tests {
         assert_eq!(buckets.len(), 5);
         assert_eq!(placed[0].bucket, "user:0");
         assert_eq!(placed[1].field, "2");
+        // Regrouped buckets hold ids with the same id % 100: each keeps its own id.
+        assert_eq!(placed[51].bucket, "user:0");
+        assert_eq!(
+            (placed[1].field.as_str(), placed[51].field.as_str()),
+            ("2", "102")
+        );
         // All of a dense population: the real buckets.
         let keys: Vec<String> = (0..300).map(|i| format!("o:{i}:v")).collect();
         let placed = place(&keys, 300.0);
-        assert_eq!(placed[250].bucket, "o:2:v");
-        assert_eq!(placed[250].field, "50");
+        assert_eq!(placed[250].bucket, "o:200:v");
+        assert_eq!(placed[250].field, "250");
+        assert!(placed.iter().all(|p| !p.field.contains(':')));
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! servers for every variant of a grid (all.toml by default), and each figure is projected
 //! to the pattern's whole population and set against what inspect measured there today.
 
+pub mod advice;
 pub mod buckets;
+pub mod project;
 pub mod render;
 pub mod today;
 
 use crate::codec::{Codec, Envelope, Format, Metadata, pyliteral};
+use crate::dataset::Layout;
 use crate::dataset::sample::{Sample, SampleHeader, SampleRecord};
 use crate::inspect::format::detect;
 use crate::inspect::{InspectOptions, Walk};
@@ -89,6 +92,7 @@ pub fn sample(
             match_glob: glob.to_string(),
             source,
             population_keys: population * share,
+            population_keys_ci95: report.total.keys_ci95 * share,
             today_bytes: report.total.bytes * share_of_bytes(&report, skipped),
             today_bytes_ci95: report.total.bytes_ci95 * share_of_bytes(&report, skipped),
             bucket_rule: buckets::rule(&keys).to_string(),
@@ -122,11 +126,19 @@ pub struct Projection {
     /// used_memory the written records added on the private server (settled).
     pub dataset_bytes: Option<u64>,
     pub bytes_per_record: Option<f64>,
-    /// bytes_per_record times the pattern's population.
+    /// The measured figure projected to the pattern's population (key and expires tables
+    /// sized for the population's keys), and its 95% half-width.
     pub projected_bytes: Option<f64>,
-    /// Against the sampled values measured as stored today: positive is memory saved.
+    #[serde(default)]
+    pub projected_ci95: Option<f64>,
+    /// Against the sampled values measured as stored today: positive is memory saved;
+    /// 95% half-widths of both (the same records, so their sizes are paired).
     pub savings_bytes: Option<f64>,
     pub savings_percent: Option<f64>,
+    #[serde(default)]
+    pub savings_ci95: Option<f64>,
+    #[serde(default)]
+    pub savings_percent_ci95: Option<f64>,
     /// Against inspect's figure for the pattern (MEMORY USAGE + expires share), which
     /// leaves out the key table's slots: a few percent more optimistic.
     pub savings_vs_inspect_percent: Option<f64>,
@@ -145,6 +157,12 @@ pub struct WhatifReport {
     /// private server, measured like the variants: the baseline of `savings`.
     pub as_stored: Option<Projection>,
     pub variants: Vec<Projection>,
+    /// The plan's warnings, each once, with the variants it concerns.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The best variant and how to get there, or that nothing is worth changing.
+    #[serde(default)]
+    pub recommendation: String,
 }
 
 /// Whether `codec` can carry record `i`'s payload.
@@ -184,10 +202,29 @@ pub fn run(
             v.redis_ttl = Some(t);
         }
     }
+    let mut options = options.clone();
+    options.explain.quiet_warnings = true;
     let n = sample.records.len();
-    let population = sample.header.population_keys;
+    let population = project::Population::new(
+        sample.header.population_keys,
+        sample.header.population_keys_ci95,
+    );
     let stored_bytes = today::measure(&sample, &grid)?;
-    let mut as_stored = Projection {
+    let today_sizes: Vec<f64> = sample
+        .records
+        .iter()
+        .map(|r| (r.key.len() + r.stored.len() / 2) as f64)
+        .collect();
+    let today_written = project::Written {
+        records: n as f64,
+        keys: n as f64,
+        expires: sample.records.iter().filter(|r| r.ttl_ms.is_some()).count() as f64,
+    };
+    let today = project::project(stored_bytes as f64, today_written, population.keys);
+    let today_ci = population.ci95(&today_sizes, today);
+    let inspected = sample.header.today_bytes;
+    let vs_inspect = |p: f64| (inspected > 0.0).then(|| (inspected - p) / inspected * 100.0);
+    let as_stored = Projection {
         variant: "as stored today".into(),
         codec: String::new(),
         envelope: String::new(),
@@ -196,18 +233,18 @@ pub fn run(
         records: n as u64,
         unencodable: 0,
         dataset_bytes: Some(stored_bytes),
-        bytes_per_record: Some(stored_bytes as f64 / n as f64),
-        projected_bytes: Some(stored_bytes as f64 / n as f64 * population),
+        bytes_per_record: Some(today / population.keys.max(1.0)),
+        projected_bytes: Some(today),
+        projected_ci95: Some(today_ci),
         savings_bytes: Some(0.0),
         savings_percent: Some(0.0),
-        savings_vs_inspect_percent: None,
+        savings_ci95: Some(0.0),
+        savings_percent_ci95: Some(0.0),
+        savings_vs_inspect_percent: vs_inspect(today),
         error: None,
     };
-    let inspected = sample.header.today_bytes;
-    let vs_inspect = |p: f64| (inspected > 0.0).then(|| (inspected - p) / inspected * 100.0);
-    let today = as_stored.projected_bytes.unwrap_or(0.0);
-    as_stored.savings_vs_inspect_percent = as_stored.projected_bytes.and_then(vs_inspect);
     let mut projections = Vec::new();
+    let mut warnings: Vec<(String, Vec<String>)> = Vec::new();
     for codec in Codec::ALL {
         let variants: Vec<_> = grid
             .variants
@@ -233,16 +270,30 @@ pub fn run(
             scenario.baseline = 0;
             scenario.dataset = DatasetSpec::from_sample(SampleData {
                 sample: sample.clone(),
-                keep: Arc::new(keep),
+                keep: Arc::new(keep.clone()),
             });
-            let report = crate::bench::run(&scenario, options)?;
+            let report = crate::bench::run(&scenario, &options)?;
             for (v, r) in variants.iter().zip(report.variants) {
+                for w in r
+                    .result
+                    .iter()
+                    .flat_map(|m| m.explain.iter())
+                    .flat_map(|e| &e.warnings)
+                {
+                    match warnings.iter_mut().find(|(text, _)| text == w) {
+                        Some((_, names)) => names.push(v.name.clone()),
+                        None => warnings.push((w.clone(), vec![v.name.clone()])),
+                    }
+                }
                 rows.push((v.clone(), r.result.map(|m| m.dataset_bytes), r.error));
             }
         }
         for (v, bytes, error) in rows {
-            let per = bytes.map(|b| b as f64 / written.max(1) as f64);
-            let projected = per.map(|p| p * population);
+            let (written_at, sizes, diffs) = variant_sizes(&sample, &keep, &v, &today_sizes);
+            let projected = bytes.map(|b| project::project(b as f64, written_at, population.keys));
+            let savings = projected.map(|p| today - p);
+            let savings_ci = savings.map(|s| population.ci95(&diffs, s));
+            let percent = |x: f64| (today > 0.0).then(|| x / today * 100.0);
             projections.push(Projection {
                 variant: v.name.clone(),
                 codec: v.format.codec.name().into(),
@@ -252,12 +303,13 @@ pub fn run(
                 records: written,
                 unencodable,
                 dataset_bytes: bytes,
-                bytes_per_record: per,
+                bytes_per_record: projected.map(|p| p / population.keys.max(1.0)),
                 projected_bytes: projected,
-                savings_bytes: projected.map(|p| today - p),
-                savings_percent: projected
-                    .filter(|_| today > 0.0)
-                    .map(|p| (today - p) / today * 100.0),
+                projected_ci95: projected.map(|p| population.ci95(&sizes, p)),
+                savings_bytes: savings,
+                savings_percent: savings.and_then(percent),
+                savings_ci95: savings_ci,
+                savings_percent_ci95: savings_ci.and_then(percent),
                 savings_vs_inspect_percent: projected.and_then(vs_inspect),
                 error,
             });
@@ -265,7 +317,7 @@ pub fn run(
     }
     // The grid's order.
     projections.sort_by_key(|p| grid.variants.iter().position(|v| v.name == p.variant));
-    Ok(WhatifReport {
+    let mut report = WhatifReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         sample: sample.header.clone(),
         sampled_records: n as u64,
@@ -273,8 +325,60 @@ pub fn run(
         grid: grid.path.display().to_string(),
         as_stored: Some(as_stored),
         variants: projections,
-    })
+        warnings: warnings
+            .into_iter()
+            .map(|(text, names)| format!("{} ({})", text, names.join(", ")))
+            .collect(),
+        recommendation: String::new(),
+    };
+    report.recommendation = advice::recommend(&report);
+    Ok(report)
 }
+
+/// What variant `v` held on its private server for the records kept, each kept record's
+/// size as it would write it (key or field plus value), and each one's size today minus
+/// that (paired, for the saving's interval).
+fn variant_sizes(
+    sample: &Sample,
+    keep: &[bool],
+    v: &crate::scenario::Variant,
+    today: &[f64],
+) -> (project::Written, Vec<f64>, Vec<f64>) {
+    let meta = Metadata::new(FIXED_CT, v.version);
+    let mut buckets = std::collections::HashSet::new();
+    let mut sizes = Vec::new();
+    let mut diffs = Vec::new();
+    for (i, r) in sample.records.iter().enumerate().filter(|(i, _)| keep[*i]) {
+        let name = match v.layout {
+            Layout::Keys => r.key.len(),
+            Layout::Hash => {
+                buckets.insert(r.bucket.as_str());
+                r.field.len()
+            }
+        };
+        let value = v
+            .format
+            .encode(&sample.payloads[i], meta)
+            .map_or(r.stored.len() / 2, |b| b.len());
+        let size = (name + value) as f64;
+        sizes.push(size);
+        diffs.push(today[i] - size);
+    }
+    let records = sizes.len() as f64;
+    let keys = match v.layout {
+        Layout::Keys => records,
+        Layout::Hash => buckets.len() as f64,
+    };
+    let written = project::Written {
+        records,
+        keys,
+        expires: if v.redis_ttl.is_some() { keys } else { 0.0 },
+    };
+    (written, sizes, diffs)
+}
+
+/// A creation time for the interval's size estimates (a float's printed length only).
+const FIXED_CT: f64 = 1_795_593_845.091_623_8;
 
 /// The default grid: all.toml's variants, with the project's redis.conf, both built in.
 pub fn default_grid(dir: &std::path::Path) -> anyhow::Result<Scenario> {

@@ -47,14 +47,21 @@ fn chart(r: &WhatifReport) -> anyhow::Result<String> {
 
 fn heading(r: &WhatifReport) -> String {
     let s = &r.sample;
+    // "today" is the first row's figure: the sampled values as stored, measured like the
+    // variants; inspect's MEMORY USAGE sum is a different method and says so.
+    let today = r.as_stored.as_ref().and_then(|p| p.projected_bytes);
+    let today_ci = r.as_stored.as_ref().and_then(|p| p.projected_ci95);
     let mut out = format!(
-        "pattern {} (--match {}) in {}: {} records sampled of {:.0} keys; today {} ±{} \
-         (MEMORY USAGE + expires share)",
+        "pattern {} (--match {}) in {}: {} records sampled of {} keys; today {} ±{} \
+         (as stored, measured on a private server, projected); inspect's MEMORY USAGE + \
+         expires share: {} ±{}",
         s.pattern,
         s.match_glob,
         s.source,
         r.sampled_records,
-        s.population_keys,
+        plus_minus_keys(s.population_keys, s.population_keys_ci95),
+        today.map_or("-".into(), human),
+        today_ci.map_or("-".into(), human),
         human(s.today_bytes),
         human(s.today_bytes_ci95)
     );
@@ -77,10 +84,25 @@ fn heading(r: &WhatifReport) -> String {
     );
     let _ = write!(
         out,
-        "\nprojected = settled used_memory per record written on a private server x population; \
-         savings against the sampled values written as stored today"
+        "\nprojected = settled used_memory on a private server per record written x \
+         population, key and expires tables sized for the population; ± is a 95% interval \
+         (sampled sizes and the population estimate); savings against the first row"
     );
+    for w in &r.warnings {
+        let _ = write!(out, "\nwarning: {w}");
+    }
+    if !r.recommendation.is_empty() {
+        let _ = write!(out, "\n{}", r.recommendation);
+    }
     out
+}
+
+fn plus_minus_keys(keys: f64, ci: f64) -> String {
+    if ci >= 0.5 {
+        format!("{keys:.0} ±{ci:.0}")
+    } else {
+        format!("{keys:.0}")
+    }
 }
 
 const HEADERS: [&str; 8] = [
@@ -102,9 +124,16 @@ fn cells(p: &super::Projection) -> Vec<String> {
         p.unencodable.to_string(),
         p.bytes_per_record
             .map_or("-".into(), |b| format!("{b:.1} B")),
-        p.projected_bytes.map_or("-".into(), human),
-        match (p.savings_bytes, p.savings_percent) {
-            (Some(b), Some(pc)) => format!("{} ({pc:.1}%)", human(b)),
+        match (p.projected_bytes, p.projected_ci95) {
+            (Some(b), Some(ci)) if ci.is_finite() => format!("{} ±{}", human(b), human(ci)),
+            (Some(b), _) => human(b),
+            _ => "-".into(),
+        },
+        match (p.savings_bytes, p.savings_percent, p.savings_percent_ci95) {
+            (Some(b), Some(pc), Some(ci)) if ci.is_finite() => {
+                format!("{} ({pc:.1}% ±{ci:.1})", human(b))
+            }
+            (Some(b), Some(pc), _) => format!("{} ({pc:.1}%)", human(b)),
             _ => "-".into(),
         },
         p.error.clone().unwrap_or_default(),
@@ -124,9 +153,12 @@ fn csv(r: &WhatifReport) -> anyhow::Result<String> {
         "dataset_bytes",
         "bytes_per_record",
         "projected_bytes",
+        "projected_ci95",
         "as_stored_bytes",
         "savings_bytes",
+        "savings_ci95",
         "savings_percent",
+        "savings_percent_ci95",
         "savings_vs_inspect_percent",
         "error",
     ])?;
@@ -143,9 +175,12 @@ fn csv(r: &WhatifReport) -> anyhow::Result<String> {
             p.dataset_bytes.map_or(String::new(), |b| b.to_string()),
             f(p.bytes_per_record),
             f(p.projected_bytes),
+            f(p.projected_ci95),
             f(r.as_stored.as_ref().and_then(|a| a.projected_bytes)),
             f(p.savings_bytes),
+            f(p.savings_ci95),
             f(p.savings_percent),
+            f(p.savings_percent_ci95),
             f(p.savings_vs_inspect_percent),
             p.error.clone().unwrap_or_default(),
         ])?;

@@ -38,3 +38,4 @@ mod sweep;
 mod url_safety;
 mod whatif;
 mod wrong_answers;
+mod whatif_own_data;

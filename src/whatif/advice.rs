@@ -1,0 +1,87 @@
+//! The one line a user acts on: the variant that saves most, its saving with its interval,
+//! what it costs on the read path, and which dogpile region arguments or backend give it;
+//! or that nothing is worth changing.
+
+use super::{Projection, WhatifReport};
+use crate::inspect::render::human;
+
+/// A saving whose 95% interval does not clear this share of today is not worth a change.
+pub const WORTH_PERCENT: f64 = 10.0;
+
+pub fn recommend(r: &WhatifReport) -> String {
+    let best = r
+        .variants
+        .iter()
+        .filter(|p| p.savings_bytes.is_some_and(f64::is_finite))
+        .max_by(|a, b| {
+            a.savings_bytes
+                .partial_cmp(&b.savings_bytes)
+                .expect("finite")
+        });
+    let Some(best) = best else {
+        return "recommendation: none: no variant was measured".into();
+    };
+    let percent = best.savings_percent.unwrap_or(0.0);
+    let ci = best
+        .savings_percent_ci95
+        .filter(|c| c.is_finite())
+        .unwrap_or(0.0);
+    let saving = format!(
+        "{} saves {} ({percent:.1}% ±{ci:.1})",
+        best.variant,
+        human(best.savings_bytes.unwrap_or(0.0))
+    );
+    if percent - ci < WORTH_PERCENT {
+        return format!(
+            "recommendation: nothing worth changing for {}: the best, {saving}, does not \
+             clear {WORTH_PERCENT:.0}% of today with its 95% interval",
+            r.sample.pattern
+        );
+    }
+    let mut out = format!(
+        "recommendation for {}: {saving}; read path: not measured by whatif (bench --read \
+         on a scenario with this sample as its dataset measures it); to get there: {}",
+        r.sample.pattern,
+        how(best, r)
+    );
+    if best.unencodable > 0 {
+        out.push_str(&format!(
+            "; {} of the sampled records cannot be encoded this way and stay as they are",
+            best.unencodable
+        ));
+    }
+    if r.warnings.iter().any(|w| {
+        w.contains(&format!("{})", best.variant)) || w.contains(&format!("{},", best.variant))
+    }) {
+        out.push_str("; see the warning for this variant");
+    }
+    out
+}
+
+/// The dogpile.cache + dogpile_backend_redis_advanced configuration that writes `p`.
+fn how(p: &Projection, r: &WhatifReport) -> String {
+    let codec = p.codec.as_str();
+    let serializer = match (p.envelope.as_str(), codec) {
+        ("dogpile", _) => "dogpile's own serializer (the backend's default)".to_string(),
+        ("raw", c) => {
+            format!("wrap=[a payload-only {c} proxy (the plugin's Serializer_Raw pattern)]")
+        }
+        (env, c) => format!("wrap=[a {c} proxy storing [payload, metadata] ({env})]"),
+    };
+    let backend = match (p.layout.as_str(), p.envelope.as_str()) {
+        ("hash", _) => format!(
+            "backend \"dogpile_backend_redis_advanced.hstore\" with tuple keys (bucket, field) \
+             ({})",
+            r.sample.bucket_rule
+        ),
+        (_, "dogpile") => "backend \"dogpile_backend_redis_advanced\"".to_string(),
+        _ => "backend \"dogpile_backend_redis_advanced.already_serialized\"".to_string(),
+    };
+    let ttl = match p.redis_ttl {
+        Some(t) => format!("arguments redis_expiration_time={t}"),
+        None => "no redis_expiration_time (dogpile's expiration_time alone decides; Redis \
+                 never expires the keys)"
+            .to_string(),
+    };
+    format!("a dogpile region with {backend}, {serializer}, {ttl}")
+}
