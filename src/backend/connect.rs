@@ -25,6 +25,14 @@ impl Socket {
         })
     }
 
+    /// Bounds each read (None: no bound).
+    pub fn set_read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_read_timeout(limit),
+            Socket::Unix(s) => s.set_read_timeout(limit),
+        }
+    }
+
     pub fn set_nonblocking(&self, on: bool) -> std::io::Result<()> {
         match self {
             Socket::Tcp(s) => s.set_nonblocking(on),

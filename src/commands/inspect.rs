@@ -91,12 +91,7 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     if let Some(path) = &source.rdb
         && !source.load
     {
-        if !path.is_file() {
-            anyhow::bail!(
-                "--rdb {}: no such file; give the path of a dump.rdb",
-                path.display()
-            );
-        }
+        crate::inspect::rdb::check_regular(path)?;
         let db = source.db.unwrap_or(0);
         if db < 0 {
             anyhow::bail!("--db {db}: give a database number, 0 or more");

@@ -8,6 +8,9 @@ use redis::Cmd;
 use std::io::{BufReader, ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
+/// How long each handshake reply may take, as for the other connections' handshakes.
+const HANDSHAKE_READ_LIMIT: Duration = Duration::from_secs(5);
+
 pub struct ReadConn {
     reader: BufReader<Box<dyn Read + Send>>,
     writer: Box<dyn Write + Send>,
@@ -50,7 +53,12 @@ impl ReadConn {
     /// Connects (AUTH and SELECT as the URL says). Reads and writes time out after the
     /// options' socket timeout: a server that stops answering is an error, never a hang.
     pub fn connect(options: &ConnectOptions, max_ops: u64) -> anyhow::Result<ReadConn> {
-        let (reader, writer) = options.open_socket()?.split()?;
+        let socket = options.open_socket()?;
+        // The handshake's replies get the short bound the other connections give theirs, so a
+        // silent server is named within seconds, not after the long read limit.
+        let control = socket.try_clone()?;
+        control.set_read_timeout(Some(HANDSHAKE_READ_LIMIT))?;
+        let (reader, writer) = socket.split()?;
         let mut conn = ReadConn {
             reader: BufReader::with_capacity(256 * 1024, reader),
             writer,
@@ -59,7 +67,7 @@ impl ReadConn {
             queued: 0,
             waiting: std::collections::VecDeque::new(),
             server: options.describe(),
-            limit: options.socket_timeout.unwrap_or_default(),
+            limit: HANDSHAKE_READ_LIMIT,
             pace: Pace {
                 max_ops,
                 started: Instant::now(),
@@ -68,11 +76,30 @@ impl ReadConn {
             sent: 0,
         };
         // The replies never quote the password; the error names only the server.
-        for cmd in options.handshake()? {
-            if let Value::Error(e) = conn.one(&cmd)? {
+        // With no AUTH or SELECT to send, a PING proves the server answers.
+        let mut hello = options.handshake()?;
+        if hello.is_empty() {
+            hello.push(redis::cmd("PING"));
+        }
+        for cmd in hello {
+            let reply = conn.one(&cmd).map_err(|e| {
+                if e.to_string().contains("did not answer") {
+                    anyhow::anyhow!(crate::backend::timeout_text(
+                        &conn.server,
+                        HANDSHAKE_READ_LIMIT,
+                        "the replies to the connection's handshake (AUTH, SELECT, PING)",
+                        HANDSHAKE_READ_LIMIT
+                    ))
+                } else {
+                    e
+                }
+            })?;
+            if let Value::Error(e) = reply {
                 anyhow::bail!("{}: {e}", options.describe());
             }
         }
+        conn.limit = options.socket_timeout.unwrap_or_default();
+        control.set_read_timeout(options.socket_timeout)?;
         Ok(conn)
     }
 

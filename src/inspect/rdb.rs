@@ -75,7 +75,7 @@ pub fn choose(path: &Path, engine: Option<&str>) -> anyhow::Result<(String, Path
 
 /// Refuses anything but a regular file, saying what it is: a directory, a FIFO (reading one
 /// would wait for a writer), a device (which may never end) or a missing path.
-fn check_regular(path: &Path) -> anyhow::Result<()> {
+pub fn check_regular(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::FileTypeExt;
     let shown = path.display();
     let kind = match std::fs::metadata(path) {

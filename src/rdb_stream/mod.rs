@@ -61,6 +61,9 @@ pub fn inspect(
         Err(e) => e,
     })?;
     let (engine, binary) = crate::inspect::rdb::choose(path, source.engine.as_deref())?;
+    // The sample is measured on a private server: say now, not after the whole file, when
+    // there is none to start.
+    crate::server::binary_version(&binary)?;
     let all = options.sample.is_none();
     let capacity = options.sample.unwrap_or(0) as usize;
     let mut strata = Strata::new(options.max_patterns, capacity, LARGEST);

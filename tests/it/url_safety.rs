@@ -192,7 +192,7 @@ fn without_maxmemory_only_the_budget_is_written() {
     for needle in [
         "refusing to write variant pickle_ttl into database 1",
         "220000 keys",
-        "default budget of 33554432 bytes (32.0 MiB) for a server with maxmemory 0",
+        "default budget of 33554432 bytes (32.00M) for a server with maxmemory 0",
         "not visible in INFO",
         "--budget BYTES",
     ] {

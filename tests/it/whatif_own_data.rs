@@ -127,13 +127,16 @@ fn whatif_projections_agree_with_re_priming_through_the_real_libraries() {
             p["bytes_per_record"].as_f64().unwrap(),
             t["per_record"].as_f64().unwrap(),
         );
-        assert!(
-            (per / true_per - 1.0).abs() < 0.02,
-            "{name}: {per} vs {true_per}"
-        );
         let (projected, ci) = (
             p["projected_bytes"].as_f64().unwrap(),
             p["projected_ci95"].as_f64().unwrap(),
+        );
+        // A 100-record sample: within 2%, or within the per-record share of its interval
+        // (the goal; a sample's mean moves by more than 2% from draw to draw).
+        assert!(
+            (per / true_per - 1.0).abs() < 0.02 || (per - true_per).abs() * population <= ci,
+            "{name}: {per} vs {true_per} (±{} per record)",
+            ci / population
         );
         let real = t["dataset_bytes"].as_f64().unwrap();
         assert!(
