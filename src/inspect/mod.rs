@@ -116,6 +116,20 @@ pub struct TtlCoverage {
     pub max_seconds: Option<f64>,
 }
 
+impl TtlCoverage {
+    /// A pattern's TTLs, in seconds, as every report shows them (live scan or RDB stream).
+    pub fn of(s: &PatternStats) -> TtlCoverage {
+        let secs = |ms: Option<i64>| ms.map(|m| m as f64 / 1000.0);
+        TtlCoverage {
+            none: s.keys - s.with_ttl,
+            with: s.with_ttl,
+            min_seconds: secs(s.ttl_min_ms),
+            median_seconds: secs(s.ttl_median_ms()),
+            max_seconds: secs(s.ttl_max_ms),
+        }
+    }
+}
+
 /// Server figures read before the scan.
 pub struct ServerFigures {
     pub version: String,
@@ -398,7 +412,6 @@ impl Extrapolation {
             (0.0, 0.0)
         };
         let bytes = sum_y * scale;
-        let secs = |ms: Option<i64>| ms.map(|m| m as f64 / 1000.0);
         PatternRow {
             pattern: name.to_string(),
             example: s.example.clone(),
@@ -414,13 +427,7 @@ impl Extrapolation {
             } else {
                 0.0
             },
-            ttl: TtlCoverage {
-                none: s.keys - s.with_ttl,
-                with: s.with_ttl,
-                min_seconds: secs(s.ttl_min_ms),
-                median_seconds: secs(s.ttl_median_ms()),
-                max_seconds: secs(s.ttl_max_ms),
-            },
+            ttl: TtlCoverage::of(s),
             types: s.types.clone(),
             encodings: s.encodings.clone(),
             formats: s.formats.clone(),

@@ -358,7 +358,7 @@ fn read_in_pieces(conn: &mut ReadConn, key: &[u8], piece: u64) -> anyhow::Result
 }
 
 /// The field values of one HSCAN reply (`[cursor, [field, value, ...]]`).
-fn hscan_values(v: Value) -> Vec<Vec<u8>> {
+pub(crate) fn hscan_values(v: Value) -> Vec<Vec<u8>> {
     match v {
         Value::Array(mut parts) if parts.len() == 2 => match parts.pop() {
             Some(Value::Array(items)) => items

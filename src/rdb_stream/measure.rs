@@ -160,19 +160,7 @@ impl Measurer {
             let encoding = text(&self.conn.read()?).unwrap_or_default();
             let values: Vec<Vec<u8>> = match self.conn.read()? {
                 Value::Bulk(b) => vec![b],
-                Value::Array(mut parts) if parts.len() == 2 => match parts.pop() {
-                    Some(Value::Array(items)) => items
-                        .into_iter()
-                        .skip(1)
-                        .step_by(2)
-                        .filter_map(|v| match v {
-                            Value::Bulk(b) => Some(b),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-                _ => Vec::new(),
+                hscan => crate::inspect::scan::hscan_values(hscan),
             };
             done(
                 &Observation {

@@ -123,7 +123,6 @@ pub fn build(
         let var: f64 = parts.iter().map(|p| p.1).sum();
         let expires = c * r.stream.with_ttl as f64;
         let s = &r.stream;
-        let secs = |ms: Option<i64>| ms.map(|m| m as f64 / 1000.0);
         PatternRow {
             pattern: r.name.clone(),
             example: s.example.clone(),
@@ -135,13 +134,7 @@ pub fn build(
             memory_usage_bytes: memory,
             expires_bytes: expires,
             share_of_used_memory: (memory + expires) / used_memory.max(1.0),
-            ttl: TtlCoverage {
-                none: s.keys - s.with_ttl,
-                with: s.with_ttl,
-                min_seconds: secs(s.ttl_min_ms),
-                median_seconds: secs(s.ttl_median_ms()),
-                max_seconds: secs(s.ttl_max_ms),
-            },
+            ttl: TtlCoverage::of(s),
             types: s.types.clone(),
             encodings: r.stratum.measured.encodings.clone(),
             formats: r.stratum.measured.formats.clone(),
