@@ -70,7 +70,20 @@ fn every_committed_report_renders_as_its_snapshot() {
             }
             match std::fs::read_to_string(&snapshot) {
                 Ok(want) if want == got => {}
-                Ok(_) => differ.push(format!("{name} differs")),
+                Ok(want) => {
+                    // The first line that differs, so a failure says what moved.
+                    let line = want
+                        .lines()
+                        .zip(got.lines())
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(want.lines().count().min(got.lines().count()));
+                    differ.push(format!(
+                        "{name} differs at line {}: {:?} (was {:?})",
+                        line + 1,
+                        got.lines().nth(line).unwrap_or(""),
+                        want.lines().nth(line).unwrap_or("")
+                    ))
+                }
                 Err(_) => differ.push(format!("{name} is missing")),
             }
             wanted.insert(name);
