@@ -167,7 +167,11 @@ pub fn run_reporting(
             progress.finish_and_clear();
             let row = row_of(named.then_some(engine), variant, &outcome);
             let allocator = outcome.as_ref().ok().map(|(_, a)| a.as_str());
-            finished(&done.record(i, row.clone(), allocator), &row);
+            // A variant cut short by Ctrl-C (its server stopped under it, while the one
+            // before settles) is not a failure: the --out files keep only what was measured.
+            if outcome.is_ok() || !crate::cleanup::interrupted() {
+                finished(&done.record(i, row.clone(), allocator), &row);
+            }
             outcome
         },
         |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),

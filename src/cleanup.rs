@@ -13,6 +13,12 @@ static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
 /// Set when a signal starts ending the program.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// True once a signal has started ending the program: a job that fails from then on failed
+/// because its server was stopped, not because of what it measured.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 fn hooks() -> std::sync::MutexGuard<'static, Vec<(u64, Hook)>> {
     HOOKS
         .lock()
