@@ -43,7 +43,7 @@ pub struct Fake {
     /// Every call, in the order made: `"<step> <variant>"`.
     pub calls: Mutex<Vec<String>>,
     /// Jobs between priming and their end right now, and the most at once.
-    running: AtomicUsize,
+    pub running: AtomicUsize,
     pub most_running: AtomicUsize,
 }
 
@@ -118,8 +118,12 @@ impl FakeSession<'_> {
         self.fake.log(step, &self.variant);
         match &self.given {
             Given::Fail { step: at, fatal } if *at == step => {
-                let e = anyhow::anyhow!("fake failure at {step} of {}", self.variant);
-                Err(if *fatal { e.context(FakeFatal) } else { e })
+                let message = format!("fake failure at {step} of {}", self.variant);
+                Err(if *fatal {
+                    anyhow::Error::new(FakeFatal).context(message)
+                } else {
+                    anyhow::anyhow!(message)
+                })
             }
             _ => Ok(()),
         }
