@@ -21,7 +21,12 @@ fn arrows(dir: &Path, src: &Path, graph: &mut Graph) {
             continue;
         }
         let rel = path.strip_prefix(src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         let module = first.trim_end_matches(".rs").to_string();
         if module == "lib" || module == "main" {
             continue;
@@ -73,7 +78,11 @@ fn no_module_reaches_back_to_itself() {
             circles.push(format!("{module} -> {back:?} -> ... -> {module}"));
         }
     }
-    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+    assert!(
+        circles.is_empty(),
+        "import circles:\n{}",
+        circles.join("\n")
+    );
 }
 
 /// The check itself sees a circle when there is one.
