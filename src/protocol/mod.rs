@@ -32,9 +32,9 @@ pub fn target_name(nodes: Option<usize>) -> String {
 /// How long memory may take to settle, empty or after priming.
 pub const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 
-/// Where a run's jobs are measured; one value per run (hyperfine's benchmark executor is
-/// the model). It opens one [`Session`] per job, and says what the orchestration needs to
-/// know about it: its name, whether jobs may be prepared ahead, which errors stop the run.
+/// Where a run's jobs are measured; one value per run, with a fake one for tests. It opens
+/// one [`Session`] per job, and says what the orchestration needs to know about it: its
+/// name, whether jobs may be prepared ahead, which errors stop the run.
 pub trait Target: Sync {
     /// How reports name it: `private`, `private cluster of 3 nodes`, or the redacted URL.
     fn name(&self) -> String;
