@@ -1,16 +1,16 @@
-//! What one job of a run is: the target, the run's options, and the (engine, variant) pair
-//! with everything each step needs. Shared by the orchestration (`bench`), the single-server
-//! measurement (`measure`) and the cluster's.
+//! What one job of a run is: the run's options (where it runs among them), and the
+//! (engine, variant) pair with everything each step needs. Shared by the orchestration
+//! (`bench`), the protocol and every target.
 
 use crate::backend::{BackendConfig, ConnectOptions};
 use crate::dataset::Dataset;
 use crate::engine_set;
 use crate::scenario::{Scenario, Variant};
-use indicatif::ProgressBar;
 
-/// Where the variants run.
+/// Where the command line says the variants run; `bench` turns it into a
+/// [`crate::protocol::Target`], the only place that tells the kinds apart.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub enum TargetChoice {
     /// A fresh private redis-server per variant.
     Private,
     /// An existing server the user named; `flush` allows emptying its database first,
@@ -26,7 +26,7 @@ pub enum Target {
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub target: Target,
+    pub target: TargetChoice,
     /// Show progress bars.
     pub progress: bool,
     /// Read every record back and compare it.
@@ -46,6 +46,7 @@ pub struct RunOptions {
 }
 
 /// One (engine, variant) job: what every step of it needs.
+#[derive(Clone, Copy)]
 pub struct Job<'a> {
     pub scenario: &'a Scenario,
     /// The engine it runs on: binary, overrides, server name and version.
@@ -53,7 +54,13 @@ pub struct Job<'a> {
     pub variant: &'a Variant,
     pub dataset: &'a Dataset,
     pub options: &'a RunOptions,
-    pub progress: &'a ProgressBar,
+}
+
+impl Job<'_> {
+    /// The backend's configuration for this job's variant.
+    pub fn config(&self) -> BackendConfig {
+        backend_config(self.scenario, self.variant)
+    }
 }
 
 pub fn backend_config(scenario: &Scenario, variant: &Variant) -> BackendConfig {

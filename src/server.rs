@@ -3,9 +3,15 @@
 //! reaped when dropped, and never outliving redisadv (see [`spawn`]). Cluster nodes, whose
 //! bus needs TCP, listen on 127.0.0.1 with a random password only redisadv knows.
 
+mod access;
+mod binary;
 mod spawn;
 pub mod stale;
 mod version;
+pub use access::Access;
+use access::{PASSWORD_FILE, free_port, private_mode, write_password};
+use binary::server_not_found;
+pub use binary::{SERVER_ENV, binary_version, check_version, default_binary};
 pub use version::Version;
 
 use crate::backend::ConnectOptions;
@@ -16,9 +22,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// The environment variable that names the redis-server binary.
-pub const SERVER_ENV: &str = "REDISADV_REDIS_SERVER";
 
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -34,21 +37,6 @@ pub struct ServerOptions {
     pub access: Access,
 }
 
-/// How a private server can be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Access {
-    /// Only through the unix socket in its 0700 directory: no TCP port at all.
-    #[default]
-    Socket,
-    /// Also on 127.0.0.1 (a cluster's nodes must reach each other), behind a random
-    /// `requirepass`/`masterauth` that is never printed and is handed to the server in a
-    /// 0600 file inside the 0700 directory (never on its command line, which `ps` shows).
-    Password,
-    /// On 127.0.0.1 with no password: only for tests, whose servers stand in for a user's
-    /// own server reached with `--url`.
-    Open,
-}
-
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
@@ -61,15 +49,9 @@ impl Default for ServerOptions {
     }
 }
 
-pub fn default_binary() -> PathBuf {
-    std::env::var_os(SERVER_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("redis-server"))
-}
-
 /// A running private server. Dropping it kills and reaps the process and removes its
 /// directory. The process and directory live in a process-wide registry, so that
-/// [`crate::cleanup::on_signals`] can remove them when a signal ends the program.
+/// the signal handling (`stop_all`) can remove them when a signal ends the program.
 pub struct RedisServer {
     id: u64,
     pid: u32,
@@ -473,86 +455,7 @@ fn server_identity(options: &ConnectOptions) -> Option<(String, u32)> {
     Some((field("run_id:")?, field("process_id:")?.parse().ok()?))
 }
 
-/// The file holding an [`Access::Password`] server's password, read by `--include`.
-const PASSWORD_FILE: &str = "auth.conf";
-
-/// Makes `dir` 0700 whatever the umask or the temp-file library's default.
-fn private_mode(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("making {} private (0700)", dir.display()))
-}
-
-/// A random password written as `requirepass`/`masterauth` into a 0600 file in `dir`.
-fn write_password(dir: &Path) -> std::io::Result<String> {
-    use rand::RngExt;
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let bytes: [u8; 24] = rand::rng().random();
-    let password = hex::encode(bytes);
-    let mut file = std::fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(0o600)
-        .open(dir.join(PASSWORD_FILE))?;
-    file.write_all(format!("requirepass {password}\nmasterauth {password}\n").as_bytes())?;
-    Ok(password)
-}
-
 enum StartError {
     PortTaken(anyhow::Error),
     Other(anyhow::Error),
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// What to do when there is no server to start: redisadv runs its own private redis-server,
-/// and a pip or cargo install brings none, so the sentence gives the one command that does.
-fn server_not_found(binary: &Path) -> String {
-    let what = if binary.components().count() == 1 {
-        format!("{binary:?} is not on PATH")
-    } else {
-        format!("cannot run {binary:?}: not found")
-    };
-    format!(
-        "{what}; redisadv starts a private redis-server (7.0 or later) for every run. Install \
-         one with one command: `sudo apt-get install redis-server` (Debian, Ubuntu; `brew \
-         install redis` on macOS), or build Valkey (Debian) with `redisadv \
-         engines install valkey-9.1` (needs make and a C compiler) and add `--engine \
-         valkey-9.1`; or set {SERVER_ENV} to a redis-server binary"
-    )
-}
-
-/// Reads redis-server's version without starting it: `redis-server --version`.
-pub fn binary_version(binary: &Path) -> anyhow::Result<String> {
-    let out = Command::new(binary)
-        .arg("--version")
-        .output()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!("{}", server_not_found(binary))
-            } else {
-                anyhow::Error::new(e).context(format!("running {binary:?} --version"))
-            }
-        })?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let version = text
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("v="))
-        .with_context(|| format!("{binary:?} --version printed no version: {text:?}"))?;
-    Ok(version.to_string())
-}
-
-/// Fails unless `version` is at least 7.0, which the benchmark's redis.conf needs.
-pub fn check_version(binary: &Path, version: &str) -> anyhow::Result<()> {
-    if !Version::parse(version).at_least(7, 0) {
-        bail!(
-            "{binary:?} is Redis {version}; redisadv needs Redis 7.0 or newer (install a newer \
-             redis-server or set {SERVER_ENV})"
-        );
-    }
-    Ok(())
 }

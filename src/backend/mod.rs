@@ -175,7 +175,7 @@ impl BackendConfig {
     }
 
     /// The command get and get_multi send for `key`: GET, HGET, or under the field policy
-    /// HMGET of the field and `__expires__` (shared with the read workload, `crate::read`).
+    /// HMGET of the field and `__expires__` (the read workload sends the same).
     pub fn get_command(&self, key: &Key) -> Cmd {
         let mut cmd;
         match key {

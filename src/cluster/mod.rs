@@ -4,21 +4,11 @@
 //! command to its slot's node, and the report adds per-node figures, the skew, the engine's
 //! fixed per-slot cost and the top slots by memory.
 
-pub mod discover;
 pub mod figures;
-mod measure;
 pub mod nodes;
 pub mod route;
+mod target;
 
 pub use figures::ClusterFigures;
-pub use measure::run_job;
 pub use nodes::{Cluster, MAX_NODES, check_nodes};
-
-/// How reports name a private target: `private`, or `private cluster of N nodes`.
-pub fn target_name(nodes: Option<usize>) -> String {
-    match nodes {
-        None => "private".into(),
-        Some(1) => "private cluster of 1 node".into(),
-        Some(n) => format!("private cluster of {n} nodes"),
-    }
-}
+pub use target::ClusterTarget;

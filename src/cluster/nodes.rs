@@ -4,16 +4,13 @@
 //! MEET, and ready once every node says `cluster_state:ok` and knows every node.
 
 use crate::backend::ConnectOptions;
+pub use crate::scenario::cluster::{MAX_NODES, check_nodes};
 use crate::server::{Access, RedisServer, ServerOptions};
 use anyhow::Context;
 use std::time::{Duration, Instant};
 
 /// Slots of a Redis Cluster.
 pub const SLOTS: u16 = 16_384;
-
-/// The most nodes `--cluster` / `cluster = { nodes = N }` accepts: each node is a process
-/// with a cluster bus, and the machines this runs on have a few cores.
-pub const MAX_NODES: usize = 16;
 
 /// How long the nodes may take to agree on the slots after CLUSTER MEET.
 const READY_LIMIT: Duration = Duration::from_secs(60);
@@ -37,22 +34,6 @@ pub fn slot_range(i: usize, n: usize) -> (u16, u16) {
     let first = (i as f64 * per).round() as u16;
     let last = (((i + 1) as f64 * per).round() as u16).saturating_sub(1);
     (first, last)
-}
-
-/// Checks a node count (`--cluster N`, `cluster = { nodes = N }`): the message says what to
-/// give instead.
-pub fn check_nodes(n: i64) -> Result<usize, String> {
-    match n {
-        n if n < 1 => Err(format!(
-            "{n} nodes: a cluster has at least 1 node (3 is the usual smallest production \
-             cluster)"
-        )),
-        n if n as usize > MAX_NODES => Err(format!(
-            "{n} nodes: at most {MAX_NODES} private nodes are started on one machine; give \
-             1 to {MAX_NODES}"
-        )),
-        n => Ok(n as usize),
-    }
 }
 
 impl Cluster {

@@ -4,7 +4,7 @@ use super::output::{self, print_stdout};
 use crate::backend::ConnectOptions;
 use crate::bench;
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
-use crate::job::{RunOptions, Target};
+use crate::job::{RunOptions, TargetChoice};
 use crate::report::{self, compare};
 use crate::scenario::{self, Scenario};
 use std::io::IsTerminal;
@@ -67,7 +67,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ConnectOptions::new(url.clone()).check("--url")?;
     }
     let target = match &args.url {
-        Some(url) => Target::Url {
+        Some(url) => TargetChoice::Url {
             options: {
                 let mut options = ConnectOptions::new(url.clone());
                 crate::commands::secret::apply_password(
@@ -80,7 +80,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             keep: args.keep,
             budget: args.budget,
         },
-        None => Target::Private,
+        None => TargetChoice::Private,
     };
     let options = RunOptions {
         target,

@@ -97,12 +97,12 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
             anyhow::bail!("--db {db}: give a database number, 0 or more");
         }
         return Ok(Source {
-            walk: Walk::Rdb(crate::rdb_stream::StreamSource {
+            walk: Walk::Rdb(Box::new(crate::rdb_stream::StreamSource {
                 path: path.clone(),
                 engine: source.engine.clone(),
                 db: db as u64,
                 progress: true,
-            }),
+            })),
             target: path.display().to_string(),
             connect: ConnectOptions::new("redis://127.0.0.1:0/0"),
             _server: None,
@@ -145,7 +145,7 @@ pub fn open(source: &SourceArgs) -> anyhow::Result<Source> {
     };
     let max_ops = source.max_ops.unwrap_or(100_000);
     let conn = ReadConn::connect(&connect, max_ops)?;
-    let masters = crate::cluster::discover::masters(&connect).map_err(|e| {
+    let masters = crate::inspect::discover::masters(&connect).map_err(|e| {
         e.context(
             "finding the cluster's masters (INFO cluster, CLUSTER NODES; a restricted ACL \
              user needs +info +cluster|nodes)",

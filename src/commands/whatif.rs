@@ -2,7 +2,7 @@
 
 use crate::commands::inspect::{SourceArgs, open};
 use crate::dataset::sample::Sample;
-use crate::job::{RunOptions, Target};
+use crate::job::{RunOptions, TargetChoice};
 use crate::report::OutputFormat;
 use crate::scenario::Scenario;
 use clap::Args;
@@ -102,7 +102,7 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let options = RunOptions {
-        target: Target::Private,
+        target: TargetChoice::Private,
         progress: !args.quiet,
         verify: false,
         hold_connection: false,

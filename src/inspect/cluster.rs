@@ -5,11 +5,11 @@
 //! masters' figures summed (a stratified sample: the 95% half-widths add in quadrature).
 
 use super::conn::ReadConn;
+use super::discover::{self, Master};
 use super::scan::{self, Observation, ScanSummary};
 use super::stats::{Aggregate, PatternStats};
 use super::{Extrapolation, InspectOptions, InspectReport, PatternRow, ServerFigures};
 use crate::backend::ConnectOptions;
-use crate::cluster::discover::{self, Master};
 use serde::{Deserialize, Serialize};
 
 /// How a cluster was read, and each master's figures.

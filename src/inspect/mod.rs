@@ -8,10 +8,13 @@
 pub mod budget;
 pub mod cluster;
 pub mod conn;
+pub mod discover;
 pub mod format;
 pub mod pattern;
 pub mod rdb;
+pub mod rdb_file;
 pub mod render;
+mod render_rdb;
 pub mod scan;
 pub mod stats;
 pub mod views;
@@ -73,7 +76,7 @@ pub struct InspectReport {
     pub cluster: Option<cluster::ClusterSection>,
     /// Read from an RDB file by streaming it: the file, its databases, its largest keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rdb: Option<crate::rdb_stream::report::RdbSection>,
+    pub rdb: Option<rdb_file::RdbSection>,
     #[serde(flatten)]
     pub extras: Extras,
 }
@@ -199,11 +202,11 @@ pub enum Walk {
     /// The URL's credentials, the masters found from its node, and `--max-ops`.
     Cluster {
         connect: crate::backend::ConnectOptions,
-        masters: Vec<crate::cluster::discover::Master>,
+        masters: Vec<discover::Master>,
         max_ops: u64,
     },
-    /// An RDB file, streamed (`rdb_stream`).
-    Rdb(crate::rdb_stream::StreamSource),
+    /// A file (an RDB file, streamed by `rdb_stream`).
+    Rdb(Box<dyn rdb_file::FileWalk>),
 }
 
 impl Walk {
@@ -221,9 +224,7 @@ impl Walk {
                 masters,
                 max_ops,
             } => cluster::inspect(connect, masters, *max_ops, target, options, observe),
-            Walk::Rdb(source) => {
-                crate::rdb_stream::inspect_or_load(source, target, options, observe)
-            }
+            Walk::Rdb(file) => file.walk(target, options, observe),
         }
     }
 }

@@ -90,7 +90,7 @@ fn sheet(report: &InspectReport) -> Sheet<'static> {
         });
     }
     if let Some(rdb) = &report.rdb {
-        tables.extend(crate::rdb_stream::render::tables(rdb));
+        tables.extend(super::render_rdb::tables(rdb));
     }
     Sheet {
         title: "Redis memory by key pattern",
@@ -266,7 +266,7 @@ fn heading(report: &InspectReport) -> String {
         }
     }
     if let Some(rdb) = &report.rdb {
-        out.push_str(&crate::rdb_stream::render::heading(report, rdb));
+        out.push_str(&super::render_rdb::heading(report, rdb));
     } else if report.mode == "sample" {
         let _ = write!(
             out,

@@ -8,10 +8,10 @@ pub mod glob;
 pub mod measure;
 pub mod payload;
 pub mod reader;
-pub mod render;
 pub mod report;
 pub mod strata;
 
+use crate::inspect::rdb_file::DbFigures;
 use crate::inspect::scan::Observation;
 use crate::inspect::{InspectOptions, InspectReport};
 use measure::{Measurer, Pending};
@@ -35,15 +35,6 @@ pub struct StreamSource {
     pub db: u64,
     /// Draw progress on stderr (when it is a terminal).
     pub progress: bool,
-}
-
-/// Per database: keys, keys with a TTL, and serialized bytes (every database of the file).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct DbFigures {
-    pub db: u64,
-    pub keys: u64,
-    pub expires: u64,
-    pub serialized_bytes: u64,
 }
 
 /// Streams the file and builds inspect's report. `options.sample` is the keys restored per
@@ -153,7 +144,7 @@ pub fn inspect(
             100.0 * bytes_read as f64 / reader.file_size.max(1) as f64
         );
     }
-    let section = report::RdbSection {
+    let section = crate::inspect::rdb_file::RdbSection {
         file_bytes: reader.file_size,
         bytes_read,
         rdb_version: format!("{}{:03}", reader.magic, reader.version),
@@ -250,6 +241,17 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl crate::inspect::rdb_file::FileWalk for StreamSource {
+    fn walk(
+        &self,
+        target: String,
+        options: &InspectOptions,
+        observe: &mut dyn FnMut(&Observation),
+    ) -> anyhow::Result<InspectReport> {
+        inspect_or_load(self, target, options, observe)
+    }
 }
 
 /// Streams the file; when the reader meets content it does not know (a newer format, a

@@ -2,33 +2,12 @@
 //! every key, and bytes projected from the measured sample by the ratio of MEMORY USAGE to
 //! serialized size (exact when every key was measured), with its 95% interval.
 
-use super::DbFigures;
 use super::measure::Measurer;
-use super::strata::{BigKey, Strata, Stratum};
+use super::strata::{Strata, Stratum};
 use crate::explain::ttl_cost::ENTRY_ROUNDING;
+use crate::inspect::rdb_file::RdbSection;
 use crate::inspect::stats::PatternStats;
 use crate::inspect::{InspectOptions, InspectReport, PatternRow, TtlCoverage};
-use serde::{Deserialize, Serialize};
-
-/// What only a file can tell: the file, how far it was read, every database, the largest keys.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RdbSection {
-    pub file_bytes: u64,
-    pub bytes_read: u64,
-    pub rdb_version: String,
-    /// The engine of the private server that measured the restored keys.
-    pub engine: String,
-    /// Ctrl-C stopped the stream: the figures cover what was read.
-    pub interrupted: bool,
-    /// Keys whose TTL had passed (a server loading the file drops them too).
-    pub expired_skipped: u64,
-    /// Keys restored per pattern; `None`: every key (`--all`).
-    pub keys_restored_per_pattern: Option<u64>,
-    pub private_server_peak_rss: u64,
-    pub databases: Vec<DbFigures>,
-    /// By serialized size, largest first.
-    pub largest_keys: Vec<BigKey>,
-}
 
 /// The expires table's cost per key with a TTL once `n` of them are loaded: what MEMORY
 /// STATS reports for it (a 24-byte entry per key plus 8 bytes per slot, the table sized to

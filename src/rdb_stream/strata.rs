@@ -4,6 +4,7 @@
 
 use super::reader::{Entry, type_name};
 use crate::inspect::pattern;
+use crate::inspect::rdb_file::BigKey;
 use crate::inspect::scan::Observation;
 use crate::inspect::stats::{Aggregate, PatternStats};
 use std::collections::HashMap;
@@ -73,17 +74,6 @@ impl Stratum {
         self.sxy += o.sxy;
         self.measured.merge(&o.measured);
     }
-}
-
-/// A key of the largest ones, by serialized size.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct BigKey {
-    pub key: String,
-    pub db: u64,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub serialized_bytes: u64,
-    pub ttl_seconds: Option<f64>,
 }
 
 /// Everything the stream aggregates.

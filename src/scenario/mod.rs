@@ -2,6 +2,7 @@
 //! and the key.
 
 mod buckets;
+pub mod cluster;
 mod dataset_spec;
 mod engines;
 mod fingerprint;
@@ -326,9 +327,9 @@ impl Scenario {
                 overrides: overrides(&raw.server.overrides, "[server.overrides]", &at)?,
                 engines: engines::parse(&raw.server.engines, dir, &at)?,
                 cluster: match &raw.server.cluster {
-                    Some(c) => Some(crate::cluster::check_nodes(*c.nodes.get_ref()).map_err(
-                        |m| fail(c.nodes.span(), format!("[server] cluster nodes: {m}")),
-                    )?),
+                    Some(c) => Some(cluster::check_nodes(*c.nodes.get_ref()).map_err(|m| {
+                        fail(c.nodes.span(), format!("[server] cluster nodes: {m}"))
+                    })?),
                     None => None,
                 },
             };

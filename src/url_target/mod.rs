@@ -6,22 +6,20 @@
 
 pub mod budget;
 mod projection;
+mod target;
 mod written;
 
 pub use projection::{Projection, project};
+pub use target::UrlTarget;
 pub use written::Outcome;
 
-use crate::backend::{BackendConfig, ConnectOptions, PipeStream};
-use crate::dataset::Dataset;
+use crate::backend::{ConnectOptions, PipeStream};
 use crate::loader::LoadWatch;
 use crate::probe;
-use crate::report::Measured;
-use crate::scenario::Variant;
 use anyhow::Context;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use written::Written;
 
 /// Limit for every read or write on a `--url` server: a frozen server fails the read in
 /// hand within this, never hangs the run. A connection's handshake reads up to three
@@ -137,131 +135,6 @@ fn is_loopback(connect: &ConnectOptions) -> bool {
         }
         _ => false,
     }
-}
-
-/// One variant on the `--url` server.
-pub struct UrlVariant<'a> {
-    pub connect: &'a ConnectOptions,
-    pub flush: bool,
-    pub keep: bool,
-    /// The last variant of the run: the one `--keep` keeps.
-    pub last: Option<&'a str>,
-    pub dataset: &'a Dataset,
-    pub variant: &'a Variant,
-    pub config: BackendConfig,
-    /// `--budget`: the most the variant's records may take (see [`budget`]).
-    pub budget: Option<u64>,
-}
-
-/// What measuring a variant needs from the target: where to connect, the database, and the
-/// watch to run between the loader's batches.
-pub type Measure<'m> =
-    dyn FnMut(&ConnectOptions, i64, &mut dyn LoadWatch) -> anyhow::Result<(Measured, String)> + 'm;
-
-/// Checks, measures and cleans up one variant. Errors marked [`Fatal`] stop the run.
-pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Measured, String)> {
-    let connect = bounded(v.connect);
-    let db = connect.connection_info()?.redis_settings().db();
-    let mut conn = connect.connect().map_err(|e| {
-        Fatal(format!(
-            "--url: cannot reach {}: {e}; nothing was written",
-            connect.describe()
-        ))
-    })?;
-    let name = &v.variant.name;
-    let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
-    if size > 0 && !v.flush {
-        anyhow::bail!(
-            "--url: database {db} of {} holds {size} keys; redisadv does not write into a \
-             database it did not empty. Use an empty database, or add --flush to delete those \
-             {size} keys first",
-            connect.describe()
-        );
-    }
-    // Before any FLUSHDB, so a refused run deletes nothing (the keys to flush still count).
-    let limits = projection::listpack_limits(&mut conn);
-    let projected = project(v.dataset, v.variant.layout, &v.config, limits)?;
-    let what = format!(
-        "variant {name} into database {db} of {}",
-        connect.describe()
-    );
-    projection::check(
-        &mut conn,
-        &projected,
-        &what,
-        v.budget,
-        is_loopback(&connect),
-    )?;
-    if size > 0 {
-        eprintln!(
-            "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
-            connect.describe()
-        );
-        redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
-    }
-    eprintln!(
-        "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
-        connect.describe()
-    );
-    let mut cleanup = connect.clone();
-    cleanup.socket_timeout = Some(CLEANUP_SOCKET_TIMEOUT);
-    let written = Written::new(
-        cleanup,
-        db,
-        v.dataset.clone(),
-        v.variant.layout,
-        name.clone(),
-    );
-    let registration = crate::cleanup::register({
-        let written = written.clone();
-        move || on_signal(&written)
-    });
-    let _watchdog = watchdog(&connect, &written);
-    let before = probe::evicted_keys(&mut conn)?;
-    let mut watch = EvictionWatch {
-        conn,
-        before,
-        written: written.clone(),
-        what: what.clone(),
-    };
-    let mut result = measure(&connect, db, &mut watch).and_then(|m| {
-        watch.check()?;
-        Ok(m)
-    });
-    let keep_this = v.keep && v.last == Some(name.as_str());
-    if keep_this && result.is_ok() {
-        drop(registration);
-        eprintln!(
-            "--keep: left the records of variant {name} in database {db} of {} ({} keys)",
-            connect.describe(),
-            projected.keys
-        );
-        return result;
-    }
-    if v.keep && result.is_ok() {
-        eprintln!(
-            "--keep: removing variant {name}'s records before the next variant; --keep keeps \
-             only the last variant's ({})",
-            v.last.unwrap_or_default()
-        );
-    }
-    let outcome = written::lock(&written).remove(CLEANUP_LIMIT);
-    drop(registration);
-    let evicted = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.chain().find_map(|c| c.downcast_ref::<Evicted>()))
-        .map(|e| e.0.clone());
-    result = match (result, outcome, evicted) {
-        (_, Outcome::Removed { keys }, Some(evicted)) => Err(Fatal(format!(
-            "{evicted}; stopped priming and removed the {keys} keys redisadv had written"
-        ))
-        .into()),
-        (result, Outcome::Removed { .. }, None) => result,
-        (Ok(_), Outcome::Left(left), _) => Err(Fatal(left).into()),
-        (Err(e), Outcome::Left(left), _) => Err(Fatal(format!("{e:#}; then {left}")).into()),
-    };
-    result
 }
 
 /// Stops its watchdog thread when dropped.

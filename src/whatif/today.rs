@@ -1,17 +1,14 @@
 //! The baseline of whatif's savings: the sampled values exactly as they are stored today,
-//! written to a private server of the grid's configuration and measured the way the
-//! variants are (settled used_memory after minus before). Comparing a variant with
-//! inspect's MEMORY USAGE sum instead would mix two methods: MEMORY USAGE leaves out the
-//! key table's slots and allocator rounding that used_memory counts.
+//! written to a private server of the grid's configuration and measured by the protocol
+//! every variant is measured by (settled used_memory after minus before). Comparing a
+//! variant with inspect's MEMORY USAGE sum instead would mix two methods: MEMORY USAGE
+//! leaves out the key table's slots and allocator rounding that used_memory counts.
 
 use crate::dataset::sample::Sample;
-use crate::probe;
+use crate::loader::{EncodedCall, LoadOutcome, Sink};
+use crate::protocol::Writes;
 use crate::scenario::Scenario;
-use crate::server::{RedisServer, ServerOptions};
 use anyhow::Context;
-use std::time::Duration;
-
-const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 
 /// A TTL at least this long (ms) so that nothing expires while it is measured; a TTL's
 /// memory does not depend on its length.
@@ -19,39 +16,46 @@ const MIN_TTL_MS: i64 = 3_600_000;
 
 /// Bytes the sample's stored values add to an empty server, settled.
 pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
-    let server = RedisServer::start(&ServerOptions {
-        binary: grid
-            .server
+    let session = crate::protocol::private::open_plain(
+        grid.server
             .binary
             .clone()
             .unwrap_or_else(crate::server::default_binary),
-        config_file: Some(grid.server.config_file.clone()),
-        overrides: grid.server.overrides.clone(),
-        ..ServerOptions::default()
-    })?;
-    let mut conn = server.connect()?;
-    probe::freeze_reply_buffers(&mut conn);
-    // The same proof as a variant's on its private server: asked once, before the empty
-    // figure; after the writes, the rehash backlog from INFO, then the proof.
-    let proof = probe::Proof::private(&mut conn);
-    probe::settle_with(&mut conn, 0, SETTLE_LIMIT, proof)?;
-    let empty = probe::memory(&mut conn)?.used_memory;
-    for chunk in sample.records.chunks(1000) {
-        let mut pipe = redis::pipe();
-        for r in chunk {
+        grid.server.config_file.clone(),
+        grid.server.overrides.clone(),
+    )?;
+    crate::protocol::figure(session, &Stored(sample))
+}
+
+/// The sampled values as stored today: one SET per record, with its TTL.
+struct Stored<'a>(&'a Sample);
+
+impl Writes for Stored<'_> {
+    fn name(&self) -> &str {
+        "as stored today"
+    }
+
+    fn write(
+        &self,
+        sink: &mut dyn Sink,
+        _encoded: &mut dyn FnMut(&EncodedCall),
+    ) -> anyhow::Result<LoadOutcome> {
+        for r in &self.0.records {
             let stored = hex::decode(&r.stored)
                 .with_context(|| format!("sample record {}: stored is not hex", r.key))?;
-            let cmd = pipe.cmd("SET").arg(&r.key).arg(stored);
-            if let Some(ms) = r.ttl_ms {
-                cmd.arg("PX").arg(ms.max(MIN_TTL_MS));
+            let mut args: Vec<&[u8]> = vec![b"SET".as_slice(), r.key.as_bytes(), stored.as_slice()];
+            let ttl = r.ttl_ms.map(|ms| ms.max(MIN_TTL_MS).to_string());
+            if let Some(ms) = &ttl {
+                args.extend([b"PX".as_slice(), ms.as_bytes()]);
             }
-            cmd.ignore();
+            sink.send(&args)?;
         }
-        pipe.query::<()>(&mut conn)
-            .context("writing the stored values")?;
+        sink.flush()?;
+        let n = self.0.records.len() as u64;
+        Ok(LoadOutcome {
+            records: n,
+            calls: n,
+            commands: n,
+        })
     }
-    // The values went over this connection, the only client.
-    probe::settle_after_inserts(&mut conn, 0, Some(1), proof, SETTLE_LIMIT)?;
-    let loaded = probe::memory(&mut conn)?.used_memory;
-    Ok(loaded.saturating_sub(empty))
 }

@@ -302,7 +302,7 @@ fn redis_8_6_shows_its_per_slot_cost_and_top_slots() {
 fn every_master_is_found_from_one_node() {
     let cluster = crate::common::cluster(3);
     let asked = cluster.nodes[1].server.connect_options();
-    let masters = redisadv::cluster::discover::masters(&asked)
+    let masters = redisadv::inspect::discover::masters(&asked)
         .unwrap()
         .expect("a cluster node");
     let got: Vec<(u16, Vec<(u16, u16)>)> =
@@ -316,7 +316,7 @@ fn every_master_is_found_from_one_node() {
     // A standalone server is no cluster.
     let single = crate::common::redis();
     assert_eq!(
-        redisadv::cluster::discover::masters(&single.connect_options()).unwrap(),
+        redisadv::inspect::discover::masters(&single.connect_options()).unwrap(),
         None
     );
 }

@@ -15,6 +15,7 @@ mod engines;
 mod explain;
 mod field_ttl;
 mod files_out;
+mod house;
 mod input_limits;
 mod inspect;
 mod inspect_cluster;

@@ -1,9 +1,9 @@
 //! What a streamed file adds to inspect's report when printed: how it was read and measured
 //! (in the heading), the largest keys and every database (as tables).
 
-use super::report::RdbSection;
-use crate::inspect::InspectReport;
-use crate::inspect::render::human;
+use super::InspectReport;
+use super::rdb_file::RdbSection;
+use super::render::human;
 use crate::report::sheet::SheetTable;
 
 /// The heading's lines on sampling, for a streamed file.

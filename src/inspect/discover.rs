@@ -19,7 +19,7 @@ pub struct Master {
 pub fn masters(connect: &ConnectOptions) -> anyhow::Result<Option<Vec<Master>>> {
     // A plain RESP connection: redis-rs's own sends CLIENT SETINFO, which Redis before 7.2
     // answers with an error that lands in the server's INFO errorstats.
-    let mut conn = crate::inspect::conn::ReadConn::connect(connect, 0)
+    let mut conn = super::conn::ReadConn::connect(connect, 0)
         .with_context(|| format!("cannot reach Redis at {}", connect.describe()))?;
     let info = crate::probe::parse_info(&conn.info("cluster")?);
     if info.get("cluster_enabled").map(String::as_str) != Some("1") {

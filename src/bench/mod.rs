@@ -1,10 +1,10 @@
-//! Runs a scenario: per variant a fresh private redis-server (or the `--url` server), the
-//! empty figure, priming through the backend's plan, settling, the loaded figures and the
-//! samples; then the report.
+//! Runs a scenario: one job per engine and variant, each measured by the protocol on the
+//! run's target (a private server, a private cluster, or the `--url` database), scheduled
+//! one at a time or `--jobs N` at once; then the report.
 
-use crate::dataset::Dataset;
 use crate::engine_set;
-use crate::job::{Job, RunOptions, Target, backend_config};
+use crate::job::{Job, RunOptions, TargetChoice};
+use crate::protocol::Target;
 use crate::report::{
     ClockInfo, EngineInfo, Measured, RedisInfo, Report, SCHEMA_VERSION, ScenarioInfo, VariantReport,
 };
@@ -18,6 +18,28 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<Report> 
     run_reporting(scenario, options, &|_, _| {})
 }
 
+/// The run's target, as the command line chose it: the one place the kinds are told apart.
+pub fn target_of(choice: &TargetChoice, scenario: &Scenario) -> Box<dyn Target> {
+    match (choice, scenario.server.cluster) {
+        (TargetChoice::Private, None) => Box::new(crate::protocol::private::Private::default()),
+        (TargetChoice::Private, Some(nodes)) => Box::new(crate::cluster::ClusterTarget { nodes }),
+        (
+            TargetChoice::Url {
+                options,
+                flush,
+                keep,
+                budget,
+            },
+            _,
+        ) => Box::new(crate::url_target::UrlTarget {
+            connect: options.clone(),
+            flush: *flush,
+            keep: *keep,
+            budget: *budget,
+        }),
+    }
+}
+
 /// [`run`], calling `finished` after each job with the report of the jobs finished so far
 /// (in job order): progress, and --out files that keep what a stopped run measured.
 pub fn run_reporting(
@@ -25,37 +47,24 @@ pub fn run_reporting(
     options: &RunOptions,
     finished: &(dyn Fn(&Report, &VariantReport) + Sync),
 ) -> anyhow::Result<Report> {
+    let target = target_of(&options.target, scenario);
+    run_on(&*target, scenario, options, finished)
+}
+
+/// [`run_reporting`] on a given target.
+pub fn run_on(
+    target: &dyn Target,
+    scenario: &Scenario,
+    options: &RunOptions,
+    finished: &(dyn Fn(&Report, &VariantReport) + Sync),
+) -> anyhow::Result<Report> {
     let datasets = crate::scenario::sweep::Datasets::build(scenario)?;
     let named = !scenario.server.engines.is_empty();
     let mut engines = engine_set::resolve(scenario)?;
-    match &options.target {
-        Target::Private => {
-            for engine in &mut engines {
-                engine_set::identify(engine, &scenario.server.config_file, named)?;
-            }
-        }
-        Target::Url { .. } if scenario.server.cluster.is_some() => anyhow::bail!(
-            "--url measures the one server at the URL; a cluster ([server] cluster in {}, or \
-             --cluster) starts private nodes. Leave out one or the other",
-            scenario.path.display()
-        ),
-        Target::Url { .. } if named => anyhow::bail!(
-            "--url measures the one server at the URL; engines ([[server.engine]] in {}, or \
-             --engine) start private servers. Leave out one or the other",
-            scenario.path.display()
-        ),
-        Target::Url {
-            options: connect, ..
-        } => {
-            let identity = crate::url_target::identify(connect)?;
-            engines[0].info.version = identity.version_text.clone();
-            engines[0].info.allocator = identity.allocator.clone();
-            engines[0].identity = Some(identity);
-        }
-    }
+    target.identify(scenario, &mut engines, named)?;
     // Refused before any variant runs on an engine without hash field expiration.
     for engine in &engines {
-        crate::preflight::field_ttl(scenario, &options.target, engine)?;
+        crate::preflight::field_ttl(scenario, &target.place(engine), engine)?;
     }
     let infos: Vec<EngineInfo> = engines.iter().map(|e| e.info.clone()).collect();
     if named && let Some(warning) = crate::report::engines::allocator_warning(&infos) {
@@ -80,10 +89,7 @@ pub fn run_reporting(
             server: (!first.server.is_empty()).then(|| first.server.clone()),
             version: first.version.clone(),
             allocator: first.allocator.clone(),
-            target: match &options.target {
-                Target::Private => crate::cluster::target_name(scenario.server.cluster),
-                Target::Url { options, .. } => redact_password(&options.url),
-            },
+            target: target.name(),
         },
         baseline: scenario.variants[scenario.baseline].name.clone(),
         engines: if named { infos } else { Vec::new() },
@@ -96,12 +102,7 @@ pub fn run_reporting(
         variants: Vec::new(),
         concurrent_jobs: (options.jobs > 1).then_some(options.jobs),
     };
-    if options.jobs > 1 && matches!(options.target, Target::Url { .. }) {
-        anyhow::bail!(
-            "--jobs {}: --url measures one server, one variant at a time; leave out --jobs",
-            options.jobs
-        );
-    }
+    target.check_jobs(options.jobs)?;
     let jobs: Vec<_> = engines
         .iter()
         .flat_map(|e| scenario.variants.iter().map(move |v| (e, v)))
@@ -116,24 +117,16 @@ pub fn run_reporting(
             variant.name.clone()
         }
     };
-    fn job<'a>(
-        (scenario, options): (&'a Scenario, &'a RunOptions),
-        (engine, variant): (&'a engine_set::Engine, &'a Variant),
-        dataset: &'a Dataset,
-        progress: &'a ProgressBar,
-    ) -> Job<'a> {
+    let job = |i: usize| {
+        let (engine, variant) = jobs[i];
         Job {
             scenario,
             engine,
             variant,
-            dataset,
+            dataset: datasets.of(variant),
             options,
-            progress,
         }
-    }
-    let run = (scenario, options);
-    let hidden = ProgressBar::hidden();
-    let teardowns = crate::measure::Teardowns::default();
+    };
     // With one job at a time the next variant primes while this one settles; with --jobs
     // the phases overlap anyway, and the next server is only prepared ahead.
     let ahead = if options.jobs == 1 && options.overlap {
@@ -145,25 +138,27 @@ pub fn run_reporting(
         jobs.len(),
         options.jobs,
         ahead,
-        |i| prepare_job(&job(run, jobs[i], datasets.of(jobs[i].1), &hidden)),
+        // A job's first stage, when the target prepares ahead: its servers started and
+        // measured empty.
+        |i| {
+            target
+                .prepares_ahead()
+                .then(|| crate::protocol::prepare(target, job(i)))
+        },
         |i, prepared, primed| {
             let (engine, variant) = jobs[i];
-            let dataset = datasets.of(variant);
             let mut progress = progress_bar(
                 options.progress,
-                dataset.record_count(),
+                job(i).dataset.record_count(),
                 &label(engine, variant),
             );
             // Two bars may be live at once (a variant settles while the next primes).
             if options.progress {
                 progress = bars.add(progress);
             }
-            let outcome = finish_job(
-                &job(run, jobs[i], dataset, &progress),
-                prepared,
-                primed,
-                &teardowns,
-            );
+            let outcome = prepared
+                .unwrap_or_else(|| crate::protocol::prepare(target, job(i)))
+                .and_then(|prepared| crate::protocol::finish(prepared, job(i), &progress, primed));
             progress.finish_and_clear();
             let row = row_of(named.then_some(engine), variant, &outcome);
             let allocator = outcome.as_ref().ok().map(|(_, a)| a.as_str());
@@ -174,14 +169,14 @@ pub fn run_reporting(
             }
             outcome
         },
-        |outcome| matches!(outcome, Err(e) if crate::url_target::is_fatal(e)),
+        |outcome| matches!(outcome, Err(e) if target.is_fatal(e)),
     );
-    teardowns.join();
+    target.join();
     for ((engine, variant), outcome) in jobs.into_iter().zip(outcomes) {
         // A job never started: an earlier one hit a fatal --url error, returned below.
         let Some(outcome) = outcome else { continue };
         if let Err(e) = &outcome
-            && crate::url_target::is_fatal(e)
+            && target.is_fatal(e)
         {
             // The --url server evicted keys, stopped answering, or kept records: no further
             // variant runs.
@@ -273,51 +268,8 @@ fn progress_bar(enabled: bool, records: u64, name: &str) -> ProgressBar {
     bar
 }
 
-/// A job's first stage: a fresh private server measured empty; nothing for `--url`, whose
-/// server is there already.
-fn prepare_job(job: &Job) -> Option<anyhow::Result<crate::measure::Prepared>> {
-    let single = job.scenario.server.cluster.is_none();
-    (single && matches!(job.options.target, Target::Private)).then(|| crate::measure::prepare(job))
-}
-
-/// A job's second stage on its target: priming and the figures.
-fn finish_job(
-    job: &Job,
-    prepared: Option<anyhow::Result<crate::measure::Prepared>>,
-    primed: &dyn Fn(),
-    teardowns: &crate::measure::Teardowns,
-) -> anyhow::Result<(Measured, String)> {
-    match (&job.options.target, prepared) {
-        (
-            Target::Url {
-                options: connect,
-                flush,
-                keep,
-                budget,
-            },
-            _,
-        ) => crate::url_target::run_variant(
-            &crate::url_target::UrlVariant {
-                connect,
-                flush: *flush,
-                keep: *keep,
-                last: job.scenario.variants.last().map(|v| v.name.as_str()),
-                dataset: job.dataset,
-                variant: job.variant,
-                config: backend_config(job.scenario, job.variant),
-                budget: *budget,
-            },
-            &mut |connect, db, watch| crate::measure::measure(job, connect, db, watch),
-        ),
-        (Target::Private, _) if let Some(nodes) = job.scenario.server.cluster => {
-            crate::cluster::run_job(job, nodes)
-        }
-        (Target::Private, prepared) => {
-            let prepared = prepared.unwrap_or_else(|| crate::measure::prepare(job))?;
-            crate::measure::finish(job, prepared, primed, teardowns)
-        }
-    }
-}
+#[cfg(test)]
+mod orchestration;
 
 #[cfg(test)]
 mod tests {
