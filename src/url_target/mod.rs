@@ -193,13 +193,13 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         is_loopback(&connect),
     )?;
     if size > 0 {
-        eprintln!(
+        crate::ui::say!(
             "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
             connect.describe()
         );
         redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
     }
-    eprintln!(
+    crate::ui::say!(
         "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
         connect.describe()
     );
@@ -231,7 +231,7 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
     let keep_this = v.keep && v.last == Some(name.as_str());
     if keep_this && result.is_ok() {
         drop(registration);
-        eprintln!(
+        crate::ui::say!(
             "--keep: left the records of variant {name} in database {db} of {} ({} keys)",
             connect.describe(),
             projected.keys
@@ -239,7 +239,7 @@ pub fn run_variant(v: &UrlVariant, measure: &mut Measure) -> anyhow::Result<(Mea
         return result;
     }
     if v.keep && result.is_ok() {
-        eprintln!(
+        crate::ui::say!(
             "--keep: removing variant {name}'s records before the next variant; --keep keeps \
              only the last variant's ({})",
             v.last.unwrap_or_default()
