@@ -30,7 +30,7 @@ fn command(out: &mut String, cmd: &Command, parent: &str) {
     }
     let _ = writeln!(out, "### `{name}`\n");
     if let Some(about) = cmd.get_about() {
-        let _ = writeln!(out, "{}\n", one_line(&about.to_string()));
+        let _ = writeln!(out, "{}\n", sentence(&about.to_string()));
     }
     let mut groups: Vec<(String, Vec<&Arg>)> = Vec::new();
     for arg in cmd.get_arguments().filter(|a| shown(a)) {
@@ -101,7 +101,7 @@ fn spelling(arg: &Arg) -> String {
 
 /// The help text, then its possible values and default, as --help gives them.
 fn describe(arg: &Arg) -> String {
-    let mut text = one_line(
+    let mut text = sentence(
         &arg.get_long_help()
             .or(arg.get_help())
             .map(|h| h.to_string())
@@ -128,6 +128,15 @@ fn describe(arg: &Arg) -> String {
         let _ = write!(text, " Default: `{}`.", defaults.join(","));
     }
     text
+}
+
+/// [`one_line`] ending as a sentence: clap drops a doc comment's last full stop.
+fn sentence(text: &str) -> String {
+    let mut line = one_line(text);
+    if !line.is_empty() && !line.ends_with(['.', '!', '?']) {
+        line.push('.');
+    }
+    line
 }
 
 /// Help text on one line: Markdown list items do not wrap as --help does.
