@@ -81,6 +81,73 @@ fn every_option_of_every_command_is_under_a_heading() {
     );
 }
 
+/// Every (command, option) pair of the tree, for the options named `long`.
+fn options_named(long: &str) -> Vec<(String, clap::Arg)> {
+    fn walk(cmd: &clap::Command, name: String, long: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in cmd.get_arguments().filter(|a| a.get_long() == Some(long)) {
+            out.push((name.clone(), arg.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, format!("{name} {}", sub.get_name()), long, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&redisadv::cli::command(), "redisadv".into(), long, &mut out);
+    out
+}
+
+#[test]
+fn a_shared_option_is_one_definition_wherever_it_appears() {
+    // (option, the commands that must have it): one help text, one short, one heading.
+    let shared: [(&str, &[&str]); 7] = [
+        ("out", &["bench", "report", "compare", "inspect", "whatif"]),
+        ("quiet", &["bench", "inspect", "whatif", "install"]),
+        ("only", &["bench", "whatif"]),
+        ("match", &["inspect", "whatif"]),
+        ("db", &["get", "inspect", "whatif"]),
+        ("url", &["get", "inspect", "whatif"]),
+        ("count", &["inspect", "whatif"]),
+    ];
+    for (long, wanted) in shared {
+        let found = options_named(long);
+        for command in wanted {
+            assert!(
+                found
+                    .iter()
+                    .any(|(name, _)| name.ends_with(&format!(" {command}"))),
+                "{command} has no --{long}"
+            );
+        }
+        // bench's --url writes, and says so; seed-fixture's is the hidden fixture's.
+        let found: Vec<_> = found
+            .into_iter()
+            .filter(|(name, _)| !name.ends_with(" bench") || long != "url")
+            .filter(|(name, _)| !name.ends_with(" seed-fixture"))
+            .collect();
+        let (first_name, first) = &found[0];
+        for (name, arg) in &found[1..] {
+            if long == "match" || long == "count" {
+                // Their words name what each command does with the keys.
+                assert_eq!(arg.get_help_heading(), first.get_help_heading(), "{name}");
+                continue;
+            }
+            assert_eq!(
+                (
+                    arg.get_help().map(|h| h.to_string()),
+                    arg.get_short(),
+                    arg.get_help_heading()
+                ),
+                (
+                    first.get_help().map(|h| h.to_string()),
+                    first.get_short(),
+                    first.get_help_heading()
+                ),
+                "--{long}: {name} and {first_name} differ"
+            );
+        }
+    }
+}
+
 #[test]
 fn jobs_is_one_flag_with_one_range_in_every_command() {
     let dir = tempfile::tempdir().unwrap();
