@@ -30,6 +30,7 @@ pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod server;
+pub mod ui;
 pub mod url_target;
 pub mod verify;
 pub mod whatif;

@@ -338,6 +338,26 @@ fn hide_pass_parameter(url: &str) -> String {
     format!("{head}{}", parts.join("&"))
 }
 
+/// A unix socket's send buffer defaults to net.core.wmem_default (208 KB), against
+/// loopback TCP's autotuned megabytes: a loader writing 64 KB pieces then blocks on every
+/// few writes, and on two cores each wake-up costs Redis its core (priming measured
+/// 1.2-1.6 s over the socket against 1.0-1.1 s over TCP for the same variant). Ask for
+/// 4 MB; the kernel caps it at net.core.wmem_max, and a refusal only keeps the default.
+fn widen_send_buffer(socket: &UnixStream) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4 << 20;
+    // SAFETY: setsockopt on an open descriptor with a pointer to a c_int of the given size.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ConnectOptions, redact};
@@ -365,25 +385,5 @@ mod tests {
         ConnectOptions::new("redis://u:secret@127.0.0.1:1/0")
             .check("--url")
             .unwrap();
-    }
-}
-
-/// A unix socket's send buffer defaults to net.core.wmem_default (208 KB), against
-/// loopback TCP's autotuned megabytes: a loader writing 64 KB pieces then blocks on every
-/// few writes, and on two cores each wake-up costs Redis its core (priming measured
-/// 1.2-1.6 s over the socket against 1.0-1.1 s over TCP for the same variant). Ask for
-/// 4 MB; the kernel caps it at net.core.wmem_max, and a refusal only keeps the default.
-fn widen_send_buffer(socket: &UnixStream) {
-    use std::os::fd::AsRawFd;
-    let size: libc::c_int = 4 << 20;
-    // SAFETY: setsockopt on an open descriptor with a pointer to a c_int of the given size.
-    unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
     }
 }

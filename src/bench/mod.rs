@@ -68,7 +68,7 @@ pub fn run_on(
     }
     let infos: Vec<EngineInfo> = engines.iter().map(|e| e.info.clone()).collect();
     if named && let Some(warning) = crate::report::engines::allocator_warning(&infos) {
-        eprintln!("{warning}");
+        crate::ui::say!("{warning}");
     }
     let first = &engines[0].info;
     let mut report = Report {
@@ -107,8 +107,6 @@ pub fn run_on(
         .iter()
         .flat_map(|e| scenario.variants.iter().map(move |v| (e, v)))
         .collect();
-    // Several bars at once need one owner that draws them; with one job it is unused.
-    let bars = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let done = crate::report::partial::Finished::new(&report, jobs.len());
     let label = |engine: &engine_set::Engine, variant: &Variant| {
         if named {
@@ -152,9 +150,10 @@ pub fn run_on(
                 job(i).dataset.record_count(),
                 &label(engine, variant),
             );
-            // Two bars may be live at once (a variant settles while the next primes).
+            // Two bars may be live at once (a variant settles while the next primes): the UI
+            // channel draws them, and the lines printed meanwhile, together.
             if options.progress {
-                progress = bars.add(progress);
+                progress = crate::ui::add(progress);
             }
             let outcome = prepared
                 .unwrap_or_else(|| crate::protocol::prepare(target, job(i)))
@@ -187,7 +186,7 @@ pub fn run_on(
                 report.redis.allocator = allocator.clone();
             }
             Ok(_) => {}
-            Err(e) => eprintln!(
+            Err(e) => crate::ui::say!(
                 "error: variant {}: {}",
                 label(engine, variant),
                 crate::errors::error_text(e)

@@ -47,9 +47,7 @@ pub enum DecodeError {
 }
 
 /// The serializer a variant uses.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Codec {
     Pickle,
@@ -58,9 +56,7 @@ pub enum Codec {
 }
 
 /// How a variant wraps the payload, and whether dogpile's metadata is kept.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Envelope {
     /// dogpile.cache >= 1.1: `json.dumps(metadata) + b"|" + serializer(payload)`.
@@ -68,7 +64,6 @@ pub enum Envelope {
     /// `serializer([payload, metadata])`; for pickle, the legacy `CachedValue` object.
     Tuple,
     /// `serializer([payload, int(ct)])`.
-    #[value(name = "int_time")]
     IntTime,
     /// `serializer(payload)`: no metadata stored.
     Raw,

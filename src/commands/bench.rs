@@ -7,7 +7,7 @@ use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
 use crate::job::{RunOptions, TargetChoice};
 use crate::report::{self, compare};
 use crate::scenario::{self, Scenario};
-use std::io::IsTerminal;
+use crate::ui::say;
 use std::process::ExitCode;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -35,18 +35,19 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             (path, scenario, None)
         }
     };
-    if !args.only.is_empty() {
-        scenario.select(&args.only)?;
+    if !args.variants.only.is_empty() {
+        scenario.select(&args.variants.only)?;
     }
-    if !args.engine.is_empty() {
-        let engines = args
+    let target_args = &args.target;
+    if !target_args.engine.is_empty() {
+        let engines = target_args
             .engine
             .iter()
             .map(|e| scenario::EngineChoice::from_flag(e))
             .collect::<anyhow::Result<Vec<_>>>()?;
         scenario.set_engines(engines)?;
     }
-    if let Some(nodes) = args.cluster {
+    if let Some(nodes) = target_args.cluster {
         scenario.server.cluster = Some(nodes);
     }
     if let Some(scale) = args.scale {
@@ -54,8 +55,13 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         scenario.set_scale(scale);
     }
     // Everything that can be wrong with --out and --baseline fails now, not after the run.
-    let out_files = output::prepare_out_files(&args.out, args.format, &scenario_path)?;
-    let baseline = match &args.baseline {
+    let out = args.output.resolve();
+    let out_files = output::prepare(
+        &out,
+        &[(scenario_path.as_path(), "the scenario file being run")],
+    )?;
+    let gate = &args.baseline;
+    let baseline = match &gate.baseline {
         Some(path) => {
             let base = report::load(path)?;
             check_baseline(&base, path, &scenario)?;
@@ -63,38 +69,40 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    if let Some(url) = &args.url {
+    if let Some(url) = &target_args.url {
         ConnectOptions::new(url.clone()).check("--url")?;
     }
-    let target = match &args.url {
+    let target = match &target_args.url {
         Some(url) => TargetChoice::Url {
             options: {
                 let mut options = ConnectOptions::new(url.clone());
-                crate::commands::secret::apply_password(
+                crate::cli::secret::apply_password(
                     &mut options,
-                    args.password_file.as_deref(),
+                    target_args.password_file.as_deref(),
                 )?;
                 options
             },
-            flush: args.flush,
-            keep: args.keep,
-            budget: args.budget,
+            flush: target_args.flush,
+            keep: target_args.keep,
+            budget: target_args.budget,
         },
         None => TargetChoice::Private,
     };
     let options = RunOptions {
         target,
-        // Progress is drawn on stderr, so stderr decides: `bench ... > out.md` still shows it.
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        verify: args.verify || scenario.verify,
-        hold_connection: args.hold_connection,
+        progress: args.progress.bars(),
+        verify: args.run.verify || scenario.verify,
+        hold_connection: args.run.hold_connection,
         explain: crate::explain::ExplainOptions {
-            measure_ttl: args.measure_ttl,
+            measure_ttl: args.run.measure_ttl,
             quiet_warnings: false,
         },
-        jobs: args.jobs,
-        overlap: !args.no_overlap,
-        read: crate::read::for_target(args.read.resolve(scenario.read)?, scenario.server.cluster)?,
+        jobs: args.run.jobs,
+        overlap: !args.run.no_overlap,
+        read: crate::read::for_target(
+            args.read.overrides().resolve(scenario.read)?,
+            scenario.server.cluster,
+        )?,
     };
     crate::cleanup::on_signals()?;
     let started = std::time::Instant::now();
@@ -102,15 +110,15 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // sweep keeps what it measured.
     let total = scenario.variants.len() * scenario.server.engines.len().max(1);
     let finished = |so_far: &report::Report, run: &report::VariantReport| {
-        if !args.quiet {
-            eprintln!(
+        if args.progress.lines() {
+            say!(
                 "{}",
                 output::progress_line(run, so_far.variants.len(), total)
             );
         }
         for file in &out_files {
             if let Err(e) = file.write(so_far) {
-                eprintln!("warning: {e:#}");
+                say!("warning: {e:#}");
             }
         }
     };
@@ -125,7 +133,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for file in &out_files {
         file.write(&report)?;
     }
-    print_stdout(&report::exporter(args.format).render(&report)?)?;
+    print_stdout(&report::exporter(out.format).render(&report)?)?;
     let mut code = ExitCode::SUCCESS;
     let failed: Vec<&str> = report.failed().map(|v| v.name.as_str()).collect();
     if !failed.is_empty() {
@@ -151,12 +159,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(base) = baseline {
-        let outcome = compare::compare(&base, &report, args.metric, args.max_regression)?;
+        let outcome = compare::compare(&base, &report, gate.metric.into(), gate.max_regression)?;
         eprint!(
             "{}",
-            outcome.render(compare::CompareFormat::Table, args.allow_missing)
+            outcome.render(compare::CompareFormat::Table, gate.allow_missing)
         );
-        if outcome.verdict(args.allow_missing) != compare::Verdict::Pass
+        if outcome.verdict(gate.allow_missing) != compare::Verdict::Pass
             && code == ExitCode::SUCCESS
         {
             code = ExitCode::from(1);
@@ -196,8 +204,13 @@ fn check_baseline(
 }
 
 pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let out = args.output.resolve();
+    let files = output::prepare(&out, &[(args.report.as_path(), "the report being read")])?;
     let report = report::load(&args.report)?;
-    print_stdout(&report::exporter(args.format).render(&report)?)?;
+    for file in &files {
+        file.write(&report)?;
+    }
+    print_stdout(&report::exporter(out.format).render(&report)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -206,12 +219,12 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let base = report::load(&args.base)?;
     compare::check_measured(&base, &format!("BASE {}", args.base.display()))?;
     let new = report::load(&args.new)?;
-    let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
+    let outcome = compare::compare(&base, &new, args.metric.into(), args.max_regression)?;
     for (file, format) in &outs {
         file.write_text(&outcome.render(*format, args.allow_missing))?;
     }
     // The verdict is the exit code even when stdout was closed early.
-    print_stdout(&outcome.render(args.format, args.allow_missing))?;
+    print_stdout(&outcome.render(args.output.format.into(), args.allow_missing))?;
     Ok(match outcome.verdict(args.allow_missing) {
         compare::Verdict::Pass => ExitCode::SUCCESS,
         compare::Verdict::Regression | compare::Verdict::Missing => ExitCode::from(1),
@@ -225,16 +238,11 @@ fn compare_out_files(
 ) -> anyhow::Result<Vec<(super::output::OutFile, compare::CompareFormat)>> {
     use crate::report::OutputFormat;
     use compare::CompareFormat;
-    let fallback = match args.format {
-        CompareFormat::Table => OutputFormat::Table,
-        CompareFormat::Markdown => OutputFormat::Markdown,
-        CompareFormat::Json => OutputFormat::Json,
-    };
     let inputs = [
         (args.base.as_path(), "the base report"),
         (args.new.as_path(), "the new report"),
     ];
-    super::output::prepare_guarding(&args.out, fallback, &inputs)?
+    super::output::prepare(&args.output.resolve(), &inputs)?
         .into_iter()
         .map(|file| {
             let format = match file.format() {

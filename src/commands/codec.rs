@@ -20,7 +20,12 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
 pub fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     filter_stdin("decoded", |line| {
         let bytes = hex::decode(line).map_err(|e| format!("not hex: {e}"))?;
-        let d = codec::detect(&bytes, args.codec, args.envelope).map_err(|e| e.to_string())?;
+        let d = codec::detect(
+            &bytes,
+            args.codec.map(Into::into),
+            args.envelope.map(Into::into),
+        )
+        .map_err(|e| e.to_string())?;
         let meta = match d.meta {
             StoredMeta::Metadata(m) => format!("{{'ct': {}, 'v': {}}}", pyfloat::repr(m.ct), m.v),
             StoredMeta::IntTime(t) => t.to_string(),
@@ -97,15 +102,13 @@ fn stdin_lines() -> impl Iterator<Item = (usize, anyhow::Result<Result<String, S
 
 /// `redisadv get`: reads through the backend, never writes.
 pub fn get(args: GetArgs) -> anyhow::Result<ExitCode> {
-    use crate::backend::{Backend, BackendConfig, ConnectOptions};
+    use crate::backend::{Backend, BackendConfig};
     use crate::dataset::Key;
     let mut config = BackendConfig::new(args.format.format());
     config.version = args.version;
     // Read-only: the field policy would delete expired buckets on read.
     config.hash_ttl = crate::backend::HashTtl::Never;
-    let mut options = ConnectOptions::new(args.url.clone());
-    options.check("--url")?;
-    crate::commands::secret::apply_password(&mut options, args.password_file.as_deref())?;
+    let options = args.server.require()?.connect;
     let mut backend = Backend::connect(&options, config)
         .with_context(|| format!("--url: cannot reach {}", options.describe()))?;
     let stdout = std::io::stdout();

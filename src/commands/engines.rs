@@ -2,7 +2,6 @@
 
 use crate::cli::EnginesCommand;
 use crate::engines::{self, InstallOptions};
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub fn run(command: EnginesCommand) -> anyhow::Result<ExitCode> {
@@ -29,14 +28,9 @@ pub fn run(command: EnginesCommand) -> anyhow::Result<ExitCode> {
         }
         EnginesCommand::Install(args) => {
             crate::cleanup::on_signals()?;
-            let jobs = args.jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            });
             let options = InstallOptions {
-                jobs: jobs.max(1),
-                progress: !args.quiet && std::io::stderr().is_terminal(),
+                jobs: args.jobs(),
+                progress: args.progress.bars(),
                 force: args.force,
             };
             let (installed, built) = engines::install(&args.name, &options)?;

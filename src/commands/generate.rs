@@ -1,33 +1,10 @@
 //! `redisadv completions SHELL` and `redisadv man`: shell completions and man pages generated
 //! from the clap definitions, so they can never drift from `--help`.
 
-use crate::cli::Cli;
+use crate::cli::{CompletionsArgs, ManArgs, Shell};
 use anyhow::Context;
-use clap::CommandFactory;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
-    /// The shell to complete for.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-/// The shells `completions` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ManArgs {
-    /// The directory to write the pages into (created when missing).
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
-}
 
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let shell = match args.shell {
@@ -36,7 +13,7 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
         Shell::Fish => clap_complete::Shell::Fish,
     };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "redisadv", &mut out);
+    clap_complete::generate(shell, &mut crate::cli::command(), "redisadv", &mut out);
     super::output::print_stdout(&String::from_utf8(out).context("completion script")?)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -47,7 +24,7 @@ pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("--dir: creating {}", args.dir.display()))?;
     // Building fills in each subcommand's display name (redisadv-bench) and usage.
-    let mut command = Cli::command().disable_help_subcommand(true);
+    let mut command = crate::cli::command().disable_help_subcommand(true);
     command.build();
     let mut written = Vec::new();
     write_pages(&command, &args.dir, &mut written)

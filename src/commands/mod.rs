@@ -6,7 +6,6 @@ mod engines;
 pub mod generate;
 mod init;
 pub mod inspect;
-pub mod secret;
 pub mod seed;
 pub mod whatif;
 

@@ -1,6 +1,7 @@
 //! Where command output goes: stdout that may be closed under us (`| head`), and `--out`
 //! files written whole or not at all.
 
+use crate::cli::Output;
 use crate::report::{self, OutputFormat, Report};
 use anyhow::Context;
 use std::io::Write;
@@ -48,32 +49,15 @@ pub struct OutFile {
 }
 
 /// Checks every `--out` before minutes are spent on a run: its directory exists and takes
-/// a new file, it is not a directory, and it is not the scenario file being run.
-pub fn prepare_out_files(
-    paths: &[PathBuf],
-    fallback: OutputFormat,
-    scenario: &Path,
-) -> anyhow::Result<Vec<OutFile>> {
-    prepare_guarding(
-        paths,
-        fallback,
-        &[(scenario, "the scenario file being run")],
-    )
-}
-
-/// [`prepare_out_files`] for any command: `inputs` are the files it reads (path, what it is
-/// in a message), which an `--out` may not overwrite.
-pub fn prepare_guarding(
-    paths: &[PathBuf],
-    fallback: OutputFormat,
-    inputs: &[(&Path, &str)],
-) -> anyhow::Result<Vec<OutFile>> {
+/// a new file, it is not a directory, and it is not one of `inputs`, the files the command
+/// reads (path, what it is in a message).
+pub fn prepare(output: &Output, inputs: &[(&Path, &str)]) -> anyhow::Result<Vec<OutFile>> {
     let inputs: Vec<_> = inputs
         .iter()
         .map(|(path, what)| (std::fs::canonicalize(path).ok(), *what))
         .collect();
-    let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
+    let mut files = Vec::with_capacity(output.files.len());
+    for (path, format) in &output.files {
         let dir = out_dir(path);
         if !dir.is_dir() {
             anyhow::bail!(
@@ -109,7 +93,7 @@ pub fn prepare_guarding(
         crate::files::check(path).with_context(|| format!("--out {}", path.display()))?;
         files.push(OutFile {
             path: path.clone(),
-            format: format_for(path, fallback),
+            format: *format,
         });
     }
     Ok(files)
@@ -141,17 +125,5 @@ fn out_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
-    }
-}
-
-/// The format an `--out` file's extension names (.json, .md, .csv), else `--format`'s.
-fn format_for(path: &Path, fallback: OutputFormat) -> OutputFormat {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => OutputFormat::Json,
-        Some("md") | Some("markdown") => OutputFormat::Markdown,
-        Some("csv") => OutputFormat::Csv,
-        Some("svg") => OutputFormat::Svg,
-        Some("html") | Some("htm") => OutputFormat::Html,
-        _ => fallback,
     }
 }

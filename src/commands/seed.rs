@@ -2,26 +2,13 @@
 //! with the key families the inspect/whatif tests check, in the formats a Python cache
 //! leaves behind, each value encoded by redisadv's byte-exact encoders.
 
+use crate::cli::SeedArgs;
 use crate::codec::{Codec, Envelope, Format, Metadata, Value};
 use anyhow::Context;
-use clap::Args;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::io::Write;
 use std::process::ExitCode;
-
-#[derive(Debug, Args)]
-pub struct SeedArgs {
-    /// The server to fill: redis://HOST:PORT/DB. Its database must be empty.
-    #[arg(long)]
-    pub url: String,
-    /// Keys per family.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    pub count: u64,
-    /// Only the `user:{n}` family, `count` keys (for the speed benchmark).
-    #[arg(long)]
-    pub users_only: bool,
-}
 
 /// `pickle.dumps(Point(i, 2), protocol=4)` for a class `app.models.Point` (Python 3.12),
 /// split around the pickled int `x` (`K` + one byte).
@@ -54,7 +41,7 @@ pub const FAMILIES: [(&str, &str, Option<u64>); 10] = [
 pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let mut connect = crate::backend::ConnectOptions::new(&args.url);
     connect.check("--url")?;
-    crate::commands::secret::apply_password(&mut connect, None)?;
+    crate::cli::secret::apply_password(&mut connect, None)?;
     let mut conn = connect.connect()?;
     let size: u64 = redis::cmd("DBSIZE").query(&mut conn)?;
     if size > 0 {

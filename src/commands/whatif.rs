@@ -1,52 +1,12 @@
 //! `redisadv whatif`: sample a pattern's records and measure them under each variant.
 
-use crate::commands::inspect::{SourceArgs, open};
+use crate::cli::WhatifArgs;
+use crate::commands::inspect::open;
 use crate::dataset::sample::Sample;
 use crate::job::{RunOptions, TargetChoice};
-use crate::report::OutputFormat;
 use crate::scenario::Scenario;
-use clap::Args;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-#[derive(Debug, Args)]
-pub struct WhatifArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    /// The keys to sample, a SCAN glob such as 'user:*'.
-    #[arg(long = "match", value_name = "GLOB")]
-    pub pattern: Option<String>,
-    /// Keys to read (whole SCAN pages).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub sample: u64,
-    /// Save the sample (gzipped JSON lines) to rerun offline: `whatif --from-sample FILE`,
-    /// or `[dataset] kind = "sample", file = "FILE"` in a scenario.
-    #[arg(long, value_name = "FILE")]
-    pub save_sample: Option<PathBuf>,
-    /// Measure a saved sample instead of reading a server.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "rdb", "save_sample"])]
-    pub from_sample: Option<PathBuf>,
-    /// The variants to run (a scenario file; its dataset is replaced by the sample).
-    /// Default: the built-in all.toml grid.
-    #[arg(long, value_name = "SCENARIO")]
-    pub grid: Option<PathBuf>,
-    /// Run only these variants of the grid.
-    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
-    pub only: Vec<String>,
-    /// Variants run at once, each on its own private server.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
-    pub jobs: u64,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
-    /// Also write the report to FILE (repeatable; the extension picks the format: .json,
-    /// .md, .csv, .svg, .html).
-    #[arg(long, value_name = "FILE")]
-    pub out: Vec<PathBuf>,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
 
 pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
     // The variants run on private servers: a signal stops them and removes their directories.
@@ -63,18 +23,24 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&path);
     });
     // Checked before minutes are spent sampling and measuring.
-    let guarded = args
-        .from_sample
-        .clone()
-        .or_else(|| args.grid.clone())
-        .unwrap_or_default();
-    let outs = crate::commands::output::prepare_out_files(&args.out, args.format, &guarded)?;
+    let out = args.output.resolve();
+    let mut inputs = Vec::new();
+    if let Some(path) = &args.from_sample {
+        inputs.push((path.as_path(), "the sample being measured"));
+    }
+    if let Some(path) = &args.grid {
+        inputs.push((path.as_path(), "the grid scenario"));
+    }
+    if let Some(path) = &args.source.rdb {
+        inputs.push((path.as_path(), "the RDB file being read"));
+    }
+    let outs = crate::commands::output::prepare(&out, &inputs)?;
     let mut grid = match &args.grid {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,
     };
-    if !args.only.is_empty() {
-        grid.select(&args.only)?;
+    if !args.variants.only.is_empty() {
+        grid.select(&args.variants.only)?;
     }
     let sample = match &args.from_sample {
         Some(path) => Sample::load(path)?,
@@ -82,7 +48,7 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
             let Some(glob) = &args.pattern else {
                 anyhow::bail!("--match GLOB: name the keys to sample, e.g. --match 'user:*'");
             };
-            let mut source = open(&args.source)?;
+            let mut source = open(&args.source, args.progress.bars())?;
             let target = source.target.clone();
             crate::whatif::sample(
                 &mut source.walk,
@@ -103,11 +69,11 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
     }
     let options = RunOptions {
         target: TargetChoice::Private,
-        progress: !args.quiet,
+        progress: args.progress.bars(),
         verify: false,
         hold_connection: false,
         explain: Default::default(),
-        jobs: args.jobs as usize,
+        jobs: args.jobs,
         overlap: true,
         read: None,
     };
@@ -123,9 +89,9 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
                 .into(),
         );
     }
-    for out in &outs {
-        out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
+    for file in &outs {
+        file.write_text(&crate::whatif::render::render(&report, file.format())?)?;
     }
-    crate::commands::output::print_stdout(&crate::whatif::render::render(&report, args.format)?)?;
+    crate::commands::output::print_stdout(&crate::whatif::render::render(&report, out.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -227,7 +227,10 @@ struct Status {
 impl Status {
     fn new(progress: bool, name: &str) -> Status {
         let bar = progress.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let bar = crate::ui::add(ProgressBar::with_draw_target(
+                None,
+                ProgressDrawTarget::stderr(),
+            ));
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {prefix} {msg} [{elapsed}]")
                     .expect("valid template"),
@@ -248,7 +251,7 @@ impl Status {
         *self.last.borrow_mut() = step.to_string();
         match &self.bar {
             Some(bar) => bar.set_message(step.to_string()),
-            None => eprintln!("{}: {step}", self.name),
+            None => crate::ui::say!("{}: {step}", self.name),
         }
     }
 
@@ -264,7 +267,7 @@ impl Status {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        eprintln!("{}: {message}", self.name);
+        crate::ui::say!("{}: {message}", self.name);
     }
 }
 

@@ -114,7 +114,7 @@ impl Explainer {
         let scan = self.tally.finish(dataset, self.layout, config, self.limits);
         let warnings = warnings::warnings(&scan, self.limits);
         for w in warnings.iter().filter(|_| print) {
-            eprintln!("warning: variant {}: {w}", self.variant);
+            crate::ui::say!("warning: variant {}: {w}", self.variant);
         }
         Scanned {
             limits: self.limits,
@@ -155,7 +155,7 @@ impl Scanned {
     ) -> Option<Explanation> {
         let variant = self.variant.clone();
         self.measure(conn, db, dataset, dataset_bytes, options, settle_limit)
-            .map_err(|e| eprintln!("warning: variant {variant}: no explanation: {e:#}"))
+            .map_err(|e| crate::ui::say!("warning: variant {variant}: no explanation: {e:#}"))
             .ok()
     }
 
@@ -179,7 +179,7 @@ impl Scanned {
             self.seed,
         );
         if encodings.unexpected > 0 {
-            eprintln!(
+            crate::ui::say!(
                 "warning: variant {}: {} of {} keys checked are not encoded as predicted: {}",
                 self.variant,
                 encodings.unexpected,
@@ -225,7 +225,7 @@ fn read_limits(conn: &mut Connection, variant: &str) -> Limits {
             hash_max_listpack_value: value,
         },
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!(
+            crate::ui::say!(
                 "warning: variant {variant}: {e:#}; warnings assume Redis's defaults \
                  (hash-max-listpack-entries 128, hash-max-listpack-value 64)"
             );

@@ -93,10 +93,12 @@ pub fn settle_with(
                 continue;
             }
             Some(false) => {}
-            None if !WARNED_NO_DEBUG.swap(true, std::sync::atomic::Ordering::Relaxed) => eprintln!(
-                "warning: the server refuses DEBUG HTSTATS (enable-debug-command): settling \
+            None if !WARNED_NO_DEBUG.swap(true, std::sync::atomic::Ordering::Relaxed) => {
+                crate::ui::say!(
+                    "warning: the server refuses DEBUG HTSTATS (enable-debug-command): settling \
                  on used_memory alone, which may still be rehashing"
-            ),
+                )
+            }
             None => {}
         }
         if proof.holds(conn, &mut polls)? {

@@ -137,7 +137,7 @@ pub fn inspect(
     };
     m.flush(now_ms, &mut |o, id, x| record(&mut strata, o, id, x))?;
     if interrupted {
-        eprintln!(
+        crate::ui::say!(
             "interrupted at byte {bytes_read} of {} ({:.1}%): the report covers the keys read \
              and measured so far",
             reader.file_size,
@@ -225,10 +225,10 @@ fn progress(show: bool, total: u64) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
+    let bar = crate::ui::add(indicatif::ProgressBar::with_draw_target(
         Some(total),
         indicatif::ProgressDrawTarget::stderr(),
-    );
+    ));
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "reading {bytes}/{total_bytes} at {binary_bytes_per_sec}, {eta} left {wide_bar}",
     ) {
@@ -272,7 +272,7 @@ pub fn inspect_or_load(
     if !server_may_read(&error) || size.saturating_mul(3) > available {
         return Err(error);
     }
-    eprintln!(
+    crate::ui::say!(
         "{error:#}\nthe file ({size} bytes) fits in memory: loading it into a private server \
          instead (its memory is not bounded)"
     );

@@ -11,7 +11,9 @@ mod poller;
 mod settings;
 mod workload;
 
-pub use settings::{RawReadSettings, ReadArgs, ReadSettings, from_scenario};
+pub use settings::{
+    RawReadSettings, ReadOverrides, ReadSettings, check_setting, from_scenario, hint,
+};
 
 use crate::backend::{BackendConfig, ConnectOptions};
 use crate::dataset::{Dataset, Key, Layout};

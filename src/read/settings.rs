@@ -81,7 +81,21 @@ fn in_range(name: &str, value: i64, (min, max): (i64, i64)) -> Result<i64, Strin
     }
 }
 
-fn hint(name: &str) -> &'static str {
+/// A `--read-*` flag's value checked as the scenario's is: `name` is the setting
+/// (connections, pipeline, ops, multi, seed).
+pub fn check_setting(name: &str, value: i64) -> Result<i64, String> {
+    let range = match name {
+        "connections" => CONNECTIONS,
+        "pipeline" => PIPELINE,
+        "ops" => OPS,
+        "multi" => MULTI,
+        _ => (0, i64::MAX),
+    };
+    in_range(name, value, range)
+}
+
+/// What a setting is, for a message about it.
+pub fn hint(name: &str) -> &'static str {
     match name {
         "connections" => "the connections kept busy at once, as redis-benchmark's -c",
         "pipeline" => "the calls in flight per connection, as redis-benchmark's -P",
@@ -129,43 +143,20 @@ pub fn from_scenario(
     Ok(settings)
 }
 
-/// `bench --read` and the flags that tune it (each implies `--read`).
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct ReadArgs {
-    /// After each variant's memory figures, run a seeded read workload through the backend
-    /// (get, get_multi, codec decode) and redis-benchmark GET beside it; report ops/s,
-    /// records/s, latency p50/p99/p99.9 and the decode share. Settings: the scenario's
-    /// `read = { ... }`, else the defaults, and the --read-* flags over both.
-    #[arg(long)]
+/// What the `--read*` flags ask for (cli/read.rs parses them), laid over the scenario's
+/// `read` table by [`ReadOverrides::resolve`].
+#[derive(Debug, Default, Clone)]
+pub struct ReadOverrides {
+    /// `--read`: run the read workload.
     pub read: bool,
-    /// Connections kept busy at once (default 50, as redis-benchmark -c).
-    #[arg(long, value_name = "C", value_parser = flag_parser("connections", CONNECTIONS))]
     pub read_connections: Option<i64>,
-    /// Calls in flight per connection (default 1, as redis-benchmark -P).
-    #[arg(long, value_name = "D", value_parser = flag_parser("pipeline", PIPELINE))]
     pub read_pipeline: Option<i64>,
-    /// Calls per phase (default 50000).
-    #[arg(long, value_name = "N", value_parser = flag_parser("ops", OPS))]
     pub read_ops: Option<i64>,
-    /// Keys per get_multi call (default 10).
-    #[arg(long, value_name = "K", value_parser = flag_parser("multi", MULTI))]
     pub read_multi: Option<i64>,
-    /// Seed of the key choice (default 0).
-    #[arg(long, value_name = "S", value_parser = flag_parser("seed", (0, i64::MAX)))]
     pub read_seed: Option<i64>,
 }
 
-fn flag_parser(
-    name: &'static str,
-    range: (i64, i64),
-) -> impl Fn(&str) -> Result<i64, String> + Clone + Send + Sync + 'static {
-    move |text: &str| match text.trim().replace('_', "").parse::<i64>() {
-        Ok(v) => in_range(name, v, range),
-        Err(_) => Err(format!("`{text}` is not a whole number; {}", hint(name))),
-    }
-}
-
-impl ReadArgs {
+impl ReadOverrides {
     /// Whether any flag asks for the read workload.
     pub fn wanted(&self) -> bool {
         self.read
@@ -242,9 +233,9 @@ mod tests {
 
     #[test]
     fn flags_override_the_scenario() {
-        let args = ReadArgs {
+        let args = ReadOverrides {
             read_pipeline: Some(8),
-            ..ReadArgs::default()
+            ..ReadOverrides::default()
         };
         assert!(args.wanted());
         let s = args
@@ -255,22 +246,12 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((s.connections, s.pipeline), (3, 8));
-        assert_eq!(ReadArgs::default().resolve(None).unwrap(), None);
-        let big = ReadArgs {
+        assert_eq!(ReadOverrides::default().resolve(None).unwrap(), None);
+        let big = ReadOverrides {
             read_ops: Some(100_000_000),
-            ..ReadArgs::default()
+            ..ReadOverrides::default()
         };
         let e = big.resolve(None).unwrap_err().to_string();
         assert!(e.starts_with("--read-ops/--read-multi: ops x multi"), "{e}");
-        assert!(
-            flag_parser("ops", OPS)("0")
-                .unwrap_err()
-                .contains("ops must be")
-        );
-        assert!(
-            flag_parser("ops", OPS)("x")
-                .unwrap_err()
-                .contains("whole number")
-        );
     }
 }

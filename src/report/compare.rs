@@ -10,13 +10,11 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 /// The memory figure `compare` checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// Settled used_memory minus the empty server's: repeats byte for byte.
-    #[value(name = "dataset-bytes", alias = "dataset_bytes")]
     DatasetBytes,
     /// The server's whole used_memory.
-    #[value(name = "used-memory", alias = "used_memory")]
     UsedMemory,
 }
 
@@ -275,7 +273,7 @@ pub fn compare(
 }
 
 /// `compare --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareFormat {
     Table,
     Markdown,

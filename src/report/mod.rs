@@ -395,7 +395,7 @@ pub trait Exporter {
 }
 
 /// The output formats `--format` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Table,
     Markdown,

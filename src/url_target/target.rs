@@ -135,13 +135,13 @@ impl UrlTarget {
             is_loopback(connect),
         )?;
         if size > 0 {
-            eprintln!(
+            crate::ui::say!(
                 "--flush: FLUSHDB on database {db} of {}: deleting {size} keys",
                 connect.describe()
             );
             redis::cmd("FLUSHDB").query::<()>(&mut conn)?;
         }
-        eprintln!(
+        crate::ui::say!(
             "warning: --url: INFO memory covers the whole server at {}, not only database {db}",
             connect.describe()
         );
@@ -227,7 +227,7 @@ impl Around for UrlHooks {
         let (name, db, place) = (&self.name, self.db, &self.place);
         if self.keep_this && failed.is_none() {
             drop(self.registration);
-            eprintln!(
+            crate::ui::say!(
                 "--keep: left the records of variant {name} in database {db} of {place} ({} \
                  keys)",
                 self.keys
@@ -235,7 +235,7 @@ impl Around for UrlHooks {
             return Ok(0.0);
         }
         if self.keep && failed.is_none() {
-            eprintln!(
+            crate::ui::say!(
                 "--keep: removing variant {name}'s records before the next variant; --keep \
                  keeps only the last variant's ({})",
                 self.last

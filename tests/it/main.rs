@@ -7,6 +7,7 @@ mod cli_contract;
 mod cli_messages;
 mod cluster;
 mod codec_vectors;
+mod command_line;
 mod command_stream;
 mod common;
 mod decoder_fuzz;
