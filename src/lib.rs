@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod codec;
 pub mod commands;
 pub mod dataset;
+pub mod document;
 pub mod engine_set;
 pub mod engines;
 pub mod errors;

@@ -1,6 +1,6 @@
 //! `redisadv bench`, `report` and `compare`.
 
-use super::output::{self, print_stdout};
+use super::output;
 use crate::backend::ConnectOptions;
 use crate::bench;
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
@@ -122,10 +122,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     // The files first: a closed stdout must never cost an --out file.
-    for file in &out_files {
-        file.write(&report)?;
-    }
-    print_stdout(&report::exporter(args.format).render(&report)?)?;
+    output::emit(&report, args.format, &out_files)?;
     let mut code = ExitCode::SUCCESS;
     let failed: Vec<&str> = report.failed().map(|v| v.name.as_str()).collect();
     if !failed.is_empty() {
@@ -197,7 +194,7 @@ fn check_baseline(
 
 pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let report = report::load(&args.report)?;
-    print_stdout(&report::exporter(args.format).render(&report)?)?;
+    output::emit(&report, args.format, &[])?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -207,50 +204,46 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     compare::check_measured(&base, &format!("BASE {}", args.base.display()))?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric, args.max_regression)?;
-    for (file, format) in &outs {
-        file.write_text(&outcome.render(*format, args.allow_missing))?;
-    }
     // The verdict is the exit code even when stdout was closed early.
-    print_stdout(&outcome.render(args.format, args.allow_missing))?;
+    output::emit(
+        &outcome.outcome(args.allow_missing),
+        compare_format(args.format),
+        &outs,
+    )?;
     Ok(match outcome.verdict(args.allow_missing) {
         compare::Verdict::Pass => ExitCode::SUCCESS,
         compare::Verdict::Regression | compare::Verdict::Missing => ExitCode::from(1),
     })
 }
 
-/// `compare --out`: checked before anything is read; a comparison is a table, Markdown or
-/// JSON, so an extension naming another format is refused.
-fn compare_out_files(
-    args: &CompareArgs,
-) -> anyhow::Result<Vec<(super::output::OutFile, compare::CompareFormat)>> {
+/// `compare --format` as an output format.
+fn compare_format(format: compare::CompareFormat) -> crate::report::OutputFormat {
     use crate::report::OutputFormat;
-    use compare::CompareFormat;
-    let fallback = match args.format {
-        CompareFormat::Table => OutputFormat::Table,
-        CompareFormat::Markdown => OutputFormat::Markdown,
-        CompareFormat::Json => OutputFormat::Json,
-    };
+    match format {
+        compare::CompareFormat::Table => OutputFormat::Table,
+        compare::CompareFormat::Markdown => OutputFormat::Markdown,
+        compare::CompareFormat::Json => OutputFormat::Json,
+    }
+}
+
+/// `compare --out`: checked before anything is read; a comparison has no chart, so an
+/// `.svg` is refused.
+fn compare_out_files(args: &CompareArgs) -> anyhow::Result<Vec<super::output::OutFile>> {
     let inputs = [
         (args.base.as_path(), "the base report"),
         (args.new.as_path(), "the new report"),
     ];
-    super::output::prepare_guarding(&args.out, fallback, &inputs)?
-        .into_iter()
-        .map(|file| {
-            let format = match file.format() {
-                OutputFormat::Table => CompareFormat::Table,
-                OutputFormat::Markdown => CompareFormat::Markdown,
-                OutputFormat::Json => CompareFormat::Json,
-                other => anyhow::bail!(
-                    "--out {}: compare writes a table, Markdown (.md) or JSON (.json), not \
-                     {}; name a .md or .json file",
-                    file.path().display(),
-                    format!("{other:?}").to_lowercase()
-                ),
-            };
-            Ok((file, format))
-        })
-        .collect()
+    let files = super::output::prepare_guarding(&args.out, compare_format(args.format), &inputs)?;
+    if let Some(file) = files
+        .iter()
+        .find(|f| f.format() == crate::report::OutputFormat::Svg)
+    {
+        anyhow::bail!(
+            "--out {}: a comparison has no chart; name a .md, .html, .csv or .json file",
+            file.path().display()
+        );
+    }
+    Ok(files)
 }
 
 pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {

@@ -1,7 +1,7 @@
 //! `redisadv inspect`: a live server (`--url`) or an RDB file (`--rdb`), by key pattern.
 
 use crate::backend::ConnectOptions;
-use crate::inspect::{InspectOptions, Walk, conn::ReadConn, rdb, render};
+use crate::inspect::{InspectOptions, Walk, conn::ReadConn, rdb};
 use crate::report::OutputFormat;
 use clap::Args;
 use std::path::PathBuf;
@@ -236,9 +236,6 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         .run(source.target.clone(), &options, &mut |_| bar.inc(1));
     bar.finish_and_clear();
     let report = report?;
-    for out in &outs {
-        out.write_text(&render::render(&report, out.format())?)?;
-    }
-    crate::commands::output::print_stdout(&render::render(&report, args.format)?)?;
+    crate::commands::output::emit(&report, args.format, &outs)?;
     Ok(ExitCode::SUCCESS)
 }

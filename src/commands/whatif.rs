@@ -123,9 +123,6 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
                 .into(),
         );
     }
-    for out in &outs {
-        out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
-    }
-    crate::commands::output::print_stdout(&crate::whatif::render::render(&report, args.format)?)?;
+    crate::commands::output::emit(&report, args.format, &outs)?;
     Ok(ExitCode::SUCCESS)
 }

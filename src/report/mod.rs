@@ -1,18 +1,17 @@
 //! The report a bench produces: one versioned model, relative figures computed by pure
-//! functions, and one exporter per output format.
+//! functions, and its document ([`document`]), which [`crate::document`] renders in every
+//! format.
 
 pub mod cell;
 mod csv;
+pub mod document;
 mod explained;
-pub mod html;
-mod json;
+mod html;
 mod load;
-mod markdown;
 pub mod partial;
 pub mod read;
-pub mod sheet;
+mod sections;
 pub mod svg;
-mod table;
 pub mod timings;
 pub mod why;
 
@@ -389,11 +388,6 @@ pub fn human_size(bytes: f64) -> String {
     }
 }
 
-/// One output format.
-pub trait Exporter {
-    fn render(&self, report: &Report) -> anyhow::Result<String>;
-}
-
 /// The output formats `--format` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -407,15 +401,10 @@ pub enum OutputFormat {
     Html,
 }
 
-pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
-    match format {
-        OutputFormat::Table => Box::new(table::TableExporter),
-        OutputFormat::Markdown => Box::new(markdown::MarkdownExporter),
-        OutputFormat::Json => Box::new(json::JsonExporter),
-        OutputFormat::Csv => Box::new(csv::CsvExporter),
-        OutputFormat::Svg => Box::new(svg::SvgExporter),
-        OutputFormat::Html => Box::new(html::HtmlExporter),
-    }
+/// The report in `format`: JSON from the model (with each variant's "why"), every other
+/// format from its document.
+pub fn render(report: &Report, format: OutputFormat) -> anyhow::Result<String> {
+    crate::document::render(report, format)
 }
 
 /// `110,814`: integers with thousands separators, for rates and byte counts in tables.
@@ -441,7 +430,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// What the Markdown and terminal tables show per variant: shared so the two agree.
+/// What the Markdown and terminal variant tables show per variant: shared so the two agree.
 struct Row<'a> {
     variant: &'a VariantReport,
     measured: Option<&'a Measured>,
@@ -474,7 +463,8 @@ pub fn engine_line(e: &EngineInfo) -> String {
     )
 }
 
-fn percent(p: Option<f64>) -> String {
+/// A percentage as tables show it: two decimals, `-` when there is none.
+pub fn percent(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into())
 }
 

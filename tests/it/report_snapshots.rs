@@ -181,7 +181,11 @@ fn inspect_and_whatif_fixtures_render_as_their_snapshots() {
             differ.push(format!("{name} has no fixture"));
         }
     }
-    assert!(wanted.len() >= 6 * 4, "found only {} renderings", wanted.len());
+    assert!(
+        wanted.len() >= 6 * 4,
+        "found only {} renderings",
+        wanted.len()
+    );
     assert!(
         differ.is_empty(),
         "{} (REDISADV_BLESS=1 rewrites the snapshots on purpose)",
