@@ -17,6 +17,7 @@ pub mod engine_set;
 pub mod engines;
 pub mod errors;
 pub mod explain;
+pub mod figures;
 pub mod files;
 pub mod identity;
 pub mod inspect;

@@ -3,7 +3,7 @@
 //! formulas.
 
 use super::{Block, Document, Kind};
-use crate::report::{OutputFormat, cell};
+use super::{OutputFormat, cell};
 
 pub fn render(doc: &Document) -> anyhow::Result<String> {
     let Some(table) = doc.blocks_for(OutputFormat::Csv).find_map(|b| match b {

@@ -2,7 +2,7 @@
 //! reference), every text escaped.
 
 use super::{Block, Document, Kind, Table, printable_lines};
-use crate::report::{OutputFormat, cell::printable};
+use super::{OutputFormat, cell::printable};
 use std::fmt::Write;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}\

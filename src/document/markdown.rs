@@ -1,7 +1,7 @@
 //! Markdown (GitHub's): blocks separated by a blank line, tables with an alignment row.
 
 use super::{Block, Document, Kind, Table, printable_lines};
-use crate::report::{OutputFormat, cell};
+use super::{OutputFormat, cell};
 use std::fmt::Write;
 
 pub fn render(doc: &Document) -> String {

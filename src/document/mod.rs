@@ -3,6 +3,7 @@
 //! one file here; a new section is one function that pushes blocks. JSON is not a document:
 //! it stays serde of each report's model ([`Reported::json`]).
 
+pub mod cell;
 mod csv;
 mod html;
 mod markdown;
@@ -11,7 +12,18 @@ mod terminal;
 
 pub use html::{escape, page};
 
-use crate::report::OutputFormat;
+/// The output formats: `--format` and the extensions of `--out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Markdown,
+    Json,
+    Csv,
+    /// A chart: relative memory as bars, or a sweep's bytes per record as lines.
+    Svg,
+    /// One self-contained page: charts, header, table, explanations, scenario text.
+    Html,
+}
 
 /// Blocks in reading order, each shown in every format or only in some.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +56,7 @@ pub const PROSE: &[OutputFormat] = &[
 ];
 
 /// One piece of a report. Text that came from a server (key names, examples) is made safe by
-/// each renderer for its format ([`crate::report::cell`]), never by the report.
+/// each renderer for its format ([`cell`]), never by the report.
 #[derive(Debug, Clone)]
 pub enum Block {
     /// The report's title: Markdown's `#`, HTML's `<title>` and `<h1>`; not in the terminal.
@@ -245,19 +257,19 @@ impl Cell {
         }
     }
 
-    /// A size in the one size convention ([`crate::report::human_size`]).
+    /// A size in the one size convention ([`crate::figures::human_size`]).
     pub fn size(bytes: f64) -> Cell {
-        Cell::number(crate::report::human_size(bytes))
+        Cell::number(crate::figures::human_size(bytes))
     }
 
     /// A count with thousands separators.
     pub fn count(n: u64) -> Cell {
-        Cell::number(crate::report::thousands(n))
+        Cell::number(crate::figures::thousands(n))
     }
 
     /// A percentage with two decimals, `-` when there is none.
     pub fn percent(p: Option<f64>) -> Cell {
-        Cell::number(crate::report::percent(p))
+        Cell::number(crate::figures::percent(p))
     }
 
     /// `value ±ci`: a figure with its 95% interval, the interval left out when it is 0.
@@ -296,7 +308,7 @@ fn printable_lines(text: &str) -> String {
     text.split('\n')
         .map(|l| {
             if l.chars().any(char::is_control) {
-                crate::report::cell::printable(l).into_owned()
+                cell::printable(l).into_owned()
             } else {
                 l.to_string()
             }

@@ -1,7 +1,7 @@
 //! SVG: the report's main chart, drawn from its chart block by [`crate::chart`].
 
+use super::OutputFormat;
 use super::{Block, Chart, ChartKind, Document};
-use crate::report::OutputFormat;
 
 pub fn render(doc: &Document) -> anyhow::Result<String> {
     let charts: Vec<&Chart> = doc

@@ -1,7 +1,7 @@
 //! The terminal: text lines and comfy-table tables, no blank line unless a heading asks.
 
 use super::{Block, Document, Kind, Table, printable_lines};
-use crate::report::{OutputFormat, cell::printable};
+use super::{OutputFormat, cell::printable};
 use comfy_table::{CellAlignment, presets::UTF8_FULL_CONDENSED};
 
 pub fn render(doc: &Document) -> String {
