@@ -80,7 +80,7 @@ pub fn bars(
     // when it would otherwise run across that line.
     let texts: Vec<String> = items
         .iter()
-        .map(|(_, v)| format!(" {}{unit}", value_text(*v)))
+        .map(|(_, v)| format!(" {}", labelled(*v, unit)))
         .collect();
     let plot_px = f64::from(WIDTH.saturating_sub(label_width + 34).max(100));
     let widest = texts.iter().map(|t| text_width(t, 12)).max().unwrap_or(0);
@@ -116,7 +116,13 @@ pub fn bars(
             .y_label_formatter(&label_of)
             .y_label_style((FONT, 13))
             .x_desc(axis)
-            .x_label_formatter(&|x| number_text(*x))
+            .x_label_formatter(&|x| {
+                if unit == SIZES {
+                    crate::figures::human_size(*x)
+                } else {
+                    number_text(*x)
+                }
+            })
             .x_label_style((FONT, 12))
             .draw()
             .map_err(drawing_error)?;
@@ -157,6 +163,19 @@ pub fn bars(
         root.present().map_err(drawing_error)?;
     }
     Ok(svg)
+}
+
+/// The unit of bars that are sizes in bytes: labelled in the one size convention
+/// ([`crate::figures::human_size`]: `64.16K`), as the tables beside the chart print them.
+pub const SIZES: &str = " B";
+
+/// A bar's label: a size as tables print it, else the value and its unit.
+fn labelled(v: f64, unit: &str) -> String {
+    if unit == SIZES {
+        crate::figures::human_size(v)
+    } else {
+        format!("{}{unit}", value_text(v))
+    }
 }
 
 /// A value as bars label it: two decimals below 1000, else whole.

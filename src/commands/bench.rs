@@ -1,6 +1,6 @@
 //! `redisadv bench`, `report` and `compare`.
 
-use super::output::{self, print_stdout};
+use super::output;
 use crate::backend::ConnectOptions;
 use crate::bench;
 use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
@@ -130,10 +130,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     // The files first: a closed stdout must never cost an --out file.
-    for file in &out_files {
-        file.write(&report)?;
-    }
-    print_stdout(&report::exporter(out.format).render(&report)?)?;
+    output::emit(&report, out.format, &out_files)?;
     let mut code = ExitCode::SUCCESS;
     let failed: Vec<&str> = report.failed().map(|v| v.name.as_str()).collect();
     if !failed.is_empty() {
@@ -207,10 +204,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let out = args.output.resolve();
     let files = output::prepare(&out, &[(args.report.as_path(), "the report being read")])?;
     let report = report::load(&args.report)?;
-    for file in &files {
-        file.write(&report)?;
-    }
-    print_stdout(&report::exporter(out.format).render(&report)?)?;
+    output::emit(&report, out.format, &files)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -220,45 +214,36 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     compare::check_measured(&base, &format!("BASE {}", args.base.display()))?;
     let new = report::load(&args.new)?;
     let outcome = compare::compare(&base, &new, args.metric.into(), args.max_regression)?;
-    for (file, format) in &outs {
-        file.write_text(&outcome.render(*format, args.allow_missing))?;
-    }
     // The verdict is the exit code even when stdout was closed early.
-    print_stdout(&outcome.render(args.output.format.into(), args.allow_missing))?;
+    output::emit(
+        &outcome.outcome(args.allow_missing),
+        args.output.format.into(),
+        &outs,
+    )?;
     Ok(match outcome.verdict(args.allow_missing) {
         compare::Verdict::Pass => ExitCode::SUCCESS,
         compare::Verdict::Regression | compare::Verdict::Missing => ExitCode::from(1),
     })
 }
 
-/// `compare --out`: checked before anything is read; a comparison is a table, Markdown or
-/// JSON, so an extension naming another format is refused.
-fn compare_out_files(
-    args: &CompareArgs,
-) -> anyhow::Result<Vec<(super::output::OutFile, compare::CompareFormat)>> {
-    use crate::report::OutputFormat;
-    use compare::CompareFormat;
+/// `compare --out`: checked before anything is read; a comparison has no chart, so an
+/// `.svg` is refused.
+fn compare_out_files(args: &CompareArgs) -> anyhow::Result<Vec<super::output::OutFile>> {
     let inputs = [
         (args.base.as_path(), "the base report"),
         (args.new.as_path(), "the new report"),
     ];
-    super::output::prepare(&args.output.resolve(), &inputs)?
-        .into_iter()
-        .map(|file| {
-            let format = match file.format() {
-                OutputFormat::Table => CompareFormat::Table,
-                OutputFormat::Markdown => CompareFormat::Markdown,
-                OutputFormat::Json => CompareFormat::Json,
-                other => anyhow::bail!(
-                    "--out {}: compare writes a table, Markdown (.md) or JSON (.json), not \
-                     {}; name a .md or .json file",
-                    file.path().display(),
-                    format!("{other:?}").to_lowercase()
-                ),
-            };
-            Ok((file, format))
-        })
-        .collect()
+    let files = super::output::prepare(&args.output.resolve(), &inputs)?;
+    if let Some(file) = files
+        .iter()
+        .find(|f| f.format() == crate::report::OutputFormat::Svg)
+    {
+        anyhow::bail!(
+            "--out {}: a comparison has no chart; name a .md, .html, .csv or .json file",
+            file.path().display()
+        );
+    }
+    Ok(files)
 }
 
 pub fn commands(args: CommandsArgs) -> anyhow::Result<ExitCode> {

@@ -7,23 +7,18 @@ use std::process::ExitCode;
 pub fn run(command: EnginesCommand) -> anyhow::Result<ExitCode> {
     match command {
         EnginesCommand::List => {
-            let mut table = comfy_table::Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(["engine", "server", "installed", "origin"]);
             let rows = engines::list()?;
             for row in &rows {
                 if row.status == "DAMAGED" {
                     eprintln!("warning: {}", row.origin);
                 }
             }
-            for row in rows {
-                table.add_row([row.name, row.server, row.status, row.origin]);
-            }
-            super::output::print_stdout(&format!(
-                "{table}\n\nengine cache: {} (set {} to move it)\n",
-                engines::cache_dir()?.display(),
-                engines::ENGINES_DIR_ENV
-            ))?;
+            let list = crate::report::engines::EngineList {
+                engines: rows,
+                cache: engines::cache_dir()?.display().to_string(),
+                cache_env: engines::ENGINES_DIR_ENV.to_string(),
+            };
+            super::output::emit(&list, crate::report::OutputFormat::Table, &[])?;
             Ok(ExitCode::SUCCESS)
         }
         EnginesCommand::Install(args) => {

@@ -2,7 +2,7 @@
 
 use crate::backend::ConnectOptions;
 use crate::cli::{InspectArgs, SourceArgs};
-use crate::inspect::{InspectOptions, Walk, conn::ReadConn, rdb, render};
+use crate::inspect::{InspectOptions, Walk, conn::ReadConn, rdb};
 use std::process::ExitCode;
 
 /// What to read: the --url server (every master when it is a cluster node), or a private
@@ -126,9 +126,6 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         .run(source.target.clone(), &options, &mut |_| bar.inc(1));
     bar.finish_and_clear();
     let report = report?;
-    for file in &outs {
-        file.write_text(&render::render(&report, file.format())?)?;
-    }
-    crate::commands::output::print_stdout(&render::render(&report, out.format)?)?;
+    crate::commands::output::emit(&report, out.format, &outs)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,8 @@
 //! files written whole or not at all.
 
 use crate::cli::Output;
-use crate::report::{self, OutputFormat, Report};
+use crate::document::{self, Reported};
+use crate::report::{self, OutputFormat};
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,17 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Writes a report to every `--out` file, each in the format its extension names, then to
+/// stdout in `format`: the one way every command writes a report. The files come first: a
+/// closed stdout (`| head`) must never cost one.
+pub fn emit(report: &dyn Reported, format: OutputFormat, outs: &[OutFile]) -> anyhow::Result<()> {
+    for out in outs {
+        out.write(report)?;
+    }
+    print_stdout(&document::render(report, format)?)?;
+    Ok(())
 }
 
 /// Writes `text` to stdout. A closed stdout ends the output quietly (`Ok(false)`): the
@@ -100,9 +112,12 @@ pub fn prepare(output: &Output, inputs: &[(&Path, &str)]) -> anyhow::Result<Vec<
 }
 
 impl OutFile {
-    /// Writes the report whole or not at all (see [`crate::files::write`]).
-    pub fn write(&self, report: &Report) -> anyhow::Result<()> {
-        self.write_text(&report::exporter(self.format).render(report)?)
+    /// Writes the report in this file's format, whole or not at all (see
+    /// [`crate::files::write`]).
+    pub fn write(&self, report: &dyn Reported) -> anyhow::Result<()> {
+        let text = document::render(report, self.format)
+            .with_context(|| format!("--out {}", self.path.display()))?;
+        self.write_text(&text)
     }
 
     /// The format its extension names (or `--format`'s).

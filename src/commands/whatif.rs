@@ -89,9 +89,6 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
                 .into(),
         );
     }
-    for file in &outs {
-        file.write_text(&crate::whatif::render::render(&report, file.format())?)?;
-    }
-    crate::commands::output::print_stdout(&crate::whatif::render::render(&report, out.format)?)?;
+    crate::commands::output::emit(&report, out.format, &outs)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -229,7 +229,7 @@ pub fn binary_for(name: &str) -> anyhow::Result<Installed> {
 }
 
 /// One row of `engines list`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ListRow {
     pub name: String,
     pub server: String,

@@ -3,104 +3,108 @@
 //! expire, the largest keys, and per master on a cluster.
 
 use super::{InspectReport, PatternRow};
+use crate::document::{self, Block, Cell, Chart, ChartKind, Document, Reported, Table};
 use crate::report::OutputFormat;
-use crate::report::sheet::{Sheet, SheetTable};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// The report in `format` (JSON: serde of the model; the rest from its document).
 pub fn render(report: &InspectReport, format: OutputFormat) -> anyhow::Result<String> {
-    Ok(match format {
-        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
-        OutputFormat::Csv => csv(report)?,
-        OutputFormat::Markdown => sheet(report).markdown(),
-        OutputFormat::Table => sheet(report).terminal(),
-        OutputFormat::Svg => chart(report)?,
-        OutputFormat::Html => sheet(report).html(&chart(report)?),
-    })
+    document::render(report, format)
 }
 
-/// The heading, the patterns, and per master on a cluster.
-fn sheet(report: &InspectReport) -> Sheet<'static> {
-    let mut tables = vec![SheetTable {
-        caption: "Patterns",
-        headers: &HEADERS,
-        rows: rows(report).map(cells).collect(),
-        numeric: &[false, true, true, true, false, false, false, true],
-        code_first: true,
-    }];
+impl Reported for InspectReport {
+    fn document(&self) -> Document {
+        document_of(self)
+    }
+
+    fn json(&self) -> anyhow::Result<String> {
+        document::json_of(self)
+    }
+}
+
+/// The heading, the chart, the patterns, then keys that never expire, the largest keys, per
+/// master on a cluster and what a streamed file adds; CSV gets one row per pattern.
+fn document_of(report: &InspectReport) -> Document {
+    let mut doc = Document::new();
+    doc.push(Block::Title("Redis memory by key pattern".into()));
+    doc.push(Block::Lines(
+        heading(report).lines().map(String::from).collect(),
+    ));
+    doc.push(Block::Chart(chart(report)));
+    let mut patterns = Table::new(
+        &HEADERS,
+        &[false, true, true, true, false, false, false, true],
+    );
+    patterns.rows = rows(report).map(cells).collect();
+    doc.push_for(document::PROSE, Block::Table(patterns));
     if !report.extras.never_expires.is_empty() {
-        tables.push(SheetTable {
-            caption: "Never expires (keys without a TTL)",
-            headers: &[
+        let mut t = Table::new(
+            &[
                 "pattern",
                 "keys without TTL",
                 "of the pattern's keys",
                 "bytes",
             ],
-            rows: report
-                .extras
-                .never_expires
-                .iter()
-                .map(|n| {
-                    vec![
-                        n.pattern.clone(),
-                        format!("{:.0}", n.keys),
-                        format!("{:.0}%", n.share_of_keys * 100.0),
-                        human(n.bytes),
-                    ]
-                })
-                .collect(),
-            numeric: &[false, true, true, true],
-            code_first: true,
-        });
+            &[false, true, true, true],
+        );
+        for n in &report.extras.never_expires {
+            t.row(vec![
+                Cell::code(&n.pattern),
+                Cell::number(format!("{:.0}", n.keys)),
+                Cell::number(format!("{:.0}%", n.share_of_keys * 100.0)),
+                Cell::size(n.bytes),
+            ]);
+        }
+        captioned(&mut doc, "Never expires (keys without a TTL)", t);
     }
     if !report.extras.largest_keys.is_empty() {
-        tables.push(SheetTable {
-            caption: if report.mode == "all" {
-                "Largest keys"
-            } else {
-                "Largest keys (of those read)"
-            },
-            headers: &["key", "pattern", "type", "bytes", "TTL"],
-            rows: report
-                .extras
-                .largest_keys
-                .iter()
-                .map(|k| {
-                    vec![
-                        k.key.clone(),
-                        k.pattern.clone(),
-                        k.kind.clone(),
-                        human(k.bytes),
-                        seconds(k.ttl_seconds),
-                    ]
-                })
-                .collect(),
-            numeric: &[false, false, false, true, false],
-            code_first: true,
-        });
+        let mut t = Table::new(
+            &["key", "pattern", "type", "bytes", "TTL"],
+            &[false, false, false, true, false],
+        );
+        for k in &report.extras.largest_keys {
+            t.row(vec![
+                Cell::code(&k.key),
+                Cell::text(&k.pattern),
+                Cell::text(&k.kind),
+                Cell::size(k.bytes),
+                Cell::text(seconds(k.ttl_seconds)),
+            ]);
+        }
+        let caption = if report.mode == "all" {
+            "Largest keys"
+        } else {
+            "Largest keys (of those read)"
+        };
+        captioned(&mut doc, caption, t);
     }
-    if let Some(nodes) = node_rows(report) {
-        tables.push(SheetTable {
-            caption: "Per master",
-            headers: &NODE_HEADERS,
-            rows: nodes,
-            numeric: &[false, true, true, true, true, true],
-            code_first: false,
-        });
+    if let Some(nodes) = node_table(report) {
+        captioned(&mut doc, "Per master", nodes);
     }
     if let Some(rdb) = &report.rdb {
-        tables.extend(super::render_rdb::tables(rdb));
+        for (caption, table) in super::render_rdb::tables(rdb) {
+            captioned(&mut doc, caption, table);
+        }
     }
-    Sheet {
-        title: "Redis memory by key pattern",
-        heading: heading(report),
-        tables,
-    }
+    doc.push_for(document::CSV, Block::Table(csv(report)));
+    doc
+}
+
+/// A further table under its caption, in the prose formats.
+pub fn captioned(doc: &mut Document, caption: &str, table: Table) {
+    doc.push_for(
+        document::PROSE,
+        Block::Heading {
+            level: 2,
+            text: caption.into(),
+        },
+    );
+    doc.push_for(document::PROSE, Block::Table(table));
 }
 
 /// Bytes per pattern, largest first (the patterns as listed, then "other").
-fn chart(report: &InspectReport) -> anyhow::Result<String> {
+fn chart(report: &InspectReport) -> Chart {
     let items: Vec<(String, f64)> = report
         .patterns
         .iter()
@@ -112,7 +116,16 @@ fn chart(report: &InspectReport) -> anyhow::Result<String> {
             )
         })
         .collect();
-    crate::chart::bars("bytes per key pattern", "bytes", " B", &items, None)
+    Chart {
+        kind: ChartKind::Bars {
+            title: "bytes per key pattern".into(),
+            axis: "bytes".into(),
+            unit: " B".into(),
+            items,
+            baseline: None,
+        },
+        main: true,
+    }
 }
 
 fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {
@@ -124,14 +137,6 @@ fn rows(report: &InspectReport) -> impl Iterator<Item = &PatternRow> {
 }
 
 pub use crate::report::human_size as human;
-
-fn with_ci(value: String, ci: f64, ci_text: String) -> String {
-    if ci > 0.0 {
-        format!("{value} ±{ci_text}")
-    } else {
-        value
-    }
-}
 
 fn mix(map: &BTreeMap<String, u64>) -> String {
     let total: u64 = map.values().sum();
@@ -176,20 +181,20 @@ fn ttl(row: &PatternRow) -> String {
     )
 }
 
-fn cells(row: &PatternRow) -> Vec<String> {
+fn cells(row: &PatternRow) -> Vec<Cell> {
     vec![
-        row.pattern.clone(),
-        with_ci(
+        Cell::code(&row.pattern),
+        Cell::interval(
             format!("{:.0}", row.keys),
             row.keys_ci95,
             format!("{:.0}", row.keys_ci95),
         ),
-        with_ci(human(row.bytes), row.bytes_ci95, human(row.bytes_ci95)),
-        format!("{:.1}%", row.share_of_used_memory * 100.0),
-        ttl(row),
-        mix(&row.encodings),
-        mix(&row.formats),
-        mean_value(row),
+        Cell::interval(human(row.bytes), row.bytes_ci95, human(row.bytes_ci95)),
+        Cell::number(format!("{:.1}%", row.share_of_used_memory * 100.0)),
+        Cell::text(ttl(row)),
+        Cell::text(mix(&row.encodings)),
+        Cell::text(mix(&row.formats)),
+        Cell::number(mean_value(row)),
     ]
 }
 
@@ -219,24 +224,20 @@ const NODE_HEADERS: [&str; 6] = ["node", "slots", "keys", "used_memory", "read",
 
 /// One line per master of a cluster: its address, slots, DBSIZE, used_memory, keys read and
 /// the bytes its keys account for.
-fn node_rows(report: &InspectReport) -> Option<Vec<Vec<String>>> {
+fn node_table(report: &InspectReport) -> Option<Table> {
     let cluster = report.cluster.as_ref()?;
-    Some(
-        cluster
-            .nodes
-            .iter()
-            .map(|n| {
-                vec![
-                    n.node.clone(),
-                    n.slots.to_string(),
-                    n.keys.to_string(),
-                    human(n.used_memory as f64),
-                    n.keys_inspected.to_string(),
-                    human(n.bytes),
-                ]
-            })
-            .collect(),
-    )
+    let mut t = Table::new(&NODE_HEADERS, &[false, true, true, true, true, true]);
+    for n in &cluster.nodes {
+        t.row(vec![
+            Cell::text(&n.node),
+            Cell::number(n.slots.to_string()),
+            Cell::number(n.keys.to_string()),
+            Cell::size(n.used_memory as f64),
+            Cell::number(n.keys_inspected.to_string()),
+            Cell::size(n.bytes),
+        ]);
+    }
+    Some(t)
 }
 
 fn heading(report: &InspectReport) -> String {
@@ -318,51 +319,56 @@ fn heading(report: &InspectReport) -> String {
     out
 }
 
-fn csv(report: &InspectReport) -> anyhow::Result<String> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "pattern",
-        "example",
-        "inspected",
-        "keys",
-        "keys_ci95",
-        "bytes",
-        "bytes_ci95",
-        "memory_usage_bytes",
-        "expires_bytes",
-        "share_of_used_memory",
-        "ttl_none",
-        "ttl_with",
-        "ttl_min_s",
-        "ttl_median_s",
-        "ttl_max_s",
-        "encodings",
-        "formats",
-        "mean_value_bytes",
-        "mean_string_bytes",
-        "mean_hash_field_bytes",
-    ])?;
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+/// One row per pattern with every figure unrounded: the CSV format.
+fn csv(report: &InspectReport) -> Table {
+    let mut t = Table::new(
+        &[
+            "pattern",
+            "example",
+            "inspected",
+            "keys",
+            "keys_ci95",
+            "bytes",
+            "bytes_ci95",
+            "memory_usage_bytes",
+            "expires_bytes",
+            "share_of_used_memory",
+            "ttl_none",
+            "ttl_with",
+            "ttl_min_s",
+            "ttl_median_s",
+            "ttl_max_s",
+            "encodings",
+            "formats",
+            "mean_value_bytes",
+            "mean_string_bytes",
+            "mean_hash_field_bytes",
+        ],
+        &[],
+    );
+    let opt = |v: Option<f64>| Cell::number(v.map_or(String::new(), |v| format!("{v}")));
     let map = |m: &BTreeMap<String, u64>| {
-        m.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";")
+        Cell::text(
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(";"),
+        )
     };
     for r in rows(report) {
-        w.write_record([
-            crate::report::cell::csv_safe(&r.pattern),
-            crate::report::cell::csv_safe(&r.example),
-            r.inspected.to_string(),
-            format!("{:.0}", r.keys),
-            format!("{:.0}", r.keys_ci95),
-            format!("{:.0}", r.bytes),
-            format!("{:.0}", r.bytes_ci95),
-            format!("{:.0}", r.memory_usage_bytes),
-            format!("{:.0}", r.expires_bytes),
-            format!("{:.6}", r.share_of_used_memory),
-            r.ttl.none.to_string(),
-            r.ttl.with.to_string(),
+        t.row(vec![
+            Cell::code(&r.pattern),
+            Cell::code(&r.example),
+            Cell::number(r.inspected.to_string()),
+            Cell::number(format!("{:.0}", r.keys)),
+            Cell::number(format!("{:.0}", r.keys_ci95)),
+            Cell::number(format!("{:.0}", r.bytes)),
+            Cell::number(format!("{:.0}", r.bytes_ci95)),
+            Cell::number(format!("{:.0}", r.memory_usage_bytes)),
+            Cell::number(format!("{:.0}", r.expires_bytes)),
+            Cell::number(format!("{:.6}", r.share_of_used_memory)),
+            Cell::number(r.ttl.none.to_string()),
+            Cell::number(r.ttl.with.to_string()),
             opt(r.ttl.min_seconds),
             opt(r.ttl.median_seconds),
             opt(r.ttl.max_seconds),
@@ -371,7 +377,7 @@ fn csv(report: &InspectReport) -> anyhow::Result<String> {
             opt(r.mean_value_bytes),
             opt(r.mean_string_bytes),
             opt(r.mean_hash_field_bytes),
-        ])?;
+        ]);
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    t
 }

@@ -4,7 +4,7 @@
 use super::InspectReport;
 use super::rdb_file::RdbSection;
 use super::render::human;
-use crate::report::sheet::SheetTable;
+use crate::document::{Cell, Table};
 
 /// The heading's lines on sampling, for a streamed file.
 pub fn heading(report: &InspectReport, rdb: &RdbSection) -> String {
@@ -44,47 +44,32 @@ pub fn heading(report: &InspectReport, rdb: &RdbSection) -> String {
 const LARGEST: [&str; 5] = ["key", "db", "type", "serialized", "TTL"];
 const DATABASES: [&str; 4] = ["db", "keys", "with TTL", "serialized"];
 
-pub fn tables(rdb: &RdbSection) -> Vec<SheetTable<'static>> {
-    let largest = rdb
-        .largest_keys
-        .iter()
-        .map(|k| {
-            vec![
-                k.key.clone(),
-                k.db.to_string(),
-                k.kind.clone(),
-                human(k.serialized_bytes as f64),
+/// The file's largest keys and its databases, each under its caption.
+pub fn tables(rdb: &RdbSection) -> Vec<(&'static str, Table)> {
+    let mut largest = Table::new(&LARGEST, &[false, true, false, true, true]);
+    for k in &rdb.largest_keys {
+        largest.row(vec![
+            Cell::code(&k.key),
+            Cell::number(k.db.to_string()),
+            Cell::text(&k.kind),
+            Cell::size(k.serialized_bytes as f64),
+            Cell::number(
                 k.ttl_seconds
                     .map_or("never expires".into(), |s| format!("{:.0} s", s)),
-            ]
-        })
-        .collect();
-    let dbs = rdb
-        .databases
-        .iter()
-        .map(|d| {
-            vec![
-                d.db.to_string(),
-                d.keys.to_string(),
-                d.expires.to_string(),
-                human(d.serialized_bytes as f64),
-            ]
-        })
-        .collect();
+            ),
+        ]);
+    }
+    let mut dbs = Table::new(&DATABASES, &[true, true, true, true]);
+    for d in &rdb.databases {
+        dbs.row(vec![
+            Cell::number(d.db.to_string()),
+            Cell::number(d.keys.to_string()),
+            Cell::number(d.expires.to_string()),
+            Cell::size(d.serialized_bytes as f64),
+        ]);
+    }
     vec![
-        SheetTable {
-            caption: "Largest keys (serialized size)",
-            headers: &LARGEST,
-            rows: largest,
-            numeric: &[false, true, false, true, true],
-            code_first: true,
-        },
-        SheetTable {
-            caption: "Databases in the file",
-            headers: &DATABASES,
-            rows: dbs,
-            numeric: &[true, true, true, true],
-            code_first: false,
-        },
+        ("Largest keys (serialized size)", largest),
+        ("Databases in the file", dbs),
     ]
 }

@@ -1,9 +1,9 @@
-//! The cluster part of a report, in Markdown (also shown under the terminal table): per node
-//! bytes, keys and share with the skew, the per-slot baseline per engine, the top slots.
+//! The cluster part of a report, in the terminal and Markdown: per node bytes, keys and
+//! share with the skew, the per-slot baseline per engine, the top slots.
 
+use crate::document::{self, Block, Cell, Document, Table};
 use crate::report::{Report, VariantReport, human_bytes, thousands};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,61 +70,59 @@ fn clustered(report: &Report) -> Vec<(&VariantReport, &ClusterFigures)> {
 }
 
 /// The section; empty when no variant ran on a cluster.
-pub fn section(report: &Report) -> String {
+pub fn blocks(report: &Report) -> Document {
+    let mut doc = Document::new();
     let rows = clustered(report);
     let Some((_, first)) = rows.first() else {
-        return String::new();
+        return doc;
     };
-    let mut out = String::new();
-    let _ = write_section(report, &rows, first.nodes.len(), &mut out);
-    out
-}
-
-fn write_section(
-    report: &Report,
-    rows: &[(&VariantReport, &ClusterFigures)],
-    nodes: usize,
-    out: &mut String,
-) -> std::fmt::Result {
-    writeln!(out)?;
-    writeln!(
-        out,
-        "## Cluster: {nodes} node{}",
-        if nodes == 1 { "" } else { "s" }
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
+    let nodes = first.nodes.len();
+    let only = document::TEXT;
+    let para = |doc: &mut Document, text: &str| {
+        doc.push_for(only, Block::Paragraph(text.to_string()));
+    };
+    doc.push_for(
+        only,
+        Block::Heading {
+            level: 2,
+            text: format!("Cluster: {nodes} node{}", if nodes == 1 { "" } else { "s" }),
+        },
+    );
+    para(
+        &mut doc,
         "Dataset bytes, keys and share of each node (slots split evenly); skew is the largest \
-         node over the mean: the cluster is full when its largest node is."
-    )?;
-    writeln!(out)?;
-    write!(out, "| test | skew |")?;
-    for (i, node) in rows[0].1.nodes.iter().enumerate() {
-        write!(
-            out,
-            " node {i} (slots {}-{}) |",
+         node over the mean: the cluster is full when its largest node is.",
+    );
+    let mut names = vec!["test".to_string(), "skew".to_string()];
+    for (i, node) in first.nodes.iter().enumerate() {
+        names.push(format!(
+            "node {i} (slots {}-{})",
             node.first_slot, node.last_slot
-        )?;
+        ));
     }
-    writeln!(out)?;
-    writeln!(out, "|---|---:|{}", "---:|".repeat(nodes))?;
-    for (v, c) in rows {
-        write!(out, "| {} | {:.2} |", v.label(), c.skew)?;
+    let mut table = Table::with_columns(names);
+    for c in table.columns.iter_mut().skip(1) {
+        c.right = true;
+    }
+    for (v, c) in &rows {
+        let mut cells = vec![
+            Cell::text(v.label()),
+            Cell::number(format!("{:.2}", c.skew)),
+        ];
         for node in &c.nodes {
-            write!(
-                out,
-                " {} ({} keys, {:.1}%) |",
+            cells.push(Cell::number(format!(
+                "{} ({} keys, {:.1}%)",
                 human_bytes(node.dataset_bytes),
                 thousands(node.keys),
                 node.share * 100.0
-            )?;
+            )));
         }
-        writeln!(out)?;
+        table.row(cells);
     }
+    doc.push_for(only, Block::Table(table));
     // One baseline per engine: it does not depend on the variant.
     let mut baselines: Vec<(String, &SlotBaseline)> = Vec::new();
-    for (v, c) in rows {
+    for (v, c) in &rows {
         let engine = v
             .engine
             .clone()
@@ -136,63 +134,67 @@ fn write_section(
         }
     }
     if !baselines.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
+        para(
+            &mut doc,
             "Fixed cost of a slot that holds a key: 16,384 keys one per slot against the same \
-             keys in one slot, each over the empty cluster."
-        )?;
-        writeln!(out)?;
-        writeln!(
-            out,
-            "| engine | one key per slot | all in one slot | per non-empty slot | all 16,384 slots |"
-        )?;
-        writeln!(out, "|---|---:|---:|---:|---:|")?;
+             keys in one slot, each over the empty cluster.",
+        );
+        let mut table = Table::new(
+            &[
+                "engine",
+                "one key per slot",
+                "all in one slot",
+                "per non-empty slot",
+                "all 16,384 slots",
+            ],
+            &[false, true, true, true, true],
+        );
         for (engine, b) in &baselines {
-            writeln!(
-                out,
-                "| {engine} | {} | {} | {:.0} B | {} |",
-                human_bytes(b.every_slot_bytes),
-                human_bytes(b.one_slot_bytes),
-                b.per_slot_bytes,
-                human_bytes((b.per_slot_bytes.max(0.0) * 16_384.0) as u64)
-            )?;
+            table.row(vec![
+                Cell::text(engine),
+                Cell::number(human_bytes(b.every_slot_bytes)),
+                Cell::number(human_bytes(b.one_slot_bytes)),
+                Cell::number(format!("{:.0} B", b.per_slot_bytes)),
+                Cell::number(human_bytes((b.per_slot_bytes.max(0.0) * 16_384.0) as u64)),
+            ]);
         }
+        doc.push_for(only, Block::Table(table));
     }
     let with_slots: Vec<_> = rows
         .iter()
         .filter(|(_, c)| !c.top_slots.is_empty())
         .collect();
     if !with_slots.is_empty() {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "Top slots by memory (CLUSTER SLOT-STATS memory-bytes; engines that count it):"
-        )?;
-        writeln!(out)?;
-        for (v, c) in with_slots {
-            let slots: Vec<String> = c
-                .top_slots
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} (node {}, {} key{}) {}",
-                        s.slot,
-                        s.node,
-                        thousands(s.keys),
-                        if s.keys == 1 { "" } else { "s" },
-                        human_bytes(s.memory_bytes)
-                    )
-                })
-                .collect();
-            writeln!(out, "- {}: {}", v.label(), slots.join("; "))?;
-        }
+        para(
+            &mut doc,
+            "Top slots by memory (CLUSTER SLOT-STATS memory-bytes; engines that count it):",
+        );
+        let items = with_slots
+            .iter()
+            .map(|(v, c)| {
+                let slots: Vec<String> = c
+                    .top_slots
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{} (node {}, {} key{}) {}",
+                            s.slot,
+                            s.node,
+                            thousands(s.keys),
+                            if s.keys == 1 { "" } else { "s" },
+                            human_bytes(s.memory_bytes)
+                        )
+                    })
+                    .collect();
+                format!("{}: {}", v.label(), slots.join("; "))
+            })
+            .collect();
+        doc.push_for(only, Block::List { items, warn: false });
     }
-    writeln!(out)?;
-    writeln!(
-        out,
+    para(
+        &mut doc,
         "On a cluster, the explanations (the why tables) are not computed; the figures are \
-         the nodes' sums."
-    )?;
-    Ok(())
+         the nodes' sums.",
+    );
+    doc
 }

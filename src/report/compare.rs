@@ -5,8 +5,8 @@
 //! `--allow-missing`); 2 on an error: unreadable file, another dataset (by fingerprint),
 //! another schema version, or nothing to compare.
 
-use super::{DatasetInfo, Report};
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use super::{DatasetInfo, OutputFormat, Report};
+use crate::document::{self, Block, Cell, Document, Reported, Table};
 use serde::Serialize;
 
 /// The memory figure `compare` checks.
@@ -335,11 +335,23 @@ impl Comparison {
         parts.join("; ")
     }
 
+    /// The comparison in `format` (compare's own `--format` values).
     pub fn render(&self, format: CompareFormat, allow_missing: bool) -> String {
-        match format {
-            CompareFormat::Table => self.render_table(allow_missing),
-            CompareFormat::Markdown => self.render_markdown(allow_missing),
-            CompareFormat::Json => self.render_json(allow_missing),
+        let format = match format {
+            CompareFormat::Table => OutputFormat::Table,
+            CompareFormat::Markdown => OutputFormat::Markdown,
+            CompareFormat::Json => OutputFormat::Json,
+        };
+        self.outcome(allow_missing)
+            .render(format)
+            .expect("a comparison has a table, Markdown and JSON")
+    }
+
+    /// The comparison with the gate's setting: what every output format writes.
+    pub fn outcome(&self, allow_missing: bool) -> Outcome<'_> {
+        Outcome {
+            comparison: self,
+            allow_missing,
         }
     }
 
@@ -360,64 +372,65 @@ impl Comparison {
         ]
     }
 
-    fn render_table(&self, allow_missing: bool) -> String {
-        let mut out = String::new();
-        for w in &self.warnings {
-            out.push_str(w);
-            out.push('\n');
-        }
-        let mut table = Table::new();
-        table.load_style(UTF8_FULL_CONDENSED);
-        table.set_header(vec![
-            "variant",
-            "base",
-            "new",
-            "difference",
-            "percent",
-            "verdict",
-        ]);
-        let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-        for c in &self.changes {
-            let [b, n, d, p] = Self::cells(c);
-            table.add_row(vec![
-                Cell::new(&c.variant),
-                right(b),
-                right(n),
-                right(d),
-                right(p),
-                Cell::new(c.status.label()),
-            ]);
-        }
-        out.push_str(&format!(
-            "{} (bytes), allowed growth {}%\n{table}\n{}\n",
-            self.metric_name(),
-            self.threshold,
-            self.summary(allow_missing)
-        ));
-        out
-    }
-
-    fn render_markdown(&self, allow_missing: bool) -> String {
-        let mut out = format!(
-            "**{}**: {} (bytes), allowed growth {}%\n\n",
-            self.summary(allow_missing),
+    /// The terminal's and Markdown's heading, warnings, one row per variant and the
+    /// summary; HTML shows them as a page, CSV one row per variant with the raw figures.
+    fn document(&self, allow_missing: bool) -> Document {
+        let mut doc = Document::new();
+        let summary = self.summary(allow_missing);
+        let figure = format!(
+            "{} (bytes), allowed growth {}%",
             self.metric_name(),
             self.threshold
         );
+        doc.push_for(document::HTML, Block::Title("compare".into()));
+        doc.push_for(
+            document::HTML,
+            Block::Paragraph(format!("{summary}: {figure}")),
+        );
+        doc.push_for(
+            document::MARKDOWN,
+            Block::Paragraph(format!("**{summary}**: {figure}")),
+        );
         for w in &self.warnings {
-            out.push_str(&format!("> {w}\n\n"));
+            doc.push_for(document::TERMINAL, Block::Paragraph(w.clone()));
+            doc.push_for(document::MARKDOWN, Block::Paragraph(format!("> {w}")));
+            doc.push_for(document::HTML, Block::Warning(w.clone()));
         }
-        out.push_str("| variant | base | new | difference | percent | verdict |\n");
-        out.push_str("|---|---:|---:|---:|---:|---|\n");
+        doc.push_for(document::TERMINAL, Block::Paragraph(figure));
+        let mut table = Table::new(
+            &["variant", "base", "new", "difference", "percent", "verdict"],
+            &[false, true, true, true, true, false],
+        );
         for c in &self.changes {
             let [b, n, d, p] = Self::cells(c);
-            out.push_str(&format!(
-                "| {} | {b} | {n} | {d} | {p} | {} |\n",
-                c.variant.replace('|', "\\|"),
-                c.status.label()
-            ));
+            table.row(vec![
+                Cell::text(&c.variant),
+                Cell::number(b),
+                Cell::number(n),
+                Cell::number(d),
+                Cell::number(p),
+                Cell::text(c.status.label()),
+            ]);
         }
-        out
+        doc.push_for(document::PROSE, Block::Table(table));
+        doc.push_for(document::TERMINAL, Block::Paragraph(summary));
+        let mut csv = Table::new(
+            &["variant", "base", "new", "delta", "percent", "status"],
+            &[],
+        );
+        let raw = |v: Option<String>| Cell::number(v.unwrap_or_default());
+        for c in &self.changes {
+            csv.row(vec![
+                Cell::text(&c.variant),
+                raw(c.base.map(|b| b.to_string())),
+                raw(c.new.map(|n| n.to_string())),
+                raw(c.delta.map(|d| d.to_string())),
+                raw(c.percent.map(|p| format!("{p:.6}"))),
+                Cell::text(c.status.label()),
+            ]);
+        }
+        doc.push_for(document::CSV, Block::Table(csv));
+        doc
     }
 
     fn render_json(&self, allow_missing: bool) -> String {
@@ -444,5 +457,28 @@ impl Comparison {
         let mut text = serde_json::to_string_pretty(&value).expect("plain JSON values");
         text.push('\n');
         text
+    }
+}
+
+/// A comparison as the gate judged it (`--allow-missing` decides the verdict): what
+/// `compare` writes in every format.
+pub struct Outcome<'a> {
+    comparison: &'a Comparison,
+    allow_missing: bool,
+}
+
+impl Outcome<'_> {
+    pub fn render(&self, format: OutputFormat) -> anyhow::Result<String> {
+        document::render(self, format)
+    }
+}
+
+impl Reported for Outcome<'_> {
+    fn document(&self) -> Document {
+        self.comparison.document(self.allow_missing)
+    }
+
+    fn json(&self) -> anyhow::Result<String> {
+        Ok(self.comparison.render_json(self.allow_missing))
     }
 }

@@ -1,99 +1,115 @@
 //! One CSV row per variant, every figure in its own column.
 
 use super::explained::overrides;
-use super::{Exporter, Report, VariantReport, bytes_per_record, relative_percent};
+use super::{Report, VariantReport, bytes_per_record, relative_percent};
+use crate::document::{Cell, Table};
 use crate::explain::encoding::describe;
 
-pub struct CsvExporter;
-
-impl Exporter for CsvExporter {
-    fn render(&self, report: &Report) -> anyhow::Result<String> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        // A multi-engine report leads every row with its engine; one-engine CSV is unchanged.
-        let engines = !report.engines.is_empty();
-        let lead: &[&str] = if engines { &ENGINE_COLUMNS } else { &[] };
-        w.write_record(
-            lead.iter()
-                .copied()
-                .chain([
-                    "variant",
-                    "status",
-                    "codec",
-                    "envelope",
-                    "pickle_protocol",
-                    "layout",
-                    "redis_ttl",
-                    "expiration_time",
-                    "hash_ttl",
-                    "version",
-                    "used_memory",
-                    "used_memory_human",
-                    "used_memory_rss",
-                    "used_memory_peak",
-                    "used_memory_dataset",
-                    "used_memory_overhead",
-                    "empty_used_memory",
-                    "dataset_bytes",
-                    "relative_percent",
-                    "bytes_per_record",
-                    "keys",
-                    "keys_with_ttl",
-                    "records",
-                    "prime_seconds",
-                    "records_per_second",
-                    "settle_seconds",
-                    "error",
-                ])
-                .chain(EXPLAIN_COLUMNS)
-                .chain(super::read::csv_columns(report).iter().copied()),
-        )?;
-        let opt = |o: Option<String>| o.unwrap_or_default();
-        for v in &report.variants {
-            let m = v.result.as_ref();
-            let f = |g: &dyn Fn(&super::Measured) -> String| opt(m.map(g));
-            let lead = if engines {
-                engine_cells(report, v)
+/// The CSV format's table: every column the report has, one row per variant.
+pub fn table(report: &Report) -> Table {
+    // A multi-engine report leads every row with its engine; one-engine CSV is unchanged.
+    let engines = !report.engines.is_empty();
+    let lead: &[&str] = if engines { &ENGINE_COLUMNS } else { &[] };
+    let mut table = Table::with_columns(
+        lead.iter()
+            .copied()
+            .chain(COLUMNS)
+            .chain(EXPLAIN_COLUMNS)
+            .chain(super::read::csv_columns(report).iter().copied())
+            .map(String::from),
+    );
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    for v in &report.variants {
+        let m = v.result.as_ref();
+        let f = |g: &dyn Fn(&super::Measured) -> String| opt(m.map(g));
+        let lead = if engines {
+            engine_cells(report, v)
+        } else {
+            Vec::new()
+        };
+        let text = [0, 1, 2, 3, 5, 8, 11, 26];
+        let cells = [
+            v.name.clone(),
+            if m.is_some() { "ok" } else { "failed" }.to_string(),
+            v.codec.clone(),
+            v.envelope.clone(),
+            opt(v.pickle_protocol.map(|p| p.to_string())),
+            v.layout.clone(),
+            opt(v.redis_ttl.map(|t| t.to_string())),
+            opt(v.expiration_time.map(|t| t.to_string())),
+            v.hash_ttl.clone(),
+            v.version.to_string(),
+            f(&|m| m.memory.used_memory.to_string()),
+            f(&|m| m.memory.used_memory_human.clone()),
+            f(&|m| m.memory.used_memory_rss.to_string()),
+            f(&|m| m.memory.used_memory_peak.to_string()),
+            f(&|m| m.memory.used_memory_dataset.to_string()),
+            f(&|m| m.memory.used_memory_overhead.to_string()),
+            f(&|m| m.empty_used_memory.to_string()),
+            f(&|m| m.dataset_bytes.to_string()),
+            opt(relative_percent(report, v).map(|p| format!("{p:.4}"))),
+            f(&|m| format!("{:.3}", bytes_per_record(m))),
+            f(&|m| m.keys.to_string()),
+            f(&|m| m.keys_with_ttl.to_string()),
+            f(&|m| m.records.to_string()),
+            f(&|m| format!("{:.3}", m.prime_seconds)),
+            f(&|m| format!("{:.0}", m.records_per_second)),
+            f(&|m| format!("{:.3}", m.settle_seconds)),
+            opt(v.error.clone()),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if text.contains(&i) {
+                Cell::text(c)
             } else {
-                Vec::new()
-            };
-            w.write_record(
-                lead.into_iter()
-                    .chain([
-                        v.name.clone(),
-                        if m.is_some() { "ok" } else { "failed" }.to_string(),
-                        v.codec.clone(),
-                        v.envelope.clone(),
-                        opt(v.pickle_protocol.map(|p| p.to_string())),
-                        v.layout.clone(),
-                        opt(v.redis_ttl.map(|t| t.to_string())),
-                        opt(v.expiration_time.map(|t| t.to_string())),
-                        v.hash_ttl.clone(),
-                        v.version.to_string(),
-                        f(&|m| m.memory.used_memory.to_string()),
-                        f(&|m| m.memory.used_memory_human.clone()),
-                        f(&|m| m.memory.used_memory_rss.to_string()),
-                        f(&|m| m.memory.used_memory_peak.to_string()),
-                        f(&|m| m.memory.used_memory_dataset.to_string()),
-                        f(&|m| m.memory.used_memory_overhead.to_string()),
-                        f(&|m| m.empty_used_memory.to_string()),
-                        f(&|m| m.dataset_bytes.to_string()),
-                        opt(relative_percent(report, v).map(|p| format!("{p:.4}"))),
-                        f(&|m| format!("{:.3}", bytes_per_record(m))),
-                        f(&|m| m.keys.to_string()),
-                        f(&|m| m.keys_with_ttl.to_string()),
-                        f(&|m| m.records.to_string()),
-                        f(&|m| format!("{:.3}", m.prime_seconds)),
-                        f(&|m| format!("{:.0}", m.records_per_second)),
-                        f(&|m| format!("{:.3}", m.settle_seconds)),
-                        opt(v.error.clone()),
-                    ])
-                    .chain(explain_cells(report, v))
-                    .chain(super::read::csv_cells(report, v)),
-            )?;
-        }
-        Ok(String::from_utf8(w.into_inner()?)?)
+                Cell::number(c)
+            }
+        });
+        let row: Vec<Cell> = lead
+            .into_iter()
+            .chain(cells)
+            .chain(explain_cells(report, v))
+            .chain(
+                super::read::csv_cells(report, v)
+                    .into_iter()
+                    .map(Cell::number),
+            )
+            .collect();
+        table.row(row);
     }
+    table
 }
+
+const COLUMNS: [&str; 27] = [
+    "variant",
+    "status",
+    "codec",
+    "envelope",
+    "pickle_protocol",
+    "layout",
+    "redis_ttl",
+    "expiration_time",
+    "hash_ttl",
+    "version",
+    "used_memory",
+    "used_memory_human",
+    "used_memory_rss",
+    "used_memory_peak",
+    "used_memory_dataset",
+    "used_memory_overhead",
+    "empty_used_memory",
+    "dataset_bytes",
+    "relative_percent",
+    "bytes_per_record",
+    "keys",
+    "keys_with_ttl",
+    "records",
+    "prime_seconds",
+    "records_per_second",
+    "settle_seconds",
+    "error",
+];
 
 const ENGINE_COLUMNS: [&str; 5] = [
     "engine",
@@ -104,20 +120,24 @@ const ENGINE_COLUMNS: [&str; 5] = [
 ];
 
 /// The engine's identity and the figure against the baseline engine's baseline variant.
-fn engine_cells(report: &Report, v: &VariantReport) -> Vec<String> {
+fn engine_cells(report: &Report, v: &VariantReport) -> Vec<Cell> {
     let e = report
         .engines
         .iter()
         .find(|e| Some(e.name.as_str()) == v.engine.as_deref());
     let get = |g: &dyn Fn(&super::EngineInfo) -> String| e.map(g).unwrap_or_default();
     vec![
-        v.engine.clone().unwrap_or_default(),
-        get(&|e| e.server.clone()),
-        get(&|e| e.version.clone()),
-        get(&|e| format!("{}{}", e.allocator, super::engines::linkage(&e.jemalloc))),
-        super::across_percent(report, v)
-            .map(|p| format!("{p:.4}"))
-            .unwrap_or_default(),
+        Cell::text(v.engine.clone().unwrap_or_default()),
+        Cell::text(get(&|e| e.server.clone())),
+        Cell::text(get(&|e| e.version.clone())),
+        Cell::text(get(&|e| {
+            format!("{}{}", e.allocator, super::engines::linkage(&e.jemalloc))
+        })),
+        Cell::number(
+            super::across_percent(report, v)
+                .map(|p| format!("{p:.4}"))
+                .unwrap_or_default(),
+        ),
     ]
 }
 
@@ -149,7 +169,7 @@ const EXPLAIN_COLUMNS: [&str; 24] = [
 ];
 
 /// The explanation's columns; empty where the variant has none.
-fn explain_cells(report: &Report, v: &VariantReport) -> Vec<String> {
+fn explain_cells(report: &Report, v: &VariantReport) -> Vec<Cell> {
     let mut cells = vec![String::new(); EXPLAIN_COLUMNS.len()];
     cells[0] = if v.overrides.is_empty() {
         String::new()
@@ -157,8 +177,19 @@ fn explain_cells(report: &Report, v: &VariantReport) -> Vec<String> {
         overrides(v)
     };
     cells[23] = super::why::line(report, v).unwrap_or_default();
+    // Text columns: overrides, the encodings, the TTL method, warnings and why.
+    let typed = |cells: Vec<String>| -> Vec<Cell> {
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| match i {
+                0 | 10 | 11 | 17 | 22 | 23 => Cell::text(c),
+                _ => Cell::number(c),
+            })
+            .collect()
+    };
     let Some(e) = v.result.as_ref().and_then(|m| m.explain.as_ref()) else {
-        return cells;
+        return typed(cells);
     };
     let w = &e.written;
     if let Some(h) = &w.hash {
@@ -185,5 +216,5 @@ fn explain_cells(report: &Report, v: &VariantReport) -> Vec<String> {
         cells[19 + i] = part.bytes.to_string();
     }
     cells[22] = e.warnings.join(" | ");
-    cells
+    typed(cells)
 }

@@ -33,3 +33,44 @@ pub fn linkage(jemalloc: &str) -> String {
         format!(" ({jemalloc})")
     }
 }
+
+/// `engines list`: every engine redisadv can run, and where the cache is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EngineList {
+    pub engines: Vec<crate::engines::ListRow>,
+    /// The engine cache directory.
+    pub cache: String,
+    /// The variable that moves it.
+    pub cache_env: String,
+}
+
+impl crate::document::Reported for EngineList {
+    fn document(&self) -> crate::document::Document {
+        use crate::document::{self, Block, Cell, Document, Table};
+        let mut doc = Document::new();
+        doc.push_for(super::document::PAGES, Block::Title("Engines".into()));
+        let mut table = Table::new(&["engine", "server", "installed", "origin"], &[]);
+        for row in &self.engines {
+            table.row(
+                [&row.name, &row.server, &row.status, &row.origin]
+                    .map(Cell::text)
+                    .to_vec(),
+            );
+        }
+        doc.push(Block::Table(table));
+        let cache = format!(
+            "engine cache: {} (set {} to move it)",
+            self.cache, self.cache_env
+        );
+        doc.push_for(
+            document::TERMINAL,
+            Block::Lines(vec![String::new(), cache.clone()]),
+        );
+        doc.push_for(super::document::PAGES, Block::Paragraph(cache));
+        doc
+    }
+
+    fn json(&self) -> anyhow::Result<String> {
+        crate::document::json_of(self)
+    }
+}

@@ -1,18 +1,16 @@
 //! The report a bench produces: one versioned model, relative figures computed by pure
-//! functions, and one exporter per output format.
+//! functions, and its document ([`document`]), which [`crate::document`] renders in every
+//! format.
 
-pub mod cell;
 mod csv;
+pub mod document;
 mod explained;
-pub mod html;
-mod json;
+mod html;
 mod load;
-mod markdown;
 pub mod partial;
 pub mod read;
-pub mod sheet;
+mod sections;
 pub mod svg;
-mod table;
 pub mod timings;
 pub mod why;
 
@@ -20,6 +18,11 @@ pub mod cluster;
 pub mod compare;
 pub mod engines;
 pub use load::{MAX_REPORT_BYTES, load};
+
+/// How figures read (one size formatter, thousands, percentages) and where text is made
+/// safe: shared with every document, named here as reports always have.
+pub use crate::document::{OutputFormat, cell};
+pub use crate::figures::{human_bytes, human_size, percent, thousands};
 
 use crate::codec::pyliteral;
 use crate::dataset::Key;
@@ -365,70 +368,10 @@ pub fn bytes_per_record(measured: &Measured) -> f64 {
     }
 }
 
-/// [`human_size`] of a whole number of bytes.
-pub fn human_bytes(n: u64) -> String {
-    human_size(n as f64)
-}
-
-/// The one size formatter of every report and message: binary units with two decimals, as
-/// Redis prints `used_memory_human` (`512B`, `1.50K`, `195.95M`), so a figure reads the same
-/// beside Redis's own; a negative size (a saving) keeps its sign.
-pub fn human_size(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut value = bytes.abs();
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let sign = if bytes < 0.0 { "-" } else { "" };
-    if unit == 0 {
-        format!("{sign}{value:.0}B")
-    } else {
-        format!("{sign}{value:.2}{}", UNITS[unit])
-    }
-}
-
-/// One output format.
-pub trait Exporter {
-    fn render(&self, report: &Report) -> anyhow::Result<String>;
-}
-
-/// The output formats `--format` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    Table,
-    Markdown,
-    Json,
-    Csv,
-    /// A chart: relative memory as bars, or a sweep's bytes per record as lines.
-    Svg,
-    /// One self-contained page: charts, header, table, explanations, scenario text.
-    Html,
-}
-
-pub fn exporter(format: OutputFormat) -> Box<dyn Exporter> {
-    match format {
-        OutputFormat::Table => Box::new(table::TableExporter),
-        OutputFormat::Markdown => Box::new(markdown::MarkdownExporter),
-        OutputFormat::Json => Box::new(json::JsonExporter),
-        OutputFormat::Csv => Box::new(csv::CsvExporter),
-        OutputFormat::Svg => Box::new(svg::SvgExporter),
-        OutputFormat::Html => Box::new(html::HtmlExporter),
-    }
-}
-
-/// `110,814`: integers with thousands separators, for rates and byte counts in tables.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// The report in `format`: JSON from the model (with each variant's "why"), every other
+/// format from its document.
+pub fn render(report: &Report, format: OutputFormat) -> anyhow::Result<String> {
+    crate::document::render(report, format)
 }
 
 /// A rate as tables print it: `110,814/s`, rounded to a whole number.
@@ -441,7 +384,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// What the Markdown and terminal tables show per variant: shared so the two agree.
+/// What the Markdown and terminal variant tables show per variant: shared so the two agree.
 struct Row<'a> {
     variant: &'a VariantReport,
     measured: Option<&'a Measured>,
@@ -472,30 +415,4 @@ pub fn engine_line(e: &EngineInfo) -> String {
         engines::linkage(&e.jemalloc),
         e.origin
     )
-}
-
-fn percent(p: Option<f64>) -> String {
-    p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_read_as_redis_prints_them() {
-        assert_eq!(super::human_bytes(512), "512B");
-        assert_eq!(super::human_bytes(1536), "1.50K");
-        assert_eq!(super::human_bytes(205_466_728), "195.95M");
-        assert_eq!(super::human_size(-1_258_291.2), "-1.20M");
-        assert_eq!(super::human_size(0.0), "0B");
-    }
-
-    #[test]
-    fn thousands_and_rates() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1000), "1,000");
-        assert_eq!(super::thousands(110_814), "110,814");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
-        assert_eq!(super::rate(110_813.806), "110,814/s");
-    }
 }

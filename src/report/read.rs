@@ -2,6 +2,7 @@
 //! variant beside its relative memory, then the anchor. Nothing is shown without them.
 
 use super::{Report, VariantReport, percent, relative_percent, thousands};
+use crate::document::{self, Block, Cell, Chart, ChartKind, Document, Table};
 use crate::read::{PhaseFigures, ReadFigures};
 
 /// One variant on the memory/read trade-off chart: its dataset bytes relative to the
@@ -43,20 +44,23 @@ pub fn trade_off_points(report: &Report) -> Vec<(String, f64, f64)> {
 
 /// The memory/read trade-off at a glance: relative memory against get calls per second, one
 /// point per variant; `None` in a report without read figures.
-pub fn trade_off_chart(report: &Report) -> Option<anyhow::Result<String>> {
+pub fn trade_off_chart(report: &Report) -> Option<Chart> {
     let points = trade_off_points(report);
     if points.is_empty() {
         return None;
     }
-    Some(crate::chart::scatter(
-        &format!(
-            "{}: relative memory (vs {}) against read throughput",
-            report.scenario.name, report.baseline
-        ),
-        "relative memory (%)",
-        "get calls/s",
-        &points,
-    ))
+    Some(Chart {
+        kind: ChartKind::Scatter {
+            title: format!(
+                "{}: relative memory (vs {}) against read throughput",
+                report.scenario.name, report.baseline
+            ),
+            x_label: "relative memory (%)".into(),
+            y_label: "get calls/s".into(),
+            points,
+        },
+        main: false,
+    })
 }
 
 fn figures(v: &VariantReport) -> Option<&ReadFigures> {
@@ -145,62 +149,52 @@ const ANCHOR_NOTE: &str = "anchor: redis-benchmark with the same connections and
     the same command on the same keys, beside redisadv's get path (without decoding, as \
     redis-benchmark does not decode)";
 
-/// The terminal table's read section; empty without read figures.
-pub fn table(report: &Report) -> String {
+/// The read section of the terminal and Markdown: the settings, one row per variant, the
+/// anchor; nothing without read figures.
+pub fn blocks(report: &Report) -> Document {
+    let mut doc = Document::new();
     let Some(title) = settings(report) else {
-        return String::new();
+        return doc;
     };
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(HEADER);
+    let only = document::TEXT;
+    doc.push_for(
+        only,
+        Block::Heading {
+            level: 2,
+            text: "Read path".into(),
+        },
+    );
+    doc.push_for(only, Block::Paragraph(format!("{}.", capitalized(&title))));
+    let mut table = Table::new(&HEADER, &[]);
     for v in &report.variants {
         if let Some(r) = figures(v) {
-            table.add_row(row(report, v, r).map(|c| {
-                let right = c
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || c == '-');
-                let cell = comfy_table::Cell::new(c);
-                if right {
-                    cell.set_alignment(comfy_table::CellAlignment::Right)
-                } else {
-                    cell
-                }
-            }));
+            table.row(
+                row(report, v, r)
+                    .map(|c| {
+                        // Figures (and "-") right-aligned in the terminal.
+                        if c.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-') {
+                            Cell::number(c)
+                        } else {
+                            Cell::text(c)
+                        }
+                    })
+                    .to_vec(),
+            );
         }
     }
-    let mut out = format!("\n{title}\n{table}\n{ANCHOR_NOTE}\n");
-    for line in anchor_lines(report) {
-        out.push_str(&format!("  {line}\n"));
-    }
-    out
-}
-
-/// The Markdown section; nothing without read figures.
-pub fn markdown(report: &Report, out: &mut String) -> std::fmt::Result {
-    use std::fmt::Write;
-    let Some(title) = settings(report) else {
-        return Ok(());
-    };
-    writeln!(out)?;
-    writeln!(out, "## Read path")?;
-    writeln!(out)?;
-    writeln!(out, "{}.", capitalized(&title))?;
-    writeln!(out)?;
-    writeln!(out, "| {} |", HEADER.join(" | "))?;
-    writeln!(out, "|{}", "---|".repeat(HEADER.len()))?;
-    for v in &report.variants {
-        if let Some(r) = figures(v) {
-            writeln!(out, "| {} |", row(report, v, r).join(" | "))?;
-        }
-    }
-    writeln!(out)?;
-    writeln!(out, "{}:", capitalized(ANCHOR_NOTE))?;
-    writeln!(out)?;
-    for line in anchor_lines(report) {
-        writeln!(out, "- {line}")?;
-    }
-    Ok(())
+    doc.push_for(only, Block::Table(table));
+    doc.push_for(
+        only,
+        Block::Paragraph(format!("{}:", capitalized(ANCHOR_NOTE))),
+    );
+    doc.push_for(
+        only,
+        Block::List {
+            items: anchor_lines(report),
+            warn: false,
+        },
+    );
+    doc
 }
 
 fn capitalized(s: &str) -> String {
@@ -311,11 +305,15 @@ mod tests {
     #[test]
     fn read_figures_show_only_when_present() {
         let mut r = report();
-        let plain_csv =
-            super::super::Exporter::render(&super::super::csv::CsvExporter, &r).unwrap();
+        let plain_csv = super::super::render(&r, super::super::OutputFormat::Csv).unwrap();
         assert!(trade_off(&r).is_empty());
         assert!(trade_off_chart(&r).is_none());
-        assert_eq!(table(&r), "");
+        assert!(
+            blocks(&r)
+                .blocks_for(super::super::OutputFormat::Table)
+                .next()
+                .is_none()
+        );
         let first = r.variants[0].name.clone();
         r.variants[0].result.as_mut().unwrap().read = Some(ReadFigures {
             connections: 50,
@@ -341,22 +339,21 @@ mod tests {
             trade_off_points(&r),
             [(first.clone(), points[0].relative_memory_percent, 123_456.0)]
         );
-        let svg = trade_off_chart(&r).unwrap().unwrap();
+        let svg = super::super::render(&r, super::super::OutputFormat::Svg).unwrap();
         assert!(svg.contains("get calls/s") && svg.contains(&format!("\n{first}\n")));
-        let t = table(&r);
+        let t = super::super::render(&r, super::super::OutputFormat::Table).unwrap();
         assert!(t.contains("50 connections, pipeline 16"), "{t}");
         assert!(
             t.contains("123,456") && t.contains("0.210 / 1.100 / 3.520"),
             "{t}"
         );
         assert!(t.contains("redis-benchmark 100/s, ratio 0.90"), "{t}");
-        let mut md = String::new();
-        markdown(&r, &mut md).unwrap();
+        let md = super::super::render(&r, super::super::OutputFormat::Markdown).unwrap();
         assert!(
             md.contains("## Read path") && md.contains("| 12.5% |"),
             "{md}"
         );
-        let csv = super::super::Exporter::render(&super::super::csv::CsvExporter, &r).unwrap();
+        let csv = super::super::render(&r, super::super::OutputFormat::Csv).unwrap();
         let header = csv.lines().next().unwrap();
         assert!(header.starts_with(plain_csv.lines().next().unwrap()));
         assert!(header.ends_with("anchor_ratio"));

@@ -1,39 +1,32 @@
-//! `.svg`: the report as a chart. A bench draws relative memory as bars (the table's
-//! `relative` column, baseline at 100%); a sweep draws bytes per record against the swept
-//! value, one line per variant, with the runs where the measured encoding changes marked.
+//! A bench report's charts as data: relative memory as bars (the table's `relative` column,
+//! baseline at 100%); a sweep's bytes per record against the swept value, one line per
+//! variant, with the runs where the measured encoding changes marked. The `svg` format
+//! draws the main one ([`super::document`] picks it).
 
-use super::{Exporter, Report, VariantReport, relative_percent};
-use crate::chart::{self, Mark, Series};
-
-pub struct SvgExporter;
-
-impl Exporter for SvgExporter {
-    fn render(&self, report: &Report) -> anyhow::Result<String> {
-        // A bench with --read shows the memory/read trade-off instead of the bars.
-        match sweep_chart(report).or_else(|| super::read::trade_off_chart(report)) {
-            Some(chart) => chart,
-            None => relative_bars(report),
-        }
-    }
-}
+use super::{Report, VariantReport, relative_percent};
+use crate::chart::{Mark, Series};
+use crate::document::{Chart, ChartKind};
 
 /// One bar per measured variant: dataset bytes relative to the baseline, in percent.
-pub fn relative_bars(report: &Report) -> anyhow::Result<String> {
+pub fn relative_bars(report: &Report) -> Chart {
     let items: Vec<(String, f64)> = report
         .variants
         .iter()
         .filter_map(|v| Some((v.label(), relative_percent(report, v)?)))
         .collect();
-    chart::bars(
-        &format!(
-            "{}: dataset bytes relative to {} (100%)",
-            report.scenario.name, report.baseline
-        ),
-        "relative memory (%)",
-        "%",
-        &items,
-        Some(100.0),
-    )
+    Chart {
+        kind: ChartKind::Bars {
+            title: format!(
+                "{}: dataset bytes relative to {} (100%)",
+                report.scenario.name, report.baseline
+            ),
+            axis: "relative memory (%)".into(),
+            unit: "%".into(),
+            items,
+            baseline: Some(100.0),
+        },
+        main: false,
+    }
 }
 
 /// The encoding most of a run's keys have (`listpack`, `hashtable`, ...).
@@ -153,16 +146,19 @@ pub fn sweep_series(report: &Report, key: &str) -> Vec<Series> {
 }
 
 /// The sweep chart, if the report has a sweep over a number.
-pub fn sweep_chart(report: &Report) -> Option<anyhow::Result<String>> {
+pub fn sweep_chart(report: &Report) -> Option<Chart> {
     let key = x_key(report)?;
     let series = sweep_series(report, &key);
-    Some(chart::lines(
-        &format!(
-            "{}: bytes per record against {key} (ringed: the measured encoding changes)",
-            report.scenario.name
-        ),
-        &key,
-        "dataset bytes per record",
-        &series,
-    ))
+    Some(Chart {
+        kind: ChartKind::Lines {
+            title: format!(
+                "{}: bytes per record against {key} (ringed: the measured encoding changes)",
+                report.scenario.name
+            ),
+            x_label: key,
+            y_label: "dataset bytes per record".into(),
+            series,
+        },
+        main: false,
+    })
 }

@@ -2,39 +2,48 @@
 //! bytes per variant, or an HTML page with that chart and the table.
 
 use super::WhatifReport;
+use crate::document::{self, Block, Cell, Chart, ChartKind, Document, Reported, Table};
 use crate::report::OutputFormat;
 use crate::report::human_size as human;
-use crate::report::sheet::{Sheet, SheetTable};
 use std::fmt::Write;
 
+/// The report in `format` (JSON: serde of the model; the rest from its document).
 pub fn render(report: &WhatifReport, format: OutputFormat) -> anyhow::Result<String> {
-    Ok(match format {
-        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
-        OutputFormat::Csv => csv(report)?,
-        OutputFormat::Markdown => sheet(report).markdown(),
-        OutputFormat::Table => sheet(report).terminal(),
-        OutputFormat::Svg => chart(report)?,
-        OutputFormat::Html => sheet(report).html(&chart(report)?),
-    })
+    document::render(report, format)
 }
 
-/// The heading, then as stored today and each variant.
-fn sheet(r: &WhatifReport) -> Sheet<'static> {
-    Sheet {
-        title: "What if: the same records cached other ways",
-        heading: heading(r),
-        tables: vec![SheetTable {
-            caption: "Variants",
-            headers: &HEADERS,
-            rows: r.as_stored.iter().chain(&r.variants).map(cells).collect(),
-            numeric: &[false, false, true, true, true, true, true, false],
-            code_first: false,
-        }],
+impl Reported for WhatifReport {
+    fn document(&self) -> Document {
+        let mut doc = Document::new();
+        doc.push(Block::Title(
+            "What if: the same records cached other ways".into(),
+        ));
+        doc.push(Block::Lines(
+            heading(self).lines().map(String::from).collect(),
+        ));
+        doc.push(Block::Chart(chart(self)));
+        let mut t = Table::new(
+            &HEADERS,
+            &[false, false, true, true, true, true, true, false],
+        );
+        t.rows = self
+            .as_stored
+            .iter()
+            .chain(&self.variants)
+            .map(cells)
+            .collect();
+        doc.push_for(document::PROSE, Block::Table(t));
+        doc.push_for(document::CSV, Block::Table(csv(self)));
+        doc
+    }
+
+    fn json(&self) -> anyhow::Result<String> {
+        document::json_of(self)
     }
 }
 
 /// Projected bytes per variant, as stored today first; a variant that failed has no bar.
-fn chart(r: &WhatifReport) -> anyhow::Result<String> {
+fn chart(r: &WhatifReport) -> Chart {
     let items: Vec<(String, f64)> = r
         .as_stored
         .iter()
@@ -42,7 +51,16 @@ fn chart(r: &WhatifReport) -> anyhow::Result<String> {
         .filter_map(|p| Some((p.variant.clone(), p.projected_bytes?)))
         .collect();
     let today = r.as_stored.as_ref().and_then(|p| p.projected_bytes);
-    crate::chart::bars("projected bytes per variant", "bytes", " B", &items, today)
+    Chart {
+        kind: ChartKind::Bars {
+            title: "projected bytes per variant".into(),
+            axis: "bytes".into(),
+            unit: " B".into(),
+            items,
+            baseline: today,
+        },
+        main: true,
+    }
 }
 
 fn heading(r: &WhatifReport) -> String {
@@ -116,63 +134,70 @@ const HEADERS: [&str; 8] = [
     "error",
 ];
 
-fn cells(p: &super::Projection) -> Vec<String> {
+fn cells(p: &super::Projection) -> Vec<Cell> {
     vec![
-        p.variant.clone(),
-        p.layout.clone(),
-        p.records.to_string(),
-        p.unencodable.to_string(),
-        p.bytes_per_record
-            .map_or("-".into(), |b| format!("{b:.1} B")),
-        match (p.projected_bytes, p.projected_ci95) {
+        Cell::text(&p.variant),
+        Cell::text(&p.layout),
+        Cell::number(p.records.to_string()),
+        Cell::number(p.unencodable.to_string()),
+        Cell::number(
+            p.bytes_per_record
+                .map_or("-".into(), |b| format!("{b:.1} B")),
+        ),
+        Cell::number(match (p.projected_bytes, p.projected_ci95) {
             (Some(b), Some(ci)) if ci.is_finite() => format!("{} ±{}", human(b), human(ci)),
             (Some(b), _) => human(b),
             _ => "-".into(),
-        },
-        match (p.savings_bytes, p.savings_percent, p.savings_percent_ci95) {
-            (Some(b), Some(pc), Some(ci)) if ci.is_finite() => {
-                format!("{} ({pc:.1}% ±{ci:.1})", human(b))
-            }
-            (Some(b), Some(pc), _) => format!("{} ({pc:.1}%)", human(b)),
-            _ => "-".into(),
-        },
-        p.error.clone().unwrap_or_default(),
+        }),
+        Cell::number(
+            match (p.savings_bytes, p.savings_percent, p.savings_percent_ci95) {
+                (Some(b), Some(pc), Some(ci)) if ci.is_finite() => {
+                    format!("{} ({pc:.1}% ±{ci:.1})", human(b))
+                }
+                (Some(b), Some(pc), _) => format!("{} ({pc:.1}%)", human(b)),
+                _ => "-".into(),
+            },
+        ),
+        Cell::text(p.error.clone().unwrap_or_default()),
     ]
 }
 
-fn csv(r: &WhatifReport) -> anyhow::Result<String> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "variant",
-        "codec",
-        "envelope",
-        "layout",
-        "redis_ttl",
-        "records",
-        "unencodable",
-        "dataset_bytes",
-        "bytes_per_record",
-        "projected_bytes",
-        "projected_ci95",
-        "as_stored_bytes",
-        "savings_bytes",
-        "savings_ci95",
-        "savings_percent",
-        "savings_percent_ci95",
-        "savings_vs_inspect_percent",
-        "error",
-    ])?;
-    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.1}"));
+/// One row per variant with every figure: the CSV format.
+fn csv(r: &WhatifReport) -> Table {
+    let mut t = Table::new(
+        &[
+            "variant",
+            "codec",
+            "envelope",
+            "layout",
+            "redis_ttl",
+            "records",
+            "unencodable",
+            "dataset_bytes",
+            "bytes_per_record",
+            "projected_bytes",
+            "projected_ci95",
+            "as_stored_bytes",
+            "savings_bytes",
+            "savings_ci95",
+            "savings_percent",
+            "savings_percent_ci95",
+            "savings_vs_inspect_percent",
+            "error",
+        ],
+        &[],
+    );
+    let f = |v: Option<f64>| Cell::number(v.map_or(String::new(), |v| format!("{v:.1}")));
     for p in r.as_stored.iter().chain(&r.variants) {
-        w.write_record([
-            p.variant.clone(),
-            p.codec.clone(),
-            p.envelope.clone(),
-            p.layout.clone(),
-            p.redis_ttl.map_or(String::new(), |t| t.to_string()),
-            p.records.to_string(),
-            p.unencodable.to_string(),
-            p.dataset_bytes.map_or(String::new(), |b| b.to_string()),
+        t.row(vec![
+            Cell::text(&p.variant),
+            Cell::text(&p.codec),
+            Cell::text(&p.envelope),
+            Cell::text(&p.layout),
+            Cell::number(p.redis_ttl.map_or(String::new(), |t| t.to_string())),
+            Cell::number(p.records.to_string()),
+            Cell::number(p.unencodable.to_string()),
+            Cell::number(p.dataset_bytes.map_or(String::new(), |b| b.to_string())),
             f(p.bytes_per_record),
             f(p.projected_bytes),
             f(p.projected_ci95),
@@ -182,8 +207,8 @@ fn csv(r: &WhatifReport) -> anyhow::Result<String> {
             f(p.savings_percent),
             f(p.savings_percent_ci95),
             f(p.savings_vs_inspect_percent),
-            p.error.clone().unwrap_or_default(),
-        ])?;
+            Cell::text(p.error.clone().unwrap_or_default()),
+        ]);
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    t
 }

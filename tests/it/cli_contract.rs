@@ -465,11 +465,36 @@ fn compare_writes_out_files_in_the_format_their_extension_names() {
         written,
         serde_json::from_slice::<serde_json::Value>(&as_json.stdout).unwrap()
     );
-    // A format compare has not, and the report being read, are refused before anything.
-    let csv = dir.path().join("c.csv");
-    let out = redisadv(&["compare", s(&base), s(&base), "--out", s(&csv)]);
+    // Every document format is written (a comparison is a document too): CSV one row per
+    // variant with the raw figures, HTML a page with the same table.
+    let (csv, html) = (dir.path().join("c.csv"), dir.path().join("c.html"));
+    let out = redisadv(&[
+        "compare",
+        s(&base),
+        s(&base),
+        "--out",
+        s(&csv),
+        "--out",
+        s(&html),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        rows.starts_with("variant,base,new,delta,percent,status\n"),
+        "{rows}"
+    );
+    assert!(
+        rows.contains("region_redis,") && rows.contains(",0,0.000000,ok"),
+        "{rows}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<th>verdict</th>"));
+    // A format compare has not (no chart), and the report being read, are refused before
+    // anything.
+    let svg = dir.path().join("c.svg");
+    let out = redisadv(&["compare", s(&base), s(&base), "--out", s(&svg)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--out") && !csv.exists());
+    assert!(text(&out.stderr).contains("--out") && !svg.exists());
     let copy = dir.path().join("base.json");
     std::fs::copy(&base, &copy).unwrap();
     let out = redisadv(&["compare", s(&copy), s(&base), "--out", s(&copy)]);

@@ -174,7 +174,7 @@ fn inspect_on_one_node_reads_every_master_and_changes_nothing() {
         .sum();
     assert_eq!(report["used_memory"], used);
     // The table and Markdown carry the per-master section.
-    for (format, says) in [("table", "per master"), ("markdown", "### Per master")] {
+    for (format, says) in [("table", "\nPer master\n"), ("markdown", "## Per master")] {
         let out = redisadv(&["inspect", "--url", &url, "--all", "--format", format]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(

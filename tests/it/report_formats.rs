@@ -9,7 +9,7 @@ fn fixed_report() -> report::Report {
 }
 
 fn check(format: OutputFormat, expected: &str) {
-    let got = report::exporter(format).render(&fixed_report()).unwrap();
+    let got = report::render(&fixed_report(), format).unwrap();
     let path = project_file(expected);
     if std::env::var_os("REDISADV_BLESS").is_some() {
         std::fs::write(&path, &got).unwrap();
@@ -39,7 +39,7 @@ fn csv_matches_expected() {
 #[test]
 fn json_round_trips() {
     let r = fixed_report();
-    let text = report::exporter(OutputFormat::Json).render(&r).unwrap();
+    let text = report::render(&r, OutputFormat::Json).unwrap();
     let again: report::Report = serde_json::from_str(&text).unwrap();
     assert_eq!(again, r);
 }

@@ -107,3 +107,88 @@ fn every_committed_report_renders_as_its_snapshot() {
         differ.join("; ")
     );
 }
+
+/// The formats inspect and whatif write, and each snapshot's extension.
+const DOCUMENT_FORMATS: [(redisadv::report::OutputFormat, &str); 6] = {
+    use redisadv::report::OutputFormat::*;
+    [
+        (Table, "txt"),
+        (Markdown, "md"),
+        (Csv, "csv"),
+        (Html, "html"),
+        (Svg, "svg"),
+        (Json, "json"),
+    ]
+};
+
+/// inspect's and whatif's reports (tests/fixtures/documents/*.json, written by `inspect
+/// --format json --out` on a server seeded by `seed-fixture` plus hostile key names, by
+/// `inspect --all`, `inspect --rdb` and `whatif --out`) rendered in every format, against
+/// tests/expected/documents/: their rendering moves only on purpose too.
+#[test]
+fn inspect_and_whatif_fixtures_render_as_their_snapshots() {
+    let fixtures = project_file("tests/fixtures/documents");
+    let dir = project_file("tests/expected/documents");
+    let bless = std::env::var_os("REDISADV_BLESS").is_some();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut wanted = BTreeSet::new();
+    let mut differ = Vec::new();
+    for path in &paths {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        for (format, ext) in DOCUMENT_FORMATS {
+            let got = if stem.starts_with("inspect") {
+                let report: redisadv::inspect::InspectReport = serde_json::from_str(&text).unwrap();
+                redisadv::inspect::render::render(&report, format)
+            } else {
+                let report: redisadv::whatif::WhatifReport = serde_json::from_str(&text).unwrap();
+                redisadv::whatif::render::render(&report, format)
+            };
+            let got = got.unwrap_or_else(|e| format!("error: {e:#}\n"));
+            let name = format!("{stem}.{ext}");
+            let snapshot = dir.join(&name);
+            if bless {
+                std::fs::write(&snapshot, &got).unwrap();
+            }
+            match std::fs::read_to_string(&snapshot) {
+                Ok(want) if want == got => {}
+                Ok(want) => {
+                    let line = want
+                        .lines()
+                        .zip(got.lines())
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(want.lines().count().min(got.lines().count()));
+                    differ.push(format!(
+                        "{name} differs at line {}: {:?} (was {:?})",
+                        line + 1,
+                        got.lines().nth(line).unwrap_or(""),
+                        want.lines().nth(line).unwrap_or("")
+                    ))
+                }
+                Err(_) => differ.push(format!("{name} is missing")),
+            }
+            wanted.insert(name);
+        }
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !wanted.contains(&name) {
+            differ.push(format!("{name} has no fixture"));
+        }
+    }
+    assert!(
+        wanted.len() >= 6 * 4,
+        "found only {} renderings",
+        wanted.len()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} (REDISADV_BLESS=1 rewrites the snapshots on purpose)",
+        differ.join("; ")
+    );
+}
