@@ -17,6 +17,9 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 /// memory does not depend on its length.
 const MIN_TTL_MS: i64 = 3_600_000;
 
+/// The values one pipeline carries at most (bytes), besides its last record.
+const PIPE_BYTES: usize = 4 << 20;
+
 /// Bytes the sample's stored values add to an empty server, settled.
 pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
     let server = RedisServer::start(&ServerOptions {
@@ -36,16 +39,23 @@ pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
     let proof = probe::Proof::private(&mut conn);
     probe::settle_with(&mut conn, 0, SETTLE_LIMIT, proof)?;
     let empty = probe::memory(&mut conn)?.used_memory;
-    for chunk in sample.records.chunks(1000) {
+    // Pipelines of at most 1000 records or PIPE_BYTES of values: a pipeline holds a copy
+    // of its values, which must not grow with the sample.
+    let mut records = sample.records.iter().peekable();
+    while records.peek().is_some() {
         let mut pipe = redis::pipe();
-        for r in chunk {
-            let stored = hex::decode(&r.stored)
-                .with_context(|| format!("sample record {}: stored is not hex", r.key))?;
-            let cmd = pipe.cmd("SET").arg(&r.key).arg(stored);
+        let (mut count, mut bytes) = (0, 0);
+        while count < 1000
+            && bytes < PIPE_BYTES
+            && let Some(r) = records.next()
+        {
+            let cmd = pipe.cmd("SET").arg(&r.key).arg(&r.stored);
             if let Some(ms) = r.ttl_ms {
                 cmd.arg("PX").arg(ms.max(MIN_TTL_MS));
             }
             cmd.ignore();
+            count += 1;
+            bytes += r.key.len() + r.stored.len();
         }
         pipe.query::<()>(&mut conn)
             .context("writing the stored values")?;
