@@ -144,7 +144,9 @@ pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigu
     let server = crate::probe::parse_info(&conn.info("server")?);
     let memory = crate::probe::parse_info(&conn.info("memory")?);
     let keyspace = crate::probe::parse_info(&conn.info("keyspace")?);
-    let dbsize = int(&conn.must(&redis::cmd("DBSIZE"), "DBSIZE")?).unwrap_or(0) as u64;
+    let dbsize = int(&conn.must(&redis::cmd("DBSIZE"), "DBSIZE")?)
+        .unwrap_or(0)
+        .max(0) as u64;
     let expires: u64 = keyspace
         .get(&format!("db{db}"))
         .and_then(|line| {

@@ -16,6 +16,7 @@ mod explain;
 mod field_ttl;
 mod files_out;
 mod input_limits;
+mod hostile_server;
 mod inspect;
 mod inspect_cluster;
 mod installed;
