@@ -115,7 +115,14 @@ fn serve(stream: TcpStream, mode: Mode, seen: &Mutex<HashMap<String, u64>>) {
                 bulk(&"x".repeat((to - from + 1) as usize))
             }
             // A value's cursor that never ends, with a page of members.
-            "HSCAN" => format!("*2\r\n{}*4\r\n{}{}{}{}", bulk("17"), bulk("f"), bulk("v"), bulk("g"), bulk("w")),
+            "HSCAN" => format!(
+                "*2\r\n{}*4\r\n{}{}{}{}",
+                bulk("17"),
+                bulk("f"),
+                bulk("v"),
+                bulk("g"),
+                bulk("w")
+            ),
             "SSCAN" | "ZSCAN" => format!("*2\r\n{}*2\r\n{}{}", bulk("17"), bulk("m"), bulk("1")),
             _ => format!("-ERR unknown command '{name}'\r\n"),
         };
@@ -135,7 +142,11 @@ fn bulk(s: &str) -> String {
 
 fn scan_page(cursor: u64, keys: &[String]) -> String {
     let items: String = keys.iter().map(|k| bulk(k)).collect();
-    format!("*2\r\n{}*{}\r\n{items}", bulk(&cursor.to_string()), keys.len())
+    format!(
+        "*2\r\n{}*{}\r\n{items}",
+        bulk(&cursor.to_string()),
+        keys.len()
+    )
 }
 
 /// One command as RESP array of bulk strings; `None` at the end of the stream.
@@ -198,14 +209,25 @@ fn inspect_ends_a_scan_whose_cursor_never_returns_to_0() {
     // With --sample 100 the walk ends after the page that reaches 100 keys, with figures.
     let server = Hostile::start(Mode::EndlessKeys);
     let (out, took) = run(&[
-        "inspect", "--url", &server.url(), "--sample", "100", "--format", "json", "-q",
+        "inspect",
+        "--url",
+        &server.url(),
+        "--sample",
+        "100",
+        "--format",
+        "json",
+        "-q",
     ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["keys_inspected"], 100, "{report:#}");
     assert_eq!(server.count("SCAN"), 100 / PAGE as u64);
-    assert!(server.count("HSCAN") <= 100 / 4, "{}", server.count("HSCAN"));
+    assert!(
+        server.count("HSCAN") <= 100 / 4,
+        "{}",
+        server.count("HSCAN")
+    );
     assert_eq!(server.count("SSCAN") + server.count("ZSCAN"), 0);
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
@@ -251,6 +273,10 @@ fn inspect_ends_a_value_read_that_never_ends() {
         "{err}"
     );
     // 4 MiB in pieces of 1 MiB: the fifth full piece is one too many.
-    assert!(server.count("GETRANGE") <= 6, "{}", server.count("GETRANGE"));
+    assert!(
+        server.count("GETRANGE") <= 6,
+        "{}",
+        server.count("GETRANGE")
+    );
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
