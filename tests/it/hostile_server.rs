@@ -167,10 +167,46 @@ fn read_command(input: &mut BufReader<TcpStream>) -> Option<Vec<Vec<u8>>> {
     Some(args)
 }
 
+/// Runs redisadv; one that has not ended after 180 s is killed (and the test fails on its
+/// exit code), so a walk without end fails the test instead of hanging it.
 fn run(args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let out = crate::bench_cli::redisadv(args);
-    (out, started.elapsed())
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redisadv"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drained while it runs: a full pipe must not stall it.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(180) {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    (output, started.elapsed())
 }
 
 fn stderr(out: &Output) -> String {
