@@ -93,44 +93,92 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// The file a write to `path` lands in: `path`, or what its symlinks lead to (even a link to
-/// a file that does not exist yet, which a plain write would create). Each link is checked
-/// as the kernel's protected_symlinks checks it: in a sticky world-writable directory, a
-/// link is followed only when its owner is the one following it or the directory's owner.
+/// The file a write to `path` lands in: `path` with every symlink on the way resolved, in
+/// its directories as in its last name (even a link to a file that does not exist yet,
+/// which a plain write would create). Each link is checked as the kernel's
+/// protected_symlinks checks it: in a sticky world-writable directory, a link is followed
+/// only when its owner is the one following it or the directory's owner. A directory of
+/// the path that is such a link is refused as the file itself would be: `/tmp/x/r.md`
+/// through another user's `/tmp/x` could land anywhere.
 fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
+    use std::path::Component;
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    let mut at = path.to_path_buf();
+    // The names still to walk, last first; and the real directory reached so far.
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let mut at = if path.is_absolute() {
+        PathBuf::from("/")
+    } else {
+        std::env::current_dir().context("reading the current directory")?
+    };
+    push_names(&mut rest, path);
     // The kernel's own limit on links followed.
-    for _ in 0..40 {
-        let Ok(link) = std::fs::symlink_metadata(&at) else {
+    let mut links = 0;
+    while let Some(name) = rest.pop() {
+        match Path::new(&name).components().next() {
+            Some(Component::CurDir) => continue,
+            Some(Component::ParentDir) => {
+                at.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let next = at.join(&name);
+        let Ok(link) = std::fs::symlink_metadata(&next) else {
+            // Not there (yet): the write creates it, or fails naming it.
+            at = next;
+            for name in rest.into_iter().rev() {
+                at.push(name);
+            }
             return Ok(at);
         };
         if !link.file_type().is_symlink() {
-            return Ok(at);
+            at = next;
+            continue;
         }
-        let dir = parent_of(&at);
-        if let Ok(d) = std::fs::metadata(&dir) {
+        links += 1;
+        if links > 40 {
+            anyhow::bail!("{}: too many levels of symbolic links", path.display());
+        }
+        if let Ok(d) = std::fs::metadata(&at) {
             let shared = d.mode() & 0o1002 == 0o1002;
             if shared && link.uid() != me && link.uid() != d.uid() {
+                let what = if rest.is_empty() {
+                    "the symlink"
+                } else {
+                    "the symlinked directory"
+                };
                 anyhow::bail!(
-                    "refusing to write through the symlink {} : it belongs to another user \
+                    "refusing to write through {what} {} : it belongs to another user \
                      (uid {}) in the shared directory {} (sticky and world-writable), so it \
                      could point at any file; remove it or name another path",
-                    at.display(),
+                    next.display(),
                     link.uid(),
-                    dir.display()
+                    at.display()
                 );
             }
         }
-        let next = std::fs::read_link(&at).with_context(|| format!("reading {}", at.display()))?;
-        at = if next.is_absolute() {
-            next
-        } else {
-            dir.join(next)
-        };
+        let target =
+            std::fs::read_link(&next).with_context(|| format!("reading {}", next.display()))?;
+        if target.is_absolute() {
+            at = PathBuf::from("/");
+        }
+        push_names(&mut rest, &target);
     }
-    anyhow::bail!("{}: too many levels of symbolic links", path.display())
+    Ok(at)
+}
+
+/// Puts `path`'s names on `rest`, the first on top.
+fn push_names(rest: &mut Vec<std::ffi::OsString>, path: &Path) {
+    use std::path::Component;
+    let names: Vec<_> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::RootDir | Component::Prefix(_) => None,
+            c => Some(c.as_os_str().to_os_string()),
+        })
+        .collect();
+    rest.extend(names.into_iter().rev());
 }
 
 fn parent_of(path: &Path) -> PathBuf {

@@ -3,6 +3,7 @@
 
 use crate::backend::ConnectOptions;
 use anyhow::Context;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// The URL a reading command (inspect, whatif, get) uses when `--url` is not given.
@@ -48,6 +49,20 @@ fn read_password_file(path: &Path) -> anyhow::Result<String> {
     if line.is_empty() {
         anyhow::bail!(
             "--password-file {}: the first line is empty; write the password on it",
+            path.display()
+        );
+    }
+    // Read anyway (a mounted secret may be 0644 by default), but said: every local user
+    // can read this password, as they could in `ps`.
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+        && meta.permissions().mode() & 0o004 != 0
+    {
+        eprintln!(
+            "warning: --password-file {}: every local user can read it (mode {:o}); \
+             `chmod o-r {}` keeps the password from them",
+            path.display(),
+            meta.permissions().mode() & 0o7777,
             path.display()
         );
     }

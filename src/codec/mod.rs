@@ -1,6 +1,7 @@
 //! dogpile's Redis value formats: a payload model, three serializers byte-identical to the
 //! Python libraries, and the four envelopes a variant wraps its payload in.
 
+pub mod detect;
 pub mod json;
 pub mod msgpack;
 pub mod pickle;

@@ -73,7 +73,7 @@ enum Part {
     /// `i - i % N`: the first index of i's block of N.
     Block(u64),
     /// Record i's text from a sample of real records.
-    Table(sample::Table<String>),
+    Table(sample::Texts),
 }
 
 impl Template {
@@ -125,7 +125,7 @@ impl Template {
     }
 
     /// Record i's text is `texts[i]` (keys, buckets and fields of a sample).
-    pub fn table(source: &str, texts: sample::Table<String>) -> Template {
+    pub fn table(source: &str, texts: sample::Texts) -> Template {
         Template {
             source: source.to_string(),
             parts: vec![Part::Table(texts)],

@@ -1,56 +1,127 @@
 //! `kind = "sample"`: records read from a real cache by `whatif` (key, bucket and field,
 //! TTL, payload), saved as gzipped JSON lines so the experiment reruns offline and in CI.
-//! The first line is a [`SampleHeader`]; each further line one [`SampleRecord`], the payload
-//! as a Python literal (exact for bytes, tuples, big ints and floats).
+//! The first line is a [`SampleHeader`]; each further line one record, the payload as a
+//! Python literal (exact for bytes, tuples, big ints and floats) and the stored value in hex.
+//! In memory each value is held once, as its stored bytes: the payload is decoded when a
+//! variant writes it, and every dataset built from the sample points at the same records.
 
 use super::{Dataset, Family, Template, ValueGen};
 use crate::codec::{Value, pyliteral};
+// The format detection inspect uses (in codec, so the dataset need not import inspect): a sample's payload is what its stored bytes decode to.
+use crate::codec::detect::detect;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Record i's item of a sample, shared by every clone of the dataset.
+/// Records of a shared sample, by index: every dataset built from a sample (one per variant,
+/// and one per check) points at the one copy of its records instead of copying them.
 #[derive(Clone)]
-pub struct Table<T>(Arc<Vec<T>>);
+pub struct Rows {
+    sample: Arc<Sample>,
+    /// The records written, in order (whatif leaves out those a serializer cannot encode).
+    chosen: Arc<Vec<u32>>,
+}
 
-impl<T> Table<T> {
-    pub fn new(items: Vec<T>) -> Table<T> {
-        Table(Arc::new(items))
-    }
-    pub fn get(&self, i: u64) -> &T {
-        &self.0[i as usize]
+impl Rows {
+    fn record(&self, i: u64) -> &SampleRecord {
+        &self.sample.records[self.chosen[i as usize] as usize]
     }
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.chosen.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.chosen.is_empty()
     }
-    pub fn mean_len(&self, len: impl Fn(&T) -> usize) -> f64 {
-        let n = self.0.len().max(1) as f64;
-        (self.0.iter().map(len).sum::<usize>() as f64 / n).max(1.0)
-    }
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Table<T> {
-    /// A digest, not the items: the dataset fingerprint stays short for large samples
-    /// and still changes with any record.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let digest = self.0.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, item| {
-            format!("{item:?}").bytes().fold(h, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
-        });
-        write!(f, "Table(len={}, fnv={digest:016x})", self.0.len())
+    /// Whether both name the same records.
+    fn same(&self, other: &Rows) -> bool {
+        (Arc::ptr_eq(&self.sample, &other.sample) || self.sample.records == other.sample.records)
+            && self.chosen == other.chosen
     }
 }
 
-impl<T: PartialEq> PartialEq for Table<T> {
+/// Which name of a record a [`Texts`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Key,
+    Bucket,
+    Field,
+}
+
+/// Record i's key, bucket or field.
+#[derive(Clone)]
+pub struct Texts {
+    rows: Rows,
+    column: Column,
+}
+
+impl Texts {
+    pub fn get(&self, i: u64) -> &str {
+        let r = self.rows.record(i);
+        match self.column {
+            Column::Key => &r.key,
+            Column::Bucket => &r.bucket,
+            Column::Field => &r.field,
+        }
+    }
+}
+
+impl PartialEq for Texts {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+        self.column == other.column && self.rows.same(&other.rows)
     }
+}
+
+impl std::fmt::Debug for Texts {
+    /// A digest, not the texts: short for large samples, and it still changes with any.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digest = (0..self.rows.len() as u64).fold(FNV_START, |h, i| {
+            fnv(h, format!("{:?}", self.get(i)).as_bytes())
+        });
+        write!(f, "Table(len={}, fnv={digest:016x})", self.rows.len())
+    }
+}
+
+/// Record i's payload, decoded from its stored bytes when asked (a decoded value can take
+/// several times its bytes, so none is kept).
+#[derive(Clone)]
+pub struct Payloads {
+    rows: Rows,
+}
+
+impl Payloads {
+    pub fn get(&self, i: u64) -> Value {
+        self.rows.record(i).payload()
+    }
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+    pub fn mean_len(&self, len: impl Fn(&Value) -> usize) -> f64 {
+        let n = self.len().max(1) as f64;
+        let total: usize = (0..self.len() as u64).map(|i| len(&self.get(i))).sum();
+        (total as f64 / n).max(1.0)
+    }
+}
+
+impl std::fmt::Debug for Payloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digest = (0..self.len() as u64).fold(FNV_START, |h, i| {
+            fnv(h, format!("{:?}", self.get(i)).as_bytes())
+        });
+        write!(f, "Table(len={}, fnv={digest:016x})", self.len())
+    }
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// What the sample is of, and what inspect measured for the pattern today.
@@ -80,8 +151,8 @@ pub struct SampleHeader {
     pub skipped_not_strings: u64,
 }
 
-/// One record: where it lives in each layout, its TTL and its payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One record: where it lives in each layout, its TTL, and its value once, as stored.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SampleRecord {
     pub key: String,
     pub bucket: String,
@@ -90,32 +161,68 @@ pub struct SampleRecord {
     pub ttl_ms: Option<i64>,
     /// The format detected (`dogpile/pickle`, `text`...).
     pub format: String,
-    /// The payload as a Python literal.
-    pub payload: String,
-    /// The value as stored today, hex (whatif measures it as it is, beside the variants).
-    pub stored: String,
+    /// The value as stored today (whatif measures it as it is, beside the variants).
+    pub stored: Vec<u8>,
+    /// The payload, when a sample file gives one that `stored` does not decode to (a file
+    /// written by hand, or by a redisadv that detected formats differently); `None`: the
+    /// payload is what `stored` decodes to, decoded when asked.
+    pub given: Option<Value>,
     /// A pickled class only pickle can carry (json and msgpack cannot encode it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python_object: Option<String>,
 }
 
-/// A sample read back: header, records and their decoded payloads.
+impl SampleRecord {
+    /// The payload the variants write.
+    pub fn payload(&self) -> Value {
+        match &self.given {
+            Some(v) => v.clone(),
+            None => detect(&self.stored).payload,
+        }
+    }
+}
+
+/// A record as a line of the file: the payload as a Python literal, the stored value in
+/// hex. The format every version has written; the line is built and read one at a time.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    key: String,
+    bucket: String,
+    field: String,
+    ttl_ms: Option<i64>,
+    format: String,
+    payload: String,
+    stored: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    python_object: Option<String>,
+}
+
+/// A sample: header and records, each record's value held once, as bytes.
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub header: SampleHeader,
     pub records: Vec<SampleRecord>,
-    pub payloads: Vec<Value>,
 }
 
 impl Sample {
-    /// Writes the sample whole or not at all: a full disk leaves no truncated file.
+    /// Writes the sample whole or not at all (a full disk leaves no truncated file), one
+    /// line at a time.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         crate::files::write_with(path, |file| {
             let mut out = flate2::write::GzEncoder::new(file, flate2::Compression::default());
             serde_json::to_writer(&mut out, &self.header)?;
             out.write_all(b"\n")?;
             for r in &self.records {
-                serde_json::to_writer(&mut out, r)?;
+                let line = Line {
+                    key: r.key.clone(),
+                    bucket: r.bucket.clone(),
+                    field: r.field.clone(),
+                    ttl_ms: r.ttl_ms,
+                    format: r.format.clone(),
+                    payload: pyliteral::repr(&r.payload()),
+                    stored: hex::encode(&r.stored),
+                    python_object: r.python_object.clone(),
+                };
+                serde_json::to_writer(&mut out, &line)?;
                 out.write_all(b"\n")?;
             }
             out.finish()?.flush()?;
@@ -124,26 +231,33 @@ impl Sample {
         .with_context(|| format!("--save-sample {}", path.display()))
     }
 
-    /// Reads a sample file; a bad line is an error naming the file and the line.
+    /// Reads a sample file a line at a time; a bad line is an error naming the file and
+    /// the line. Each record keeps its stored bytes, and its payload only when the file's
+    /// differs from what the bytes decode to.
     pub fn load(path: &Path) -> anyhow::Result<Sample> {
         let file = std::fs::File::open(path)
             .with_context(|| format!("sample file {}: cannot open it", path.display()))?;
-        let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
-        let mut lines = reader.lines().enumerate();
+        let mut reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
         let at = |n: usize| format!("{}:{}", path.display(), n + 1);
-        let (n, first) = lines.next().ok_or_else(|| {
-            anyhow::anyhow!(
+        let mut line = String::new();
+        let mut n = 0;
+        let read = |reader: &mut BufReader<_>, line: &mut String, n: usize| {
+            line.clear();
+            reader.read_line(line).with_context(|| {
+                format!(
+                    "{}: not a gzipped sample file (write it with `redisadv whatif \
+                     --save-sample`)",
+                    at(n)
+                )
+            })
+        };
+        if read(&mut reader, &mut line, n)? == 0 {
+            anyhow::bail!(
                 "{}: empty; write it with `redisadv whatif --save-sample`",
                 path.display()
-            )
-        })?;
-        let first = first.with_context(|| {
-            format!(
-                "{}: not a gzipped sample file (write it with `redisadv whatif --save-sample`)",
-                at(n)
-            )
-        })?;
-        let header: SampleHeader = serde_json::from_str(&first)
+            );
+        }
+        let header: SampleHeader = serde_json::from_str(line.trim_end())
             .with_context(|| format!("{}: not a sample header", at(n)))?;
         if header.kind != "redisadv-sample" {
             anyhow::bail!(
@@ -153,52 +267,131 @@ impl Sample {
             );
         }
         let mut records = Vec::new();
-        let mut payloads = Vec::new();
-        for (n, line) in lines {
-            let line = line.with_context(|| at(n))?;
+        loop {
+            n += 1;
+            if read(&mut reader, &mut line, n)? == 0 {
+                break;
+            }
             if line.trim().is_empty() {
                 continue;
             }
-            let r: SampleRecord = serde_json::from_str(&line)
+            let l: Line = serde_json::from_str(line.trim_end())
                 .with_context(|| format!("{}: not a sample record", at(n)))?;
-            let v = pyliteral::parse(&r.payload)
-                .map_err(|e| anyhow::anyhow!("{}: payload is not a Python literal: {e}", at(n)))?;
-            records.push(r);
-            payloads.push(v);
+            let stored = hex::decode(&l.stored)
+                .map_err(|e| anyhow::anyhow!("{}: stored is not hex: {e}", at(n)))?;
+            // The literal this redisadv would write for the stored bytes: the same text
+            // means the same payload, and none is kept.
+            let given = if pyliteral::repr(&detect(&stored).payload) == l.payload {
+                None
+            } else {
+                Some(pyliteral::parse(&l.payload).map_err(|e| {
+                    anyhow::anyhow!("{}: payload is not a Python literal: {e}", at(n))
+                })?)
+            };
+            records.push(SampleRecord {
+                key: l.key,
+                bucket: l.bucket,
+                field: l.field,
+                ttl_ms: l.ttl_ms,
+                format: l.format,
+                stored,
+                given,
+                python_object: l.python_object,
+            });
         }
         if records.is_empty() {
             anyhow::bail!("{}: the sample holds no records", path.display());
         }
-        Ok(Sample {
-            header,
-            records,
-            payloads,
-        })
+        records.shrink_to_fit();
+        Ok(Sample { header, records })
     }
 
     /// The records as a dataset of one family, in the order sampled. `keep` says which
     /// records to write (whatif leaves out those a variant's serializer cannot encode).
-    pub fn dataset(&self, keep: &dyn Fn(usize) -> bool) -> Dataset {
-        let chosen: Vec<usize> = (0..self.records.len()).filter(|&i| keep(i)).collect();
-        let texts = |f: fn(&SampleRecord) -> &String| {
-            Table::new(
-                chosen
-                    .iter()
-                    .map(|&i| f(&self.records[i]).clone())
-                    .collect(),
-            )
+    /// The dataset reads the records where they are: nothing is copied.
+    pub fn dataset(sample: &Arc<Sample>, keep: &dyn Fn(usize) -> bool) -> Dataset {
+        let chosen: Vec<u32> = (0..sample.records.len())
+            .filter(|&i| keep(i))
+            .map(|i| i as u32)
+            .collect();
+        let rows = Rows {
+            sample: sample.clone(),
+            chosen: Arc::new(chosen),
         };
-        let values = Table::new(chosen.iter().map(|&i| self.payloads[i].clone()).collect());
+        let texts = |column| Texts {
+            rows: rows.clone(),
+            column,
+        };
         let family = Family {
-            name: self.header.pattern.clone(),
-            count: chosen.len() as u64,
+            name: sample.header.pattern.clone(),
+            count: rows.len() as u64,
             per_call: 100,
-            key: Template::table("(sample keys)", texts(|r| &r.key)),
-            bucket: Template::table("(sample buckets)", texts(|r| &r.bucket)),
-            field: Template::table("(sample fields)", texts(|r| &r.field)),
-            value: ValueGen::Table(values),
+            key: Template::table("(sample keys)", texts(Column::Key)),
+            bucket: Template::table("(sample buckets)", texts(Column::Bucket)),
+            field: Template::table("(sample fields)", texts(Column::Field)),
+            value: ValueGen::Table(Payloads { rows: rows.clone() }),
             seed: 0,
         };
         Dataset::custom(vec![family], 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> SampleHeader {
+        SampleHeader {
+            kind: "redisadv-sample".into(),
+            version: 1,
+            pattern: "k:{n}".into(),
+            match_glob: "k:*".into(),
+            source: "test".into(),
+            population_keys: 2.0,
+            population_keys_ci95: 0.0,
+            today_bytes: 0.0,
+            today_bytes_ci95: 0.0,
+            bucket_rule: "numeric".into(),
+            skipped_not_strings: 0,
+        }
+    }
+
+    fn record(key: &str, stored: &[u8], given: Option<Value>) -> SampleRecord {
+        SampleRecord {
+            key: key.into(),
+            bucket: "b".into(),
+            field: key.into(),
+            ttl_ms: Some(5),
+            format: "json".into(),
+            stored: stored.to_vec(),
+            given,
+            python_object: None,
+        }
+    }
+
+    #[test]
+    fn a_saved_sample_loads_back_keeping_a_payload_only_when_given() {
+        let sample = Sample {
+            header: header(),
+            records: vec![
+                record("k:1", b"{\"a\": [1, 2.5, \"x\"]}", None),
+                // A payload its stored bytes do not decode to (a hand-edited file).
+                record("k:2", b"plain text", Some(Value::Int(7))),
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl.gz");
+        sample.save(&path).unwrap();
+        let back = Sample::load(&path).unwrap();
+        assert_eq!(back.header, sample.header);
+        assert_eq!(back.records, sample.records);
+        assert_eq!(back.records[1].payload(), Value::Int(7));
+        // Every dataset built from it reads the same records, none copied.
+        let shared = Arc::new(back);
+        let all = Sample::dataset(&shared, &|_| true);
+        let second = Sample::dataset(&shared, &|i| i == 1);
+        assert_eq!(Arc::strong_count(&shared), 1 + 4 + 4);
+        assert_eq!(all.families[0].key.render(1), "k:2");
+        assert_eq!(second.families[0].key.render(0), "k:2");
     }
 }

@@ -80,7 +80,7 @@ pub enum ValueGen {
     },
     Dict(Vec<(String, ValueGen)>),
     /// Record `i`'s value from a sample of real records (`kind = "sample"`).
-    Table(super::sample::Table<Value>),
+    Table(super::sample::Payloads),
 }
 
 impl ValueGen {
@@ -236,7 +236,7 @@ impl ValueGen {
                 Value::Bytes((0..n).map(|_| rng.random::<u8>()).collect())
             }
             ValueGen::Const(v) => v.clone(),
-            ValueGen::Table(t) => t.get(i).clone(),
+            ValueGen::Table(t) => t.get(i),
             ValueGen::List {
                 item,
                 min_len,

@@ -9,7 +9,6 @@ pub mod budget;
 pub mod cluster;
 pub mod conn;
 pub mod discover;
-pub mod format;
 pub mod pattern;
 pub mod rdb;
 pub mod rdb_file;
@@ -147,7 +146,9 @@ pub fn server_figures(conn: &mut ReadConn, db: i64) -> anyhow::Result<ServerFigu
     let server = crate::probe::parse_info(&conn.info("server")?);
     let memory = crate::probe::parse_info(&conn.info("memory")?);
     let keyspace = crate::probe::parse_info(&conn.info("keyspace")?);
-    let dbsize = int(&conn.must(&redis::cmd("DBSIZE"), "DBSIZE")?).unwrap_or(0) as u64;
+    let dbsize = int(&conn.must(&redis::cmd("DBSIZE"), "DBSIZE")?)
+        .unwrap_or(0)
+        .max(0) as u64;
     let expires: u64 = keyspace
         .get(&format!("db{db}"))
         .and_then(|line| {

@@ -76,6 +76,10 @@ const META_REPLY_BYTES: u64 = 64;
 /// Fields of a hash read for its formats (one HSCAN page).
 const HASH_FIELDS: u64 = 16;
 
+/// The largest DBSIZE the walk's bounds believe: 2^32 keys, more than any one server
+/// holds, and a deadline of about 50 days.
+const MAX_DBSIZE: u64 = 1 << 32;
+
 pub fn scan(
     conn: &mut ReadConn,
     options: &ScanOptions,
@@ -93,10 +97,12 @@ pub fn scan(
         .unwrap_or(0)
         .max(0) as u64;
     // SCAN lists each key once or a few times (a rehash may repeat some); a server whose
-    // cursor never returns to 0 is stopped by these bounds.
-    let key_bound = 4 * dbsize + 100_000;
+    // cursor never returns to 0 is stopped by these bounds. They follow the server's own
+    // DBSIZE, taken as at most MAX_DBSIZE so that no answer makes them endless.
+    let sized = dbsize.min(MAX_DBSIZE);
+    let key_bound = 4 * sized + 100_000;
     let started = Instant::now();
-    let deadline = Duration::from_secs(600) + Duration::from_millis(dbsize);
+    let deadline = Duration::from_secs(600) + Duration::from_millis(sized);
     let count = options.count.min((budget.per_read / 100).max(10));
     let mut cursor: u64 = 0;
     let mut listed: u64 = 0;
@@ -302,7 +308,7 @@ fn read_values(
                     ),
                     _ => continue, // changed type or gone since TYPE
                 },
-                "string" => match read_in_pieces(conn, &m.key, budget.per_read)? {
+                "string" => match read_in_pieces(conn, m, budget.per_read)? {
                     Some(b) => vec![b],
                     None => continue,
                 },
@@ -334,9 +340,22 @@ fn read_size(m: &Meta) -> u64 {
 
 /// A string larger than one read, in GETRANGE pieces of at most `piece` bytes, so the
 /// server never holds more than one piece for this client. `None` when it changed type.
-fn read_in_pieces(conn: &mut ReadConn, key: &[u8], piece: u64) -> anyhow::Result<Option<Vec<u8>>> {
+/// The value is no longer than its MEMORY USAGE: a server that keeps answering past it
+/// (a value growing while read, or not a Redis server) ends the walk.
+fn read_in_pieces(conn: &mut ReadConn, m: &Meta, piece: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let key = m.key.as_slice();
     let mut value = Vec::new();
     loop {
+        if value.len() as u64 > m.memory {
+            anyhow::bail!(
+                "GETRANGE on {}: {} bytes read and the value goes on, more than its MEMORY \
+                 USAGE of {} bytes; inspect stopped rather than read without end (is this a \
+                 Redis server?)",
+                crate::report::cell::printable(&String::from_utf8_lossy(key)),
+                value.len(),
+                m.memory
+            );
+        }
         let from = value.len() as u64;
         let reply = conn.one(
             redis::cmd("GETRANGE")

@@ -3,9 +3,9 @@
 //! kept. At the cap, rare patterns are first merged into their families (random tokens after
 //! a shared prefix), then grouped by their first segment, so the big families stay whole.
 
-use super::format::detect;
 use super::pattern;
 use super::scan::Observation;
+use crate::codec::detect::detect;
 use std::collections::{BTreeMap, HashMap};
 
 /// TTLs kept per pattern for the median (a reservoir sample beyond that).

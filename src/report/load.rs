@@ -38,10 +38,30 @@ fn read_bounded(path: &std::path::Path) -> anyhow::Result<String> {
     if file.metadata().map_err(cannot)?.is_dir() {
         anyhow::bail!("cannot read report {}: it is a directory", path.display());
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_REPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
+    let mut input = file.take(MAX_REPORT_BYTES + 1);
+    // A report is a JSON object: a file that begins with anything else (/dev/zero, a dump)
+    // is refused at its first bytes, before up to 256 MiB of it are read.
+    let mut bytes = vec![0; 64 * 1024];
+    let mut head = 0;
+    while head < bytes.len() {
+        match input.read(&mut bytes[head..]) {
+            Ok(0) => break,
+            Ok(n) => head += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    bytes.truncate(head);
+    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+        && *first != b'{'
+    {
+        anyhow::bail!(
+            "{}: not a JSON report: it begins with byte 0x{first:02x}, where a redisadv report \
+             (bench --out FILE.json) begins with '{{'",
+            path.display()
+        );
+    }
+    input.read_to_end(&mut bytes).map_err(cannot)?;
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         anyhow::bail!(
             "{}: longer than {MAX_REPORT_BYTES} bytes (256 MiB), redisadv's limit for a report; \

@@ -85,7 +85,10 @@ impl DatasetSpec {
                         "{scale_from}: a sample dataset is measured as sampled; leave out the scale"
                     );
                 }
-                Ok(data.sample.dataset(&|i| data.keep[i]))
+                Ok(crate::dataset::sample::Sample::dataset(
+                    &data.sample,
+                    &|i| data.keep[i],
+                ))
             }
             DatasetKind::Custom => {
                 let mut families = Vec::new();

@@ -81,7 +81,7 @@ fn generator(g: &ValueGen) -> String {
         // changes with any record.
         ValueGen::Table(table) => {
             let digest = (0..table.len() as u64).fold(0xcbf2_9ce4_8422_2325, |h, i| {
-                fnv(h, value(table.get(i)).as_bytes())
+                fnv(h, value(&table.get(i)).as_bytes())
             });
             format!("Table(len={}, fnv={digest:016x})", table.len())
         }

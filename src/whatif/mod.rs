@@ -9,10 +9,10 @@ pub mod project;
 pub mod render;
 pub mod today;
 
-use crate::codec::{Codec, Envelope, Format, Metadata, pyliteral};
+use crate::codec::detect::detect;
+use crate::codec::{Codec, Envelope, Format, Metadata};
 use crate::dataset::Layout;
 use crate::dataset::sample::{Sample, SampleHeader, SampleRecord};
-use crate::inspect::format::detect;
 use crate::inspect::{InspectOptions, Walk};
 use crate::scenario::{DatasetSpec, SampleData, Scenario};
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,6 @@ pub fn sample(
         largest: 0,
     };
     let mut records = Vec::new();
-    let mut payloads = Vec::new();
     let mut skipped = 0;
     let report = walk.run(source.clone(), &options, &mut |o| {
         if o.kind != "string" {
@@ -51,11 +50,11 @@ pub fn sample(
             field: String::new(),
             ttl_ms: o.pttl,
             format: d.format.name(),
-            payload: pyliteral::repr(&d.payload),
-            stored: hex::encode(stored),
-            python_object: d.python_object.clone(),
+            // Held once, as bytes; the payload is decoded from them when needed.
+            stored: stored.clone(),
+            given: None,
+            python_object: d.python_object,
         });
-        payloads.push(d.payload);
     })?;
     // The most common pattern among the keys read names the sample.
     let pattern = report
@@ -99,7 +98,6 @@ pub fn sample(
             skipped_not_strings: skipped,
         },
         records,
-        payloads,
     })
 }
 
@@ -171,7 +169,7 @@ fn encodable(sample: &Sample, i: usize, codec: Codec) -> bool {
         return false;
     }
     Format::new(codec, Envelope::Raw)
-        .encode(&sample.payloads[i], Metadata::new(0.0, 2))
+        .encode(&sample.records[i].payload(), Metadata::new(0.0, 2))
         .is_ok()
 }
 
@@ -213,7 +211,7 @@ pub fn run(
     let today_sizes: Vec<f64> = sample
         .records
         .iter()
-        .map(|r| (r.key.len() + r.stored.len() / 2) as f64)
+        .map(|r| (r.key.len() + r.stored.len()) as f64)
         .collect();
     let today_written = project::Written {
         records: n as f64,
@@ -358,8 +356,8 @@ fn variant_sizes(
         };
         let value = v
             .format
-            .encode(&sample.payloads[i], meta)
-            .map_or(r.stored.len() / 2, |b| b.len());
+            .encode(&r.payload(), meta)
+            .map_or(r.stored.len(), |b| b.len());
         let size = (name + value) as f64;
         sizes.push(size);
         diffs.push(today[i] - size);

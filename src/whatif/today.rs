@@ -8,7 +8,6 @@ use crate::dataset::sample::Sample;
 use crate::loader::{EncodedCall, LoadOutcome, Sink};
 use crate::protocol::Writes;
 use crate::scenario::Scenario;
-use anyhow::Context;
 
 /// A TTL at least this long (ms) so that nothing expires while it is measured; a TTL's
 /// memory does not depend on its length.
@@ -41,9 +40,8 @@ impl Writes for Stored<'_> {
         _encoded: &mut dyn FnMut(&EncodedCall),
     ) -> anyhow::Result<LoadOutcome> {
         for r in &self.0.records {
-            let stored = hex::decode(&r.stored)
-                .with_context(|| format!("sample record {}: stored is not hex", r.key))?;
-            let mut args: Vec<&[u8]> = vec![b"SET".as_slice(), r.key.as_bytes(), stored.as_slice()];
+            let mut args: Vec<&[u8]> =
+                vec![b"SET".as_slice(), r.key.as_bytes(), r.stored.as_slice()];
             let ttl = r.ttl_ms.map(|ms| ms.max(MIN_TTL_MS).to_string());
             if let Some(ms) = &ttl {
                 args.extend([b"PX".as_slice(), ms.as_bytes()]);

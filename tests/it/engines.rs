@@ -469,3 +469,64 @@ fn valkey_figures_repeat_with_a_fixed_hash_seed() {
     };
     assert_eq!(figure(), figure());
 }
+
+/// An engine binary cut short (a copy interrupted, a full disk) is flagged, not "installed":
+/// `engines list` marks it DAMAGED with the command that reinstalls it, and a bench that
+/// names it refuses it before any server starts.
+#[test]
+fn a_truncated_engine_binary_is_damaged_with_the_reinstall_command() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("redis-8.6");
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    // A real ELF binary (the system's redis-server), then cut to its first 100,000 bytes.
+    let system = which_redis_server();
+    let binary = dir.join("bin/redis-server");
+    std::fs::copy(&system, &binary).unwrap();
+    let full = std::fs::metadata(&binary).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&binary)
+        .unwrap()
+        .set_len(100_000)
+        .unwrap();
+    std::fs::write(
+        dir.join("engine.json"),
+        r#"{"name": "redis-8.6", "server": "Redis", "package": "redis",
+            "package_version": "5:8.6.3-1", "version": "8.6.3",
+            "binary": "bin/redis-server", "build": "make", "built_at": 1796329908}"#,
+    )
+    .unwrap();
+    let out = engines(cache.path(), &["list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("DAMAGED")
+            && text.contains("truncated: 100000 bytes")
+            && text.contains(&format!("at least {full}"))
+            && text.contains("engines install redis-8.6 --force"),
+        "{text}"
+    );
+    let scenario_dir = tempfile::tempdir().unwrap();
+    let scenario = crate::bench_cli::tiny_scenario(scenario_dir.path());
+    let out = bench(
+        cache.path(),
+        &[scenario.to_str().unwrap(), "--engine", "redis-8.6", "-q"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("engines install redis-8.6 --force"),
+        "{err}"
+    );
+}
+
+/// The redis-server on PATH, resolved.
+fn which_redis_server() -> std::path::PathBuf {
+    let out = Command::new("sh")
+        .args(["-c", "command -v redis-server"])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!path.is_empty(), "redis-server on PATH");
+    std::fs::canonicalize(path).unwrap()
+}

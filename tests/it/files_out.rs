@@ -128,3 +128,78 @@ fn out_refuses_another_users_link_in_a_sticky_dir_and_keeps_modes() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn out_refuses_a_parent_directory_that_is_another_users_link_in_a_sticky_dir() {
+    if !is_root() {
+        eprintln!("out_refuses_a_parent_directory_that_is_another_users_link: skipped, needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = tiny_scenario(dir.path());
+    let shared = shared_dir(dir.path());
+    // A root-only directory, and `nobody`'s link to it in the shared directory: a report
+    // to shared/reports/r.json would land in the private directory.
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let planted = shared.join("reports");
+    std::os::unix::fs::symlink(&private, &planted).unwrap();
+    let status = std::process::Command::new("chown")
+        .args(["-h", "nobody"])
+        .arg(&planted)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::symlink_metadata(&planted).unwrap().uid(), 65534);
+    // Directly, and through root's own link to that link.
+    let deeper = shared.join("reports").join("r.json");
+    std::os::unix::fs::symlink("reports", shared.join("alias")).unwrap();
+    let around = shared.join("alias").join("r.md");
+    for out in [&deeper, &around] {
+        let run = redisadv(&[
+            "bench",
+            scenario.to_str().unwrap(),
+            "--only",
+            "pickle_ttl",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = text(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("symlinked directory")
+                && err.contains("another user")
+                && err.contains(&planted.display().to_string()),
+            "{err}"
+        );
+    }
+    let init = redisadv(&["init", deeper.with_extension("toml").to_str().unwrap()]);
+    assert!(!init.status.success());
+    assert!(
+        text(&init.stderr).contains("symlinked directory"),
+        "{}",
+        text(&init.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(&private).unwrap().count(),
+        0,
+        "nothing written in the directory the link names"
+    );
+
+    // root's own link to a directory, in the same shared directory, is followed.
+    let own = shared.join("mine");
+    std::os::unix::fs::symlink(&private, &own).unwrap();
+    let run = redisadv(&[
+        "bench",
+        scenario.to_str().unwrap(),
+        "--only",
+        "pickle_ttl",
+        "-q",
+        "--out",
+        own.join("r.json").to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(private.join("r.json").is_file());
+}

@@ -16,6 +16,7 @@ mod engines;
 mod explain;
 mod field_ttl;
 mod files_out;
+mod hostile_server;
 mod house;
 mod input_limits;
 mod inspect;

@@ -192,3 +192,46 @@ fn a_password_with_at_colon_and_percent_never_shows() {
     assert!(out.status.success(), "{}", both(&out));
     assert_secret_absent("get", &both(&out));
 }
+
+#[test]
+fn a_password_file_every_user_can_read_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = redis();
+    let port = server.port();
+    let mut c = server.connect().unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg(PASSWORD)
+        .query(&mut c)
+        .unwrap();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    // World-readable: read, with a warning that says how to close it; owner or group
+    // only: no word.
+    for (mode, warned) in [(0o644, true), (0o600, false), (0o640, false)] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = run(
+            &[
+                "inspect",
+                "--url",
+                &url,
+                "--password-file",
+                file.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{mode:o}: {err}");
+        assert_eq!(
+            err.contains("every local user can read it (mode 644)") && err.contains("chmod o-r"),
+            warned,
+            "{mode:o}: {err}"
+        );
+        assert_secret_absent("a warned --password-file", &both(&out));
+    }
+}

@@ -198,3 +198,50 @@ fn an_interrupted_whatif_leaves_no_server_and_no_directory() {
         std::fs::read_dir(&tmp).unwrap().next().is_none()
     });
 }
+
+/// A sample saved by the redisadv before samples were held as bytes (the seeded fixture,
+/// 4 keys a family, `--match '*'`): the file format is unchanged, and it still loads and
+/// measures, each payload as the file gives it.
+#[test]
+fn a_sample_saved_by_the_previous_version_still_loads() {
+    use std::io::BufRead;
+    let fixture = project_file("tests/fixtures/sample-v1.jsonl.gz");
+    // From the file itself: the records json cannot carry (a pickled class, or bytes).
+    let lines: Vec<Json> = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+        std::fs::File::open(&fixture).unwrap(),
+    ))
+    .lines()
+    .skip(1)
+    .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+    .collect();
+    let not_json = lines
+        .iter()
+        .filter(|r| {
+            let payload = r["payload"].as_str().unwrap();
+            !r["python_object"].is_null() || payload.starts_with("b'") || payload.starts_with("b\"")
+        })
+        .count();
+    assert!(not_json > 0 && not_json < lines.len());
+    let report = json(&redisadv(&[
+        "whatif",
+        "--from-sample",
+        fixture.to_str().unwrap(),
+        "--only",
+        "region_redis,region_json_raw",
+        "--format",
+        "json",
+        "-q",
+    ]));
+    assert_eq!(report["sampled_records"], lines.len());
+    assert_eq!(report["sample"]["match"], "*");
+    let pickle = variant(&report, "region_redis");
+    assert_eq!(pickle["unencodable"], 0, "{pickle:#}");
+    assert!(pickle["dataset_bytes"].as_u64().unwrap() > 0, "{pickle:#}");
+    let json_raw = variant(&report, "region_json_raw");
+    assert_eq!(json_raw["unencodable"], not_json, "{json_raw:#}");
+    assert!(
+        json_raw["dataset_bytes"].as_u64().unwrap() > 0,
+        "{json_raw:#}"
+    );
+    assert!(report["as_stored"]["dataset_bytes"].as_u64().unwrap() > 0);
+}

@@ -2,7 +2,7 @@
 //! serialization, text, compressed data or opaque bytes. Cheap checks first (magic bytes,
 //! the envelope's `{"ct": ...}|` prefix), full decoding only where it decides.
 
-use crate::codec::{Metadata, Value, json, msgpack, unpickle};
+use super::{Metadata, Value, json, msgpack, unpickle};
 
 /// A detected value format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
