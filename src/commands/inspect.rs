@@ -235,7 +235,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         .walk
         .run(source.target.clone(), &options, &mut |_| bar.inc(1));
     bar.finish_and_clear();
-    let report = report?;
+    let mut report = report?;
+    if args.source.rdb.is_some() {
+        report.extras.loaded_copy = Some(crate::inspect::LOADED_COPY.to_string());
+    }
     for out in &outs {
         out.write_text(&render::render(&report, out.format())?)?;
     }

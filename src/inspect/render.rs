@@ -315,6 +315,9 @@ fn heading(report: &InspectReport) -> String {
     if let Some(note) = &report.extras.patterns_capped {
         let _ = write!(out, "\n{note}");
     }
+    if let Some(note) = &report.extras.loaded_copy {
+        let _ = write!(out, "\n{note}");
+    }
     out
 }
 

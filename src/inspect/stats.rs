@@ -1,10 +1,12 @@
 //! Per-pattern figures, aggregated as keys stream by: counts and sums only, a bounded
 //! reservoir of TTLs for the median, the largest keys, and a cap on the number of patterns
 //! kept. At the cap, rare patterns are first merged into their families (random tokens after
-//! a shared prefix), then grouped by their first segment, so the big families stay whole.
+//! a shared prefix), then grouped by their first segment; `inspect` then reads the keys a
+//! second time with a plan that does not depend on SCAN's order ([`super::plan`]).
 
 use super::format::detect;
 use super::pattern;
+use super::plan::{Frequent, Plan, Planned};
 use super::scan::Observation;
 use std::collections::{BTreeMap, HashMap};
 
@@ -177,6 +179,12 @@ pub struct Aggregate {
     new_since_compaction: usize,
     largest: std::collections::BinaryHeap<std::cmp::Reverse<LargeKey>>,
     largest_n: usize,
+    /// The first pass's frequent patterns and first segments, for a second pass.
+    frequent: Option<(Frequent, Frequent)>,
+    /// A second pass: keys routed by the plan.
+    planned: Option<Planned>,
+    /// After a second pass: the keys a pattern needed for a row of its own (more than this).
+    pub threshold: Option<u64>,
 }
 
 impl Aggregate {
@@ -195,12 +203,58 @@ impl Aggregate {
             new_since_compaction: usize::MAX,
             largest: std::collections::BinaryHeap::new(),
             largest_n: n,
+            frequent: None,
+            planned: None,
+            threshold: None,
+        }
+    }
+
+    /// A first pass that can plan a second one when the cap is reached.
+    pub fn first_pass(cap: usize, n: usize) -> Aggregate {
+        let mut a = Aggregate::with_largest(cap, n);
+        a.frequent = Some((Frequent::new(a.cap), Frequent::new(a.cap)));
+        a
+    }
+
+    /// The candidates of a second pass (after a first pass that reached the cap).
+    pub fn plan(&mut self) -> Option<Plan> {
+        let (patterns, segments) = self.frequent.take()?;
+        self.capped.then(|| Plan {
+            patterns: patterns.names(),
+            segments: segments.names(),
+        })
+    }
+
+    /// A second pass: keys counted under the plan's candidates, rows decided at the end
+    /// ([`Aggregate::finish`]).
+    pub fn second_pass(plan: Plan, cap: usize, n: usize) -> Aggregate {
+        let mut a = Aggregate::with_largest(cap, n);
+        a.planned = Some(Planned::new(plan));
+        a.capped = true;
+        a
+    }
+
+    /// Ends a second pass: its rows become the patterns, the rest the overflow.
+    pub fn finish(&mut self) {
+        if let Some(p) = self.planned.take() {
+            self.threshold = Some(p.threshold(self.cap));
+            let (rows, overflow) = p.finish(self.cap);
+            self.patterns = rows;
+            self.overflow.merge(&overflow);
         }
     }
 
     pub fn add(&mut self, o: &Observation) {
         self.keep_if_large(o);
         let mut name = pattern::derive(o.key);
+        if let Some(p) = &mut self.planned {
+            p.add(&name, o);
+            return;
+        }
+        if let Some((patterns, segments)) = &mut self.frequent {
+            patterns.add(&name);
+            segments.add(&coarse(&name));
+        }
         if !self.patterns.contains_key(&name)
             && let Some(family) = self.family_of(&name)
         {
