@@ -1,68 +1,145 @@
 //! `--max-patterns` without SCAN-order dependence. The first pass counts, besides its own
-//! bounded aggregate, the most frequent patterns and first segments in two Misra-Gries
-//! summaries. When the cap was reached, a second pass reads the keys again and keeps a row
-//! for every pattern with more than `keys / cap` keys, then for every first segment
-//! (`prefix{*}`) with more than that many, and counts the rest as "other". Misra-Gries with
-//! `cap` counters keeps every name that frequent whatever the order, and the second pass
-//! counts them exactly, so the rows depend only on the keys, not on the order SCAN lists them.
+//! bounded aggregate, the patterns and first segments with the most keys and the most bytes
+//! in four Space-Saving summaries. When the cap was reached, a second pass reads the keys
+//! again and keeps a row for every pattern with more than 1/cap of the keys or of the bytes
+//! read, then for every first segment (`prefix{*}`) above either, and counts the rest as
+//! "other". Space-Saving with `cap` counters holds every name that large whatever the order,
+//! and the second pass counts them exactly, so the rows depend only on the keys, not on the
+//! order SCAN lists them.
 
 use super::stats::{PatternStats, coarse};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// The Misra-Gries frequent-items summary: at most `k` counters; any name seen more than
-/// `n / (k + 1)` times in `n` is among them at the end, in every order. Written here: it is
-/// a dozen lines, and the crates that have it count hashes, not the names we need back.
+/// The Space-Saving summary (Metwally et al.): at most `k` counters; a name weighing more
+/// than `total / k` is among them at the end, in every order. Written here: it is a few
+/// lines, and the crates that have it count hashes, not the names we need back.
 #[derive(Debug, Clone)]
 pub struct Frequent {
-    counts: HashMap<String, u64>,
+    ids: HashMap<String, usize>,
+    names: Vec<String>,
+    counts: Vec<u64>,
+    /// (count, id), smallest first.
+    order: BTreeSet<(u64, usize)>,
     k: usize,
 }
 
 impl Frequent {
     pub fn new(k: usize) -> Frequent {
         Frequent {
-            counts: HashMap::new(),
+            ids: HashMap::new(),
+            names: Vec::new(),
+            counts: Vec::new(),
+            order: BTreeSet::new(),
             k: k.max(1),
         }
     }
 
-    pub fn add(&mut self, name: &str) {
-        if let Some(c) = self.counts.get_mut(name) {
-            *c += 1;
-        } else if self.counts.len() < self.k {
-            self.counts.insert(name.to_string(), 1);
-        } else {
-            // Every counter and the new name lose one: O(k), at most n / k times in all.
-            self.counts.retain(|_, c| {
-                *c -= 1;
-                *c > 0
-            });
-        }
+    pub fn add(&mut self, name: &str, weight: u64) {
+        let id = match self.ids.get(name) {
+            Some(&id) => id,
+            None if self.names.len() < self.k => {
+                let id = self.names.len();
+                self.names.push(name.to_string());
+                self.counts.push(0);
+                self.ids.insert(name.to_string(), id);
+                self.order.insert((0, id));
+                id
+            }
+            None => {
+                // The smallest counter takes the new name, keeping its count.
+                let Some(&(_, id)) = self.order.first() else {
+                    return;
+                };
+                self.ids.remove(&self.names[id]);
+                self.names[id] = name.to_string();
+                self.ids.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.order.remove(&(self.counts[id], id));
+        self.counts[id] += weight;
+        self.order.insert((self.counts[id], id));
     }
 
     pub fn names(self) -> HashSet<String> {
-        self.counts.into_keys().collect()
+        self.names.into_iter().collect()
     }
 }
 
-/// The candidates a second pass counts exactly: frequent patterns and first segments.
+/// The first pass's four summaries: patterns and first segments, by keys and by bytes.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    pattern_keys: Frequent,
+    pattern_bytes: Frequent,
+    segment_keys: Frequent,
+    segment_bytes: Frequent,
+}
+
+impl Candidates {
+    pub fn new(cap: usize) -> Candidates {
+        Candidates {
+            pattern_keys: Frequent::new(cap),
+            pattern_bytes: Frequent::new(cap),
+            segment_keys: Frequent::new(cap),
+            segment_bytes: Frequent::new(cap),
+        }
+    }
+
+    pub fn add(&mut self, name: &str, memory: u64) {
+        let segment = coarse(name);
+        self.pattern_keys.add(name, 1);
+        self.pattern_bytes.add(name, memory);
+        self.segment_keys.add(&segment, 1);
+        self.segment_bytes.add(&segment, memory);
+    }
+
+    pub fn plan(self) -> Plan {
+        let mut patterns = self.pattern_keys.names();
+        patterns.extend(self.pattern_bytes.names());
+        let mut segments = self.segment_keys.names();
+        segments.extend(self.segment_bytes.names());
+        Plan { patterns, segments }
+    }
+}
+
+/// The candidates a second pass counts exactly: large patterns and first segments.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub patterns: HashSet<String>,
     pub segments: HashSet<String>,
 }
 
+/// A row's size, to compare with the thresholds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    keys: u64,
+    memory: u64,
+}
+
 /// The second pass: every key routed by the plan, counted exactly, then rows decided by
-/// the threshold.
+/// the thresholds.
 #[derive(Debug, Default)]
 pub struct Planned {
     plan: Plan,
-    pub keys: u64,
+    read: Size,
     patterns: HashMap<String, PatternStats>,
     segments: HashMap<String, PatternStats>,
-    /// Keys under each candidate segment, those counted under their pattern included.
-    segment_keys: HashMap<String, u64>,
+    /// Each candidate segment's keys and bytes, those counted under their pattern included.
+    segment_sizes: HashMap<String, Size>,
     pub overflow: PatternStats,
+}
+
+/// More keys or bytes than these and a pattern (or a first segment) has its own row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub keys: u64,
+    pub bytes: u64,
+}
+
+impl Thresholds {
+    fn passed(&self, keys: u64, memory: u64) -> bool {
+        keys > self.keys || memory > self.bytes
+    }
 }
 
 impl Planned {
@@ -74,10 +151,13 @@ impl Planned {
     }
 
     pub fn add(&mut self, name: &str, o: &super::scan::Observation) {
-        self.keys += 1;
+        self.read.keys += 1;
+        self.read.memory += o.memory;
         let segment = coarse(name);
         if self.plan.segments.contains(&segment) {
-            *self.segment_keys.entry(segment.clone()).or_default() += 1;
+            let size = self.segment_sizes.entry(segment.clone()).or_default();
+            size.keys += 1;
+            size.memory += o.memory;
         }
         let stats = if self.plan.patterns.contains(name) {
             self.patterns.entry(name.to_string()).or_default()
@@ -89,25 +169,34 @@ impl Planned {
         stats.add(o, o.key);
     }
 
-    /// More keys than this and a pattern (or a first segment) has its own row.
-    pub fn threshold(&self, cap: usize) -> u64 {
-        self.keys / cap.max(1) as u64
+    /// 1/cap of the keys and of the bytes read (MEMORY USAGE).
+    pub fn thresholds(&self, cap: usize) -> Thresholds {
+        let cap = cap.max(1) as u64;
+        Thresholds {
+            keys: self.read.keys / cap,
+            bytes: self.read.memory / cap,
+        }
     }
 
-    /// The rows: patterns above the threshold, then first segments above it holding the
+    /// The rows: patterns above a threshold, then first segments above one holding the
     /// rest of their keys; everything else in `overflow`.
     pub fn finish(mut self, cap: usize) -> (HashMap<String, PatternStats>, PatternStats) {
-        let t = self.threshold(cap);
+        let t = self.thresholds(cap);
+        let segment_passed = |sizes: &HashMap<String, Size>, segment: &str| {
+            sizes
+                .get(segment)
+                .is_some_and(|s| t.passed(s.keys, s.memory))
+        };
         let mut rows: HashMap<String, PatternStats> = HashMap::new();
         let mut patterns: Vec<(String, PatternStats)> = self.patterns.into_iter().collect();
         patterns.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, s) in patterns {
-            if s.keys > t {
+            if t.passed(s.keys, s.memory) {
                 rows.insert(name, s);
                 continue;
             }
             let segment = coarse(&name);
-            if self.segment_keys.get(&segment).is_some_and(|&k| k > t) {
+            if segment_passed(&self.segment_sizes, &segment) {
                 self.segments.entry(segment).or_default().merge(&s);
             } else {
                 self.overflow.merge(&s);
@@ -116,7 +205,7 @@ impl Planned {
         let mut segments: Vec<(String, PatternStats)> = self.segments.into_iter().collect();
         segments.sort_by(|a, b| a.0.cmp(&b.0));
         for (segment, s) in segments {
-            if self.segment_keys.get(&segment).is_some_and(|&k| k > t) {
+            if segment_passed(&self.segment_sizes, &segment) {
                 rows.entry(segment).or_default().merge(&s);
             } else {
                 self.overflow.merge(&s);
@@ -131,14 +220,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn misra_gries_keeps_every_frequent_name_in_any_order() {
+    fn space_saving_keeps_every_frequent_name_in_any_order() {
         let mut names: Vec<String> = Vec::new();
         for i in 0..300 {
             names.push(format!("rare:{i}"));
         }
         names.extend(std::iter::repeat_n("big".to_string(), 120));
         names.extend(std::iter::repeat_n("mid".to_string(), 80));
-        // n = 500, k = 5: more than 500 / 6 = 83 is guaranteed; "mid" (80) is not.
+        // n = 500, k = 5: more than 500 / 5 = 100 is guaranteed; "mid" (80) is not.
         for order in 0..20u64 {
             let mut shuffled = names.clone();
             // A deterministic shuffle per order.
@@ -151,7 +240,7 @@ mod tests {
             }
             let mut f = Frequent::new(5);
             for n in &shuffled {
-                f.add(n);
+                f.add(n, 1);
             }
             assert!(f.names().contains("big"), "order {order}");
         }

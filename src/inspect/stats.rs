@@ -6,7 +6,7 @@
 
 use super::format::detect;
 use super::pattern;
-use super::plan::{Frequent, Plan, Planned};
+use super::plan::{Candidates, Plan, Planned, Thresholds};
 use super::scan::Observation;
 use std::collections::{BTreeMap, HashMap};
 
@@ -179,12 +179,12 @@ pub struct Aggregate {
     new_since_compaction: usize,
     largest: std::collections::BinaryHeap<std::cmp::Reverse<LargeKey>>,
     largest_n: usize,
-    /// The first pass's frequent patterns and first segments, for a second pass.
-    frequent: Option<(Frequent, Frequent)>,
+    /// The first pass's largest patterns and first segments, for a second pass.
+    frequent: Option<Candidates>,
     /// A second pass: keys routed by the plan.
     planned: Option<Planned>,
-    /// After a second pass: the keys a pattern needed for a row of its own (more than this).
-    pub threshold: Option<u64>,
+    /// After a second pass: the keys or bytes a pattern needed for a row of its own.
+    pub threshold: Option<Thresholds>,
 }
 
 impl Aggregate {
@@ -212,17 +212,14 @@ impl Aggregate {
     /// A first pass that can plan a second one when the cap is reached.
     pub fn first_pass(cap: usize, n: usize) -> Aggregate {
         let mut a = Aggregate::with_largest(cap, n);
-        a.frequent = Some((Frequent::new(a.cap), Frequent::new(a.cap)));
+        a.frequent = Some(Candidates::new(a.cap));
         a
     }
 
     /// The candidates of a second pass (after a first pass that reached the cap).
     pub fn plan(&mut self) -> Option<Plan> {
-        let (patterns, segments) = self.frequent.take()?;
-        self.capped.then(|| Plan {
-            patterns: patterns.names(),
-            segments: segments.names(),
-        })
+        let candidates = self.frequent.take()?;
+        self.capped.then(|| candidates.plan())
     }
 
     /// A second pass: keys counted under the plan's candidates, rows decided at the end
@@ -237,7 +234,7 @@ impl Aggregate {
     /// Ends a second pass: its rows become the patterns, the rest the overflow.
     pub fn finish(&mut self) {
         if let Some(p) = self.planned.take() {
-            self.threshold = Some(p.threshold(self.cap));
+            self.threshold = Some(p.thresholds(self.cap));
             let (rows, overflow) = p.finish(self.cap);
             self.patterns = rows;
             self.overflow.merge(&overflow);
@@ -251,9 +248,8 @@ impl Aggregate {
             p.add(&name, o);
             return;
         }
-        if let Some((patterns, segments)) = &mut self.frequent {
-            patterns.add(&name);
-            segments.add(&coarse(&name));
+        if let Some(candidates) = &mut self.frequent {
+            candidates.add(&name, o.memory);
         }
         if !self.patterns.contains_key(&name)
             && let Some(family) = self.family_of(&name)
@@ -334,7 +330,27 @@ impl Aggregate {
             .map(|(n, _)| n.clone())
             .collect();
         let names: Vec<&str> = rare.iter().map(String::as_str).collect();
-        for (from, to) in pattern::merge_tokens(&names) {
+        let mut merges = pattern::merge_tokens(&names);
+        // A glued 32-character token without a digit (one Django session key in 30,000)
+        // joins the family its prefix already has.
+        let glued: Vec<&str> = self
+            .patterns
+            .keys()
+            .filter_map(|n| n.strip_suffix("{token}"))
+            .collect();
+        for name in &rare {
+            if let Some(prefix) = glued.iter().find(|p| {
+                name.strip_prefix(**p).is_some_and(|rest| {
+                    rest.len() == 32
+                        && rest
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                })
+            }) {
+                merges.insert(name.clone(), format!("{prefix}{{token}}"));
+            }
+        }
+        for (from, to) in merges {
             if let Some(prefix) = to.strip_suffix("{token}")
                 && !self.families.iter().any(|f| f == prefix)
             {
@@ -382,6 +398,24 @@ mod tests {
             encoding: "embstr",
             values: &values,
         });
+    }
+
+    #[test]
+    fn a_session_key_without_digits_joins_its_family() {
+        let mut a = Aggregate::new(100);
+        for k in [
+            "web:1:django.contrib.sessions.cachez1xk9q0w2e3r4t5y6u7i8o9p0asdfghj",
+            "web:1:django.contrib.sessions.cacheq1xk9q0w2e3r4t5y6u7i8o9p0asdfghj",
+            "web:1:django.contrib.sessions.cachehhgjaaftrzrudxkqtqztddbwaahhtduc",
+        ] {
+            key(&mut a, k, 10, None);
+        }
+        a.compact();
+        assert_eq!(a.patterns.len(), 1, "{:?}", a.patterns.keys());
+        assert_eq!(
+            a.patterns["web:{n}:django.contrib.sessions.cache{token}"].keys,
+            3
+        );
     }
 
     #[test]

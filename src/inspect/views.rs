@@ -112,13 +112,15 @@ pub fn capped_note(cap: usize) -> String {
 
 /// What the report says when --max-patterns was reached and a second pass read the keys
 /// again (`plan`): rows that do not depend on SCAN's order.
-pub fn planned_note(cap: usize, threshold: u64) -> String {
+pub fn planned_note(cap: usize, t: super::plan::Thresholds) -> String {
     format!(
         "--max-patterns {cap} was reached: the keys were read a second time; each pattern with \
-         more than {threshold} keys (keys read / {cap}) has its own row, the rest are grouped by \
-         their first segment (prefix{{*}}) when it holds more than {threshold}, else counted in \
-         \"other\"; these rows do not depend on the order SCAN lists the keys. Raise \
-         --max-patterns to see the rarer patterns one by one"
+         more than {} keys or {} (1/{cap} of the keys or of the MEMORY USAGE read) has its own \
+         row, the rest are grouped by their first segment (prefix{{*}}) when it holds more \
+         than that, else counted in \"other\"; these rows do not depend on the order SCAN \
+         lists the keys. Raise --max-patterns to see the rarer patterns one by one",
+        t.keys,
+        super::render::human(t.bytes as f64)
     )
 }
 

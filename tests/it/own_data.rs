@@ -376,6 +376,12 @@ fn hostile_key_names_are_escaped_in_every_format() {
     for n in names {
         let _: () = redis::cmd("SET").arg(n).arg("v").query(&mut c).unwrap();
     }
+    // A value of one byte "!" (a msgpack 33): Flask-Caching's marker with nothing after it.
+    let _: () = redis::cmd("SET")
+        .arg("bang")
+        .arg("!")
+        .query(&mut c)
+        .unwrap();
     for format in ["table", "markdown", "csv", "html", "svg"] {
         let out = redisadv(&[
             "inspect",

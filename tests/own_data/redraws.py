@@ -78,20 +78,21 @@ def inspect(port, *extra):
 
 
 def main():
-    server = Server()
-    try:
-        truth = inspect(server.port, "--all")
-    finally:
-        server.close()
-    scored = {p: r for p, r in truth.items() if r["keys"] >= ARGS.min_keys}
-    inside = {p: {"keys": 0, "bytes": 0, "seen": 0} for p in scored}
+    inside = {}
+    scored = {}
     for _ in range(ARGS.draws):
         server = Server()
         try:
+            # The truth of this draw: keys with a TTL may have expired since the last one.
+            truth = inspect(server.port, "--all")
             rows = inspect(server.port, "--sample", str(ARGS.sample))
         finally:
             server.close()
-        for p, t in scored.items():
+        for p, t in truth.items():
+            if t["keys"] < ARGS.min_keys:
+                continue
+            scored[p] = t
+            inside.setdefault(p, {"keys": 0, "bytes": 0, "seen": 0})
             r = rows.get(p)
             if r is None:
                 continue  # not listed in this sample (fewer than 2 keys read)
