@@ -329,27 +329,7 @@ impl Aggregate {
             .filter(|(_, s)| s.keys <= RARE)
             .map(|(n, _)| n.clone())
             .collect();
-        let names: Vec<&str> = rare.iter().map(String::as_str).collect();
-        let mut merges = pattern::merge_tokens(&names);
-        // A glued 32-character token without a digit (one Django session key in 30,000)
-        // joins the family its prefix already has.
-        let glued: Vec<&str> = self
-            .patterns
-            .keys()
-            .filter_map(|n| n.strip_suffix("{token}"))
-            .collect();
-        for name in &rare {
-            if let Some(prefix) = glued.iter().find(|p| {
-                name.strip_prefix(**p).is_some_and(|rest| {
-                    rest.len() == 32
-                        && rest
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                })
-            }) {
-                merges.insert(name.clone(), format!("{prefix}{{token}}"));
-            }
-        }
+        let merges = family_merges(&rare, self.patterns.keys().map(String::as_str));
         for (from, to) in merges {
             if let Some(prefix) = to.strip_suffix("{token}")
                 && !self.families.iter().any(|f| f == prefix)
@@ -361,6 +341,32 @@ impl Aggregate {
             }
         }
     }
+}
+
+/// Where each rare pattern goes: into a token family with others that differ only by a
+/// random token ([`pattern::merge_tokens`]), or, for a glued 32-character token without a
+/// digit (one Django session key in 30,000), into the family its prefix already has among
+/// `all` the patterns.
+pub fn family_merges<'a>(
+    rare: &[String],
+    all: impl Iterator<Item = &'a str>,
+) -> HashMap<String, String> {
+    let names: Vec<&str> = rare.iter().map(String::as_str).collect();
+    let mut merges = pattern::merge_tokens(&names);
+    let glued: Vec<&str> = all.filter_map(|n| n.strip_suffix("{token}")).collect();
+    for name in rare {
+        if let Some(prefix) = glued.iter().find(|p| {
+            name.strip_prefix(**p).is_some_and(|rest| {
+                rest.len() == 32
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+        }) {
+            merges.insert(name.clone(), format!("{prefix}{{token}}"));
+        }
+    }
+    merges
 }
 
 /// A pattern grouped by its first segment: `shop:{n}:x` is `shop:{*}`; a pattern without a

@@ -269,6 +269,35 @@ fn every_family_of_real_libraries_on_its_own_line_exact_and_without_errors() {
         .map(|r| r.1 as f64);
     assert_eq!(catalog, truth["keys"].as_f64(), "{first:?}");
 
+    // From an RDB copy: the same families (token families merged there too), each with its
+    // keys, and the note on where a loaded copy differs from the live server.
+    let mut c = server.connect().unwrap();
+    redis::cmd("SAVE").query::<()>(&mut c).unwrap();
+    let out = redisadv(&[
+        "inspect",
+        "--rdb",
+        server.dir().join("dump.rdb").to_str().unwrap(),
+        "--all",
+        "--top",
+        "200",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let from_rdb = json(&out);
+    assert!(
+        from_rdb["loaded_copy"]
+            .as_str()
+            .is_some_and(|n| n.contains("streams and big hashes")),
+        "{from_rdb}"
+    );
+    for family in FAMILIES {
+        assert!(
+            row(&from_rdb, family)["keys"].as_f64().unwrap() >= 3.0,
+            "{family}"
+        );
+    }
+
     // Markdown: the `|` of every dogpile key stays inside its cell; --out writes each format.
     let dir = tempfile::tempdir().unwrap();
     let md = dir.path().join("r.md");
