@@ -282,6 +282,8 @@ fn heading(report: &InspectReport) -> String {
          USAGE leaves out)",
         if report.extras.exact {
             " SAMPLES 0 (exact)"
+        } else if report.rdb.is_none() {
+            " SAMPLES 1000 (exact for keys of up to 1,000 elements)"
         } else {
             ""
         },
