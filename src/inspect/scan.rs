@@ -200,7 +200,8 @@ fn read_meta(
             // A sample: SAMPLES 1000 is exact for aggregates of up to 1,000 elements (Redis's
             // default 5 read rq's job hashes 4.9% low, outside every interval) and bounds the
             // server's work on larger ones.
-            cmd.arg("SAMPLES").arg(if options.exact { 0 } else { SAMPLE_ELEMENTS });
+            cmd.arg("SAMPLES")
+                .arg(if options.exact { 0 } else { SAMPLE_ELEMENTS });
             conn.queue(&cmd);
             if send_object {
                 conn.queue(redis::cmd("OBJECT").arg("ENCODING").arg(key.as_slice()));

@@ -213,7 +213,11 @@ fn every_family_of_real_libraries_on_its_own_line_exact_and_without_errors() {
         "json",
     ]);
     let whole_sample = json(&out);
-    for family in ["rq:job:{uuid}", "tenant:{n}:settings", "leaderboard:{date}:{n}"] {
+    for family in [
+        "rq:job:{uuid}",
+        "tenant:{n}:settings",
+        "leaderboard:{date}:{n}",
+    ] {
         assert_eq!(
             row(&whole_sample, family)["memory_usage_bytes"],
             row(&report, family)["memory_usage_bytes"],
