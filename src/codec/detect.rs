@@ -168,7 +168,8 @@ fn serialized(b: &[u8]) -> Option<Detected> {
             }
         });
     }
-    let first = b[0];
+    // Nothing after Flask-Caching's `!` or dogpile's `|` (a value of one byte "!").
+    let &first = b.first()?;
     // JSON documents and strings; a bare number or word is text (a counter, a flag).
     if matches!(first, b'{' | b'[' | b'"')
         && let Ok(v) = json::loads(b)
@@ -252,6 +253,16 @@ fn pickled_class(b: &[u8]) -> Option<String> {
 mod tests {
     use super::*;
     use crate::codec::{Codec, Envelope, Format, Metadata};
+
+    /// A msgpack integer 33 is the one byte "!", Flask-Caching's pickle marker with nothing
+    /// after it (it panicked).
+    #[test]
+    fn one_byte_values_and_empty_payloads() {
+        for b in [&b"!"[..], b"!\x80", b"{\"ct\": 1.5, \"v\": 2}|", b"\x21"] {
+            let _ = detect(b);
+        }
+        assert_eq!(detect(b"!").format, ValueFormat::Text);
+    }
 
     #[test]
     fn formats() {

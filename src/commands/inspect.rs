@@ -125,7 +125,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         .walk
         .run(source.target.clone(), &options, &mut |_| bar.inc(1));
     bar.finish_and_clear();
-    let report = report?;
+    let mut report = report?;
+    if args.source.rdb.is_some() {
+        report.extras.loaded_copy = Some(crate::inspect::LOADED_COPY.to_string());
+    }
     crate::commands::output::emit(&report, out.format, &outs)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod conn;
 pub mod discover;
 pub mod pattern;
+pub mod plan;
 pub mod rdb;
 pub mod rdb_file;
 pub mod render;
@@ -24,7 +25,9 @@ use conn::{ReadConn, int, text};
 use serde::{Deserialize, Serialize};
 use stats::{Aggregate, PatternStats};
 use std::collections::BTreeMap;
-pub use views::{DatabaseKeys, Extras, LargestKey, NeverExpires, capped_note};
+pub use views::{
+    DatabaseKeys, Extras, LOADED_COPY, LargestKey, NeverExpires, capped_note, planned_note,
+};
 use views::{databases, never_expires};
 
 /// What to read and how gently.
@@ -240,21 +243,25 @@ fn inspect_with(
 ) -> anyhow::Result<InspectReport> {
     let started = std::time::Instant::now();
     let server = server_figures(conn, db)?;
-    let mut aggregate = Aggregate::with_largest(options.max_patterns, options.largest);
-    let summary = scan::scan(
-        conn,
-        &scan::ScanOptions {
-            pattern: options.pattern.clone(),
-            count: options.count,
-            limit: options.sample,
-            cluster: false,
-            exact: options.sample.is_none(),
-        },
-        &mut |o| {
-            aggregate.add(o);
-            observe(o)
-        },
-    )?;
+    let mut aggregate = Aggregate::first_pass(options.max_patterns, options.largest);
+    let scan_options = scan::ScanOptions {
+        pattern: options.pattern.clone(),
+        count: options.count,
+        limit: options.sample,
+        cluster: false,
+        exact: options.sample.is_none(),
+    };
+    let mut summary = scan::scan(conn, &scan_options, &mut |o| {
+        aggregate.add(o);
+        observe(o)
+    })?;
+    // At the cap, which patterns the first pass kept whole depends on SCAN's order: read
+    // the keys again under a plan that does not (`plan`).
+    if let Some(plan) = aggregate.plan() {
+        aggregate = Aggregate::second_pass(plan, options.max_patterns, options.largest);
+        summary = scan::scan(conn, &scan_options, &mut |o| aggregate.add(o))?;
+        aggregate.finish();
+    }
     let mut report = report_from(target, &server, aggregate, &summary, options);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -274,6 +281,7 @@ pub fn report_from(
     aggregate.compact();
     let largest = aggregate.largest();
     let capped = aggregate.capped;
+    let threshold = aggregate.threshold;
     let mut rows: Vec<(String, PatternStats)> = aggregate.patterns.into_iter().collect();
     // Sorted by the bytes each row shows (MEMORY USAGE plus the expires table's share).
     let shown = |s: &PatternStats| s.memory as f64 + ctx.per_ttl * s.with_ttl as f64;
@@ -329,11 +337,15 @@ pub fn report_from(
             no_touch: summary.no_touch,
             touch_cause: summary.touch_cause.clone(),
             unknown: summary.unknown.clone(),
-            patterns_capped: capped.then(|| capped_note(options.max_patterns)),
+            patterns_capped: capped.then(|| match threshold {
+                Some(t) => planned_note(options.max_patterns, t),
+                None => capped_note(options.max_patterns),
+            }),
             databases: server.databases.clone(),
             never_expires,
             largest_keys,
             read_budget_bytes: summary.read_budget,
+            loaded_copy: None,
         },
     }
 }

@@ -283,6 +283,8 @@ fn heading(report: &InspectReport) -> String {
          USAGE leaves out)",
         if report.extras.exact {
             " SAMPLES 0 (exact)"
+        } else if report.rdb.is_none() {
+            " SAMPLES 1000 (exact for keys of up to 1,000 elements)"
         } else {
             ""
         },
@@ -314,6 +316,9 @@ fn heading(report: &InspectReport) -> String {
         let _ = write!(out, "\nunknown {u}");
     }
     if let Some(note) = &report.extras.patterns_capped {
+        let _ = write!(out, "\n{note}");
+    }
+    if let Some(note) = &report.extras.loaded_copy {
         let _ = write!(out, "\n{note}");
     }
     out

@@ -1,5 +1,5 @@
 //! Walks a database with SCAN, strictly read-only and gently: per key TYPE, PTTL, MEMORY
-//! USAGE (SAMPLES 0 when exact) and OBJECT ENCODING, then each type's own read (GET, or
+//! USAGE (SAMPLES 0 when exact, 1000 in a sample) and OBJECT ENCODING, then each type's own read (GET, or
 //! GETRANGE pieces for a value larger than one read; one HSCAN page for a hash; nothing for
 //! other types, so no command ever meets a key of the wrong type). Every round trip's replies
 //! are sized to a small share of the server's memory headroom ([`super::budget`]), because a
@@ -72,6 +72,9 @@ struct Meta {
 
 /// RESP bytes a key's four first replies take at most, besides the key itself.
 const META_REPLY_BYTES: u64 = 64;
+
+/// MEMORY USAGE's SAMPLES when only a sample of keys is read.
+pub const SAMPLE_ELEMENTS: u64 = 1000;
 
 /// Fields of a hash read for its formats (one HSCAN page).
 const HASH_FIELDS: u64 = 16;
@@ -200,9 +203,11 @@ fn read_meta(
             conn.queue(redis::cmd("PTTL").arg(key.as_slice()));
             cmd.clear();
             cmd.arg("MEMORY").arg("USAGE").arg(key.as_slice());
-            if options.exact {
-                cmd.arg("SAMPLES").arg(0);
-            }
+            // A sample: SAMPLES 1000 is exact for aggregates of up to 1,000 elements (Redis's
+            // default 5 read rq's job hashes 4.9% low, outside every interval) and bounds the
+            // server's work on larger ones.
+            cmd.arg("SAMPLES")
+                .arg(if options.exact { 0 } else { SAMPLE_ELEMENTS });
             conn.queue(&cmd);
             if send_object {
                 conn.queue(redis::cmd("OBJECT").arg("ENCODING").arg(key.as_slice()));

@@ -1,9 +1,11 @@
 //! Per-pattern figures, aggregated as keys stream by: counts and sums only, a bounded
 //! reservoir of TTLs for the median, the largest keys, and a cap on the number of patterns
 //! kept. At the cap, rare patterns are first merged into their families (random tokens after
-//! a shared prefix), then grouped by their first segment, so the big families stay whole.
+//! a shared prefix), then grouped by their first segment; `inspect` then reads the keys a
+//! second time with a plan that does not depend on SCAN's order ([`super::plan`]).
 
 use super::pattern;
+use super::plan::{Candidates, Plan, Planned, Thresholds};
 use super::scan::Observation;
 use crate::codec::detect::detect;
 use std::collections::{BTreeMap, HashMap};
@@ -177,6 +179,12 @@ pub struct Aggregate {
     new_since_compaction: usize,
     largest: std::collections::BinaryHeap<std::cmp::Reverse<LargeKey>>,
     largest_n: usize,
+    /// The first pass's largest patterns and first segments, for a second pass.
+    frequent: Option<Candidates>,
+    /// A second pass: keys routed by the plan.
+    planned: Option<Planned>,
+    /// After a second pass: the keys or bytes a pattern needed for a row of its own.
+    pub threshold: Option<Thresholds>,
 }
 
 impl Aggregate {
@@ -195,12 +203,54 @@ impl Aggregate {
             new_since_compaction: usize::MAX,
             largest: std::collections::BinaryHeap::new(),
             largest_n: n,
+            frequent: None,
+            planned: None,
+            threshold: None,
+        }
+    }
+
+    /// A first pass that can plan a second one when the cap is reached.
+    pub fn first_pass(cap: usize, n: usize) -> Aggregate {
+        let mut a = Aggregate::with_largest(cap, n);
+        a.frequent = Some(Candidates::new(a.cap));
+        a
+    }
+
+    /// The candidates of a second pass (after a first pass that reached the cap).
+    pub fn plan(&mut self) -> Option<Plan> {
+        let candidates = self.frequent.take()?;
+        self.capped.then(|| candidates.plan())
+    }
+
+    /// A second pass: keys counted under the plan's candidates, rows decided at the end
+    /// ([`Aggregate::finish`]).
+    pub fn second_pass(plan: Plan, cap: usize, n: usize) -> Aggregate {
+        let mut a = Aggregate::with_largest(cap, n);
+        a.planned = Some(Planned::new(plan));
+        a.capped = true;
+        a
+    }
+
+    /// Ends a second pass: its rows become the patterns, the rest the overflow.
+    pub fn finish(&mut self) {
+        if let Some(p) = self.planned.take() {
+            self.threshold = Some(p.thresholds(self.cap));
+            let (rows, overflow) = p.finish(self.cap);
+            self.patterns = rows;
+            self.overflow.merge(&overflow);
         }
     }
 
     pub fn add(&mut self, o: &Observation) {
         self.keep_if_large(o);
         let mut name = pattern::derive(o.key);
+        if let Some(p) = &mut self.planned {
+            p.add(&name, o);
+            return;
+        }
+        if let Some(candidates) = &mut self.frequent {
+            candidates.add(&name, o.memory);
+        }
         if !self.patterns.contains_key(&name)
             && let Some(family) = self.family_of(&name)
         {
@@ -279,8 +329,8 @@ impl Aggregate {
             .filter(|(_, s)| s.keys <= RARE)
             .map(|(n, _)| n.clone())
             .collect();
-        let names: Vec<&str> = rare.iter().map(String::as_str).collect();
-        for (from, to) in pattern::merge_tokens(&names) {
+        let merges = family_merges(&rare, self.patterns.keys().map(String::as_str));
+        for (from, to) in merges {
             if let Some(prefix) = to.strip_suffix("{token}")
                 && !self.families.iter().any(|f| f == prefix)
             {
@@ -291,6 +341,32 @@ impl Aggregate {
             }
         }
     }
+}
+
+/// Where each rare pattern goes: into a token family with others that differ only by a
+/// random token ([`pattern::merge_tokens`]), or, for a glued 32-character token without a
+/// digit (one Django session key in 30,000), into the family its prefix already has among
+/// `all` the patterns.
+pub fn family_merges<'a>(
+    rare: &[String],
+    all: impl Iterator<Item = &'a str>,
+) -> HashMap<String, String> {
+    let names: Vec<&str> = rare.iter().map(String::as_str).collect();
+    let mut merges = pattern::merge_tokens(&names);
+    let glued: Vec<&str> = all.filter_map(|n| n.strip_suffix("{token}")).collect();
+    for name in rare {
+        if let Some(prefix) = glued.iter().find(|p| {
+            name.strip_prefix(**p).is_some_and(|rest| {
+                rest.len() == 32
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+        }) {
+            merges.insert(name.clone(), format!("{prefix}{{token}}"));
+        }
+    }
+    merges
 }
 
 /// A pattern grouped by its first segment: `shop:{n}:x` is `shop:{*}`; a pattern without a
@@ -328,6 +404,24 @@ mod tests {
             encoding: "embstr",
             values: &values,
         });
+    }
+
+    #[test]
+    fn a_session_key_without_digits_joins_its_family() {
+        let mut a = Aggregate::new(100);
+        for k in [
+            "web:1:django.contrib.sessions.cachez1xk9q0w2e3r4t5y6u7i8o9p0asdfghj",
+            "web:1:django.contrib.sessions.cacheq1xk9q0w2e3r4t5y6u7i8o9p0asdfghj",
+            "web:1:django.contrib.sessions.cachehhgjaaftrzrudxkqtqztddbwaahhtduc",
+        ] {
+            key(&mut a, k, 10, None);
+        }
+        a.compact();
+        assert_eq!(a.patterns.len(), 1, "{:?}", a.patterns.keys());
+        assert_eq!(
+            a.patterns["web:{n}:django.contrib.sessions.cache{token}"].keys,
+            3
+        );
     }
 
     #[test]

@@ -36,7 +36,19 @@ pub struct Extras {
     /// The largest reply one round trip was allowed (a share of the memory headroom).
     #[serde(default)]
     pub read_budget_bytes: u64,
+    /// Read from an RDB file: where a copy Redis rebuilt from the file differs from the live
+    /// server ([`LOADED_COPY`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_copy: Option<String>,
 }
+
+/// What a copy loaded (or restored) from an RDB file does not tell about the live server.
+pub const LOADED_COPY: &str = "--rdb: a copy Redis rebuilt from the file, not the live \
+     server: loading rebuilds every value (streams and big hashes, sets and sorted sets get \
+     tables and nodes sized for what they hold, without the slack a live key keeps from its \
+     growth and deletions; strings get no spare room), encodings follow this private \
+     server's default listpack limits, not the live server's, and there is no fragmentation; \
+     the live server's MEMORY USAGE can be higher, most for streams and big hashes";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatabaseKeys {
@@ -95,6 +107,20 @@ pub fn capped_note(cap: usize) -> String {
         "--max-patterns {cap} was reached: rare patterns were merged into their families, \
          then new ones grouped by their first segment (shown as prefix{{*}}); raise \
          --max-patterns to see them one by one"
+    )
+}
+
+/// What the report says when --max-patterns was reached and a second pass read the keys
+/// again (`plan`): rows that do not depend on SCAN's order.
+pub fn planned_note(cap: usize, t: super::plan::Thresholds) -> String {
+    format!(
+        "--max-patterns {cap} was reached: the keys were read a second time; each pattern with \
+         more than {} keys or {} (1/{cap} of the keys or of the MEMORY USAGE read) has its own \
+         row, the rest are grouped by their first segment (prefix{{*}}) when it holds more \
+         than that, else counted in \"other\"; these rows do not depend on the order SCAN \
+         lists the keys. Raise --max-patterns to see the rarer patterns one by one",
+        t.keys,
+        super::render::human(t.bytes as f64)
     )
 }
 

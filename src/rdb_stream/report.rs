@@ -51,6 +51,34 @@ pub fn build(
             name,
         })
         .collect();
+    // Patterns that differ only by a random token become their family, as on a live server.
+    let rare: Vec<String> = rows
+        .iter()
+        .filter(|r| r.stream.keys <= 2)
+        .map(|r| r.name.clone())
+        .collect();
+    let merges = crate::inspect::stats::family_merges(&rare, rows.iter().map(|r| r.name.as_str()));
+    if !merges.is_empty() {
+        let mut merged: Vec<Row> = Vec::with_capacity(rows.len());
+        let mut at: std::collections::HashMap<String, usize> = Default::default();
+        for r in rows {
+            let name = merges
+                .get(&r.name)
+                .cloned()
+                .unwrap_or_else(|| r.name.clone());
+            match at.get(&name) {
+                Some(&i) => {
+                    merged[i].stream.merge(&r.stream);
+                    merged[i].stratum.merge(&r.stratum);
+                }
+                None => {
+                    at.insert(name.clone(), merged.len());
+                    merged.push(Row { name, ..r });
+                }
+            }
+        }
+        rows = merged;
+    }
     let keys_in_db = section
         .databases
         .iter()

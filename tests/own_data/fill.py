@@ -10,7 +10,12 @@ not write themselves:
 - Flask-Caching's RedisCache (memoize and cached views);
 - rq jobs (queued, and some run by a burst worker, whose results are streams);
 - celery's redis result backend (results stored without a broker or worker);
-- plain redis-py lists, sets, sorted sets, streams, counters, hashes and a few large strings.
+- plain redis-py lists, sets, sorted sets, streams, counters, hashes and a few large strings;
+- more libraries a user may have: huey's queue, dramatiq's broker, kombu's bindings,
+  queue and unacked messages (a consumer that never acked), aiocache's decorator, cachelib's
+  RedisCache, Django's cached_db sessions, django-redis with a KEY_PREFIX and a VERSION,
+  django-ratelimit, limits (fixed and moving windows by client address) and redis-py's Lock;
+- a dogpile family with 74-byte keys and small msgpack integers (the hash layout's case).
 
 Usage: fill.py --port PORT [--db N] [--keys N] [--seed S]
 --keys is the rough total (default 3000; ~100000 for a report). Prints one JSON line with the
@@ -59,6 +64,11 @@ def product(i):
         "description": text(5, 60),
         "in_stock": RNG.random() < 0.8,
     }
+
+
+def ip(i):
+    """A client address: several per /24, as a rate limiter sees them."""
+    return f"10.{(i // 65536) % 256}.{(i // 256) % 256}.{i % 256}"
 
 
 def rid():
@@ -128,6 +138,13 @@ def dogpile():
     batched(hstore, "shop.prices", "get_price", lambda pid: round(RNG.uniform(1, 99), 2),
             share(0.10))
 
+    # 74-byte keys (4-digit ids), small msgpack integers: the hash layout saves most here.
+    get_quantity = raw.cache_on_arguments()(named(
+        "shop.inventory.regional_warehouses", "get_available_quantity_for_sku_now",
+        lambda sku: RNG.randint(0, 120)))
+    for i in range(1000, 1000 + share(0.03)):
+        get_quantity(i)
+
 
 # --- Django: django-redis (pickle, zlib, json) and cache sessions --------------------------
 def django():
@@ -144,14 +161,35 @@ def django():
             "pages": cache("pages"),
             "feeds": cache("feeds", COMPRESSOR="django_redis.compressors.zlib.ZlibCompressor"),
             "api": cache("api", SERIALIZER="django_redis.serializers.json.JSONSerializer"),
+            # A KEY_PREFIX with a dash and a VERSION other than 1.
+            "catalog": {**cache("catalog-v2"), "VERSION": 3},
         },
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
         INSTALLED_APPS=["django.contrib.sessions"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        RATELIMIT_USE_CACHE="default",
+        SECRET_KEY="own-data-fixture",  # signs the cached_db sessions; a test value
         USE_TZ=True,
     )
     dj.setup()
     from django.contrib.sessions.backends.cache import SessionStore
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
     from django.core.cache import caches
+    from django.core.management import call_command
+    from django.test import RequestFactory
+    from django_ratelimit.core import is_ratelimited
+
+    call_command("migrate", "sessions", verbosity=0)
+    for i in range(share(0.03)):
+        caches["catalog"].set(f"category_tree:{i}", {"id": i, "children": list(range(i % 7))})
+    for i in range(share(0.03)):
+        s = CachedDbStore()
+        s["_auth_user_id"] = str(RNG.randint(1, 10**5))
+        s.save()
+    requests = RequestFactory()
+    for i in range(share(0.02)):
+        request = requests.post("/login", REMOTE_ADDR=ip(i))
+        is_ratelimited(request, group="login", key="ip", rate="5/m", increment=True)
 
     for i in range(share(0.07)):
         caches["pages"].set(f"product_page:{i}", {"html": "<div>" + text(20, 120) + "</div>",
@@ -252,8 +290,91 @@ def plain():
     pipe.execute()
 
 
+# --- task queues: huey, dramatiq, kombu ------------------------------------------------------
+def queues():
+    from huey import RedisHuey
+
+    huey = RedisHuey("shop", host=ARGS.host, port=ARGS.port, db=ARGS.db)
+
+    @huey.task()
+    def resize(image_id):
+        return image_id
+
+    for i in range(share(0.02)):
+        resize(i)
+    for i in range(share(0.005)):
+        resize.schedule(args=(i,), delay=HOUR)
+
+    import dramatiq
+    from dramatiq.brokers.redis import RedisBroker
+
+    dramatiq.set_broker(RedisBroker(host=ARGS.host, port=ARGS.port, db=ARGS.db))
+
+    @dramatiq.actor(queue_name="mail")
+    def notify(user_id):
+        return user_id
+
+    for i in range(share(0.01)):
+        notify.send(i)
+
+    from kombu import Connection
+
+    conn = Connection(URL)
+    queue = conn.SimpleQueue("thumbnails")
+    for i in range(max(10, share(0.005))):
+        queue.put({"image": i, "size": RNG.choice([64, 128, 256])})
+    channel = queue.channel
+    # A consumer that took messages and never acked them (a worker killed mid-task).
+    channel.qos.restore_at_shutdown = False
+    for _ in range(3):
+        queue.get(block=False)
+
+
+# --- more caches: aiocache, cachelib; redis-py's Lock; limits --------------------------------
+def caches_and_limits():
+    import asyncio
+
+    from aiocache import Cache, cached
+    from aiocache.serializers import PickleSerializer
+
+    async def get_item(item_id):
+        return {"id": item_id, "title": text(2, 6), "price": RNG.randint(1, 999)}
+
+    # The decorator's key is module + name + the call's arguments: shop.apiget_item(42,)[].
+    get_item.__module__ = "shop.api"
+    get_item = cached(cache=Cache.REDIS, endpoint=ARGS.host, port=ARGS.port, db=ARGS.db,
+                      ttl=HOUR, serializer=PickleSerializer())(get_item)
+
+    async def fill_aiocache():
+        for i in range(share(0.03)):
+            await get_item(i)
+
+    asyncio.run(fill_aiocache())
+
+    from cachelib import RedisCache
+
+    thumbs = RedisCache(host=ARGS.host, port=ARGS.port, db=ARGS.db, key_prefix="thumbs:",
+                        default_timeout=HOUR)
+    for i in range(share(0.03)):
+        thumbs.set(f"{RNG.getrandbits(160):040x}", b"\x89PNG" + RNG.randbytes(RNG.randint(40, 300)))
+
+    for i in range(share(0.01)):
+        CLIENT.lock(f"lock:order:{i}", timeout=600).acquire(blocking=False)
+
+    from limits import parse, storage, strategies
+
+    store = storage.RedisStorage(f"redis://{ARGS.host}:{ARGS.port}/{ARGS.db}")
+    fixed = strategies.FixedWindowRateLimiter(store)
+    moving = strategies.MovingWindowRateLimiter(store)
+    for i in range(share(0.02)):
+        fixed.hit(parse("100/hour"), ip(i), "api")
+        if i % 2 == 0:
+            moving.hit(parse("5/minute"), ip(i), "login")
+
+
 def main():
-    families = ["dogpile", "django", "flask", "rq", "celery", "plain"]
+    families = ["dogpile", "django", "flask", "rq", "celery", "plain", "queues",
+                "caches_and_limits"]
     for family in families:
         globals()[family]()
     print(json.dumps({"families": families, "dbsize": CLIENT.dbsize(), "db": ARGS.db}))
