@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cleanup;
 pub mod cli;
 pub mod cluster;
+pub mod compress;
 pub mod codec;
 pub mod commands;
 pub mod dataset;

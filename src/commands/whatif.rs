@@ -5,6 +5,7 @@ use crate::dataset::sample::Sample;
 use crate::job::{RunOptions, Target};
 use crate::report::OutputFormat;
 use crate::scenario::Scenario;
+use crate::whatif::RecodeFilter;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +15,10 @@ use std::sync::Arc;
 pub struct WhatifArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// The keys to sample, a SCAN glob such as 'user:*'.
+    /// The keys to sample, a SCAN glob such as 'user:*'. Repeat it for several families:
+    /// each is measured on its own, then one recommendation for the server.
     #[arg(long = "match", value_name = "GLOB")]
-    pub pattern: Option<String>,
+    pub pattern: Vec<String>,
     /// Keys to read (whole SCAN pages).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub sample: u64,
@@ -31,7 +33,8 @@ pub struct WhatifArgs {
     /// Default: the built-in all.toml grid.
     #[arg(long, value_name = "SCENARIO")]
     pub grid: Option<PathBuf>,
-    /// Run only these variants of the grid.
+    /// Run only these variants: the grid's, and the library settings' (zlib, lz4, zstd,
+    /// lzma, json, msgpack, json+zlib...; measured for data dogpile did not write).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
     /// Variants run at once, each on its own private server.
@@ -73,33 +76,35 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,
     };
-    if !args.only.is_empty() {
-        grid.select(&args.only)?;
+    let (recode_names, grid_names): (Vec<String>, Vec<String>) = args
+        .only
+        .iter()
+        .cloned()
+        .partition(|n| crate::whatif::library_rows::is_recode_name(n));
+    if !grid_names.is_empty() {
+        grid.select(&grid_names)?;
+    } else if !recode_names.is_empty() {
+        grid.variants.clear();
     }
-    let sample = match &args.from_sample {
-        Some(path) => Sample::load(path)?,
-        None => {
-            let Some(glob) = &args.pattern else {
-                anyhow::bail!("--match GLOB: name the keys to sample, e.g. --match 'user:*'");
-            };
-            let mut source = open(&args.source)?;
-            let target = source.target.clone();
-            crate::whatif::sample(
-                &mut source.walk,
-                target,
-                glob,
-                args.sample,
-                args.source.count,
-            )?
-        }
+    let recodes = if args.only.is_empty() {
+        RecodeFilter::All
+    } else {
+        RecodeFilter::Only(recode_names)
     };
-    if let Some(path) = &args.save_sample {
-        sample.save(path)?;
-        eprintln!(
-            "saved {} records to {}",
-            sample.records.len(),
-            path.display()
-        );
+    let several = args.pattern.len() > 1;
+    if several {
+        if args.save_sample.is_some() {
+            anyhow::bail!("--save-sample: takes one --match (it saves one family's sample)");
+        }
+        let single_only = |f: OutputFormat| {
+            matches!(f, OutputFormat::Csv | OutputFormat::Svg | OutputFormat::Html)
+        };
+        if single_only(args.format) || outs.iter().any(|o| single_only(o.format())) {
+            anyhow::bail!(
+                "--format csv, svg and html take one --match; with several, use table, \
+                 markdown or json (also for --out)"
+            );
+        }
     }
     let options = RunOptions {
         target: Target::Private,
@@ -111,18 +116,59 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         overlap: true,
         read: None,
     };
-    let mut report = crate::whatif::run(Arc::new(sample), grid, &options)?;
-    if args.source.rdb.is_some() && args.from_sample.is_none() {
-        // What a loaded copy does not tell about the live server.
-        report.warnings.insert(
-            0,
-            "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
-             load (encodings follow this server's default listpack limits, allocations are \
-             fresh, without the live server's fragmentation), so inspect's figures can differ \
-             from the live server's; whatif's rows are measured on private servers either way"
-                .into(),
-        );
+    let mut reports = Vec::new();
+    let samples: Vec<Option<&String>> = if args.from_sample.is_some() {
+        vec![None]
+    } else if args.pattern.is_empty() {
+        anyhow::bail!("--match GLOB: name the keys to sample, e.g. --match 'user:*'");
+    } else {
+        args.pattern.iter().map(Some).collect()
+    };
+    let mut source = None;
+    for glob in samples {
+        let sample = match (&args.from_sample, glob) {
+            (Some(path), _) => Sample::load(path)?,
+            (None, Some(glob)) => {
+                if source.is_none() {
+                    source = Some(open(&args.source)?);
+                }
+                let source = source.as_mut().expect("opened above");
+                let target = source.target.clone();
+                crate::whatif::sample(&mut source.walk, target, glob, args.sample, args.source.count)?
+            }
+            (None, None) => unreachable!("a glob per sample when not --from-sample"),
+        };
+        if let Some(path) = &args.save_sample {
+            sample.save(path)?;
+            eprintln!(
+                "saved {} records to {}",
+                sample.records.len(),
+                path.display()
+            );
+        }
+        let mut report = crate::whatif::run(Arc::new(sample), grid.clone(), &options, &recodes)?;
+        if args.source.rdb.is_some() && args.from_sample.is_none() {
+            // What a loaded copy does not tell about the live server.
+            report.warnings.insert(
+                0,
+                "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
+                 load (encodings follow this server's default listpack limits, allocations are \
+                 fresh, without the live server's fragmentation), so inspect's figures can differ \
+                 from the live server's; whatif's rows are measured on private servers either way"
+                    .into(),
+            );
+        }
+        reports.push(report);
     }
+    if several {
+        let text = |format| crate::whatif::render::render_many(&reports, format);
+        for out in &outs {
+            out.write_text(&text(out.format())?)?;
+        }
+        crate::commands::output::print_stdout(&text(args.format)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = reports.pop().expect("one report");
     for out in &outs {
         out.write_text(&crate::whatif::render::render(&report, out.format())?)?;
     }

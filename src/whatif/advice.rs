@@ -1,6 +1,7 @@
 //! The one line a user acts on: the variant that saves most, its saving with its interval,
-//! what it costs on the read path, and which dogpile region arguments or backend give it;
-//! or that nothing is worth changing.
+//! what it costs on the read path, and which dogpile region arguments or backend, or which
+//! setting of the library that wrote the family, gives it; or that nothing is worth
+//! changing.
 
 use super::{Projection, WhatifReport};
 use crate::inspect::render::human;
@@ -39,9 +40,9 @@ pub fn recommend(r: &WhatifReport) -> String {
         );
     }
     let mut out = format!(
-        "recommendation for {}: {saving}; read path: not measured by whatif (bench --read \
-         on a scenario with this sample as its dataset measures it); to get there: {}",
+        "recommendation for {}: {saving}; read path: {}; to get there: {}",
         r.sample.pattern,
+        read_path(best),
         how(best, r)
     );
     if best.unencodable > 0 {
@@ -49,6 +50,9 @@ pub fn recommend(r: &WhatifReport) -> String {
             "; {} of the sampled records cannot be encoded this way and stay as they are",
             best.unencodable
         ));
+    }
+    for why in &best.cannot_encode {
+        out.push_str(&format!("; {why}"));
     }
     if r.warnings.iter().any(|w| {
         w.contains(&format!("{})", best.variant)) || w.contains(&format!("{},", best.variant))
@@ -58,8 +62,30 @@ pub fn recommend(r: &WhatifReport) -> String {
     out
 }
 
+/// What reading the variant back costs, where that was measured (whatif writes only).
+pub fn read_path(p: &Projection) -> String {
+    let decompress = if p.library.is_empty() || p.envelope == "none" {
+        ""
+    } else {
+        ", and every read decompresses"
+    };
+    format!(
+        "not measured (whatif writes only; bench --read on a scenario with this sample as \
+         its dataset measures it{decompress})"
+    )
+}
+
+/// The setting that writes `p`: the dogpile region's, or the family's own library's.
+pub fn how(p: &Projection, r: &WhatifReport) -> String {
+    if p.library.is_empty() {
+        dogpile_how(p, r)
+    } else {
+        super::library_settings::how(p)
+    }
+}
+
 /// The dogpile.cache + dogpile_backend_redis_advanced configuration that writes `p`.
-fn how(p: &Projection, r: &WhatifReport) -> String {
+fn dogpile_how(p: &Projection, r: &WhatifReport) -> String {
     let codec = p.codec.as_str();
     let serializer = match (p.envelope.as_str(), codec) {
         ("dogpile", _) => "dogpile's own serializer (the backend's default)".to_string(),

@@ -18,6 +18,38 @@ pub fn render(report: &WhatifReport, format: OutputFormat) -> anyhow::Result<Str
     })
 }
 
+/// Several families (`--match A --match B`): each family's report, then the server's
+/// recommendation; JSON `{"families": [...], "server_recommendation": "..."}`.
+pub fn render_many(reports: &[WhatifReport], format: OutputFormat) -> anyhow::Result<String> {
+    let server = super::server_advice::recommend(reports);
+    Ok(match format {
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "families": reports,
+                "server_recommendation": server,
+            }))? + "\n"
+        }
+        OutputFormat::Markdown | OutputFormat::Table => {
+            let mut out = String::new();
+            for r in reports {
+                out.push_str(&render(r, format)?);
+                out.push('\n');
+            }
+            if format == OutputFormat::Markdown {
+                out.push_str("## Server recommendation\n\n");
+                for line in server.lines() {
+                    let _ = writeln!(out, "{}  ", crate::report::cell::printable(line));
+                }
+            } else {
+                out.push_str(&server);
+                out.push('\n');
+            }
+            out
+        }
+        _ => anyhow::bail!("several families render as table, markdown or json"),
+    })
+}
+
 /// The heading, then as stored today and each variant.
 fn sheet(r: &WhatifReport) -> Sheet<'static> {
     Sheet {
@@ -88,8 +120,22 @@ fn heading(r: &WhatifReport) -> String {
          population, key and expires tables sized for the population; ± is a 95% interval \
          (sampled sizes and the population estimate); savings against the first row"
     );
+    if !r.library.is_empty() && r.variants.iter().any(|p| !p.library.is_empty()) {
+        let _ = write!(
+            out,
+            "\nwritten by {} (as its values and keys tell): the rows after the grid's are its \
+             own settings (compression as the library compresses, serializer swaps), keys \
+             and TTLs as they are",
+            r.library
+        );
+    }
     for w in &r.warnings {
         let _ = write!(out, "\nwarning: {w}");
+    }
+    for p in &r.variants {
+        for why in &p.cannot_encode {
+            let _ = write!(out, "\n{}: {why}", p.variant);
+        }
     }
     if !r.recommendation.is_empty() {
         let _ = write!(out, "\n{}", r.recommendation);

@@ -19,6 +19,18 @@ const MIN_TTL_MS: i64 = 3_600_000;
 
 /// Bytes the sample's stored values add to an empty server, settled.
 pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
+    let mut values = Vec::with_capacity(sample.records.len());
+    for r in &sample.records {
+        let stored = hex::decode(&r.stored)
+            .with_context(|| format!("sample record {}: stored is not hex", r.key))?;
+        values.push(stored);
+    }
+    measure_values(sample, &values, grid)
+}
+
+/// Bytes the sample's records add to an empty server, settled, each written under its own
+/// key and TTL with `values[i]` as its value (the stored bytes, or a library variant's).
+pub fn measure_values(sample: &Sample, values: &[Vec<u8>], grid: &Scenario) -> anyhow::Result<u64> {
     let server = RedisServer::start(&ServerOptions {
         binary: grid
             .server
@@ -36,19 +48,17 @@ pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
     let proof = probe::Proof::private(&mut conn);
     probe::settle_with(&mut conn, 0, SETTLE_LIMIT, proof)?;
     let empty = probe::memory(&mut conn)?.used_memory;
-    for chunk in sample.records.chunks(1000) {
+    for (chunk, bytes) in sample.records.chunks(1000).zip(values.chunks(1000)) {
         let mut pipe = redis::pipe();
-        for r in chunk {
-            let stored = hex::decode(&r.stored)
-                .with_context(|| format!("sample record {}: stored is not hex", r.key))?;
-            let cmd = pipe.cmd("SET").arg(&r.key).arg(stored);
+        for (r, value) in chunk.iter().zip(bytes) {
+            let cmd = pipe.cmd("SET").arg(&r.key).arg(value.as_slice());
             if let Some(ms) = r.ttl_ms {
                 cmd.arg("PX").arg(ms.max(MIN_TTL_MS));
             }
             cmd.ignore();
         }
         pipe.query::<()>(&mut conn)
-            .context("writing the stored values")?;
+            .context("writing the sampled records")?;
     }
     // The values went over this connection, the only client.
     probe::settle_after_inserts(&mut conn, 0, Some(1), proof, SETTLE_LIMIT)?;
