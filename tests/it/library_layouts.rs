@@ -188,7 +188,7 @@ fn whatif_measures_library_settings_and_recommends_for_the_server() {
         server_line.contains("django_redis.compressors.zlib.ZlibCompressor"),
         "{server_line}"
     );
-    assert!(server_line.contains("result_compression"), "{server_line}");
+    assert!(server_line.contains("celery: app.conf result_"), "{server_line}");
     assert!(server_line.contains("read path: not measured"), "{server_line}");
     // The table names the same, and refuses what it cannot show for several families.
     let table = redisadv(&["whatif", "--url", &url, "--match", "pages:*", "--match", "x:*",
