@@ -9,16 +9,53 @@ use crate::inspect::render::human;
 /// A saving whose 95% interval does not clear this share of today is not worth a change.
 pub const WORTH_PERCENT: f64 = 10.0;
 
-pub fn recommend(r: &WhatifReport) -> String {
-    let best = r
+/// The row to recommend, and why a row that saves more is not it. A family another library
+/// wrote is advised among that library's own settings (moving it to dogpile.cache is named,
+/// not advised); a row that cannot carry every sampled record is advised only when none can.
+pub fn choose(r: &WhatifReport) -> (Option<&Projection>, Option<String>) {
+    fn saving(p: &&Projection) -> f64 {
+        p.savings_bytes.unwrap_or(f64::NEG_INFINITY)
+    }
+    fn most(rows: Vec<&Projection>) -> Option<&Projection> {
+        rows.into_iter().max_by(|a, b| saving(a).total_cmp(&saving(b)))
+    }
+    let measured: Vec<&Projection> = r
         .variants
         .iter()
         .filter(|p| p.savings_bytes.is_some_and(f64::is_finite))
-        .max_by(|a, b| {
-            a.savings_bytes
-                .partial_cmp(&b.savings_bytes)
-                .expect("finite")
-        });
+        .collect();
+    let own: Vec<&Projection> = measured
+        .iter()
+        .copied()
+        .filter(|p| !p.library.is_empty())
+        .collect();
+    let pool = if own.is_empty() { measured.clone() } else { own };
+    let whole: Vec<&Projection> = pool.iter().copied().filter(|p| p.unencodable == 0).collect();
+    let best = most(if whole.is_empty() { pool } else { whole });
+    let overall = most(measured);
+    let note = match (best, overall) {
+        (Some(b), Some(o)) if o.variant != b.variant && saving(&o) > saving(&b) => {
+            let why = if o.library.is_empty() && !b.library.is_empty() {
+                format!("means moving the family from {} to dogpile.cache", b.library)
+            } else if let Some(first) = o.cannot_encode.first() {
+                first.clone()
+            } else {
+                format!("{} sampled records cannot be encoded that way", o.unencodable)
+            };
+            Some(format!(
+                "{} would save {} ({:.1}%) but {why}",
+                o.variant,
+                human(o.savings_bytes.unwrap_or(0.0)),
+                o.savings_percent.unwrap_or(0.0)
+            ))
+        }
+        _ => None,
+    };
+    (best, note)
+}
+
+pub fn recommend(r: &WhatifReport) -> String {
+    let (best, note) = choose(r);
     let Some(best) = best else {
         return "recommendation: none: no variant was measured".into();
     };
@@ -32,10 +69,11 @@ pub fn recommend(r: &WhatifReport) -> String {
         best.variant,
         human(best.savings_bytes.unwrap_or(0.0))
     );
+    let note = note.map_or(String::new(), |n| format!("; {n}"));
     if percent - ci < WORTH_PERCENT {
         return format!(
             "recommendation: nothing worth changing for {}: the best, {saving}, does not \
-             clear {WORTH_PERCENT:.0}% of today with its 95% interval",
+             clear {WORTH_PERCENT:.0}% of today with its 95% interval{note}",
             r.sample.pattern
         );
     }
@@ -54,6 +92,7 @@ pub fn recommend(r: &WhatifReport) -> String {
     for why in &best.cannot_encode {
         out.push_str(&format!("; {why}"));
     }
+    out.push_str(&note);
     if r.warnings.iter().any(|w| {
         w.contains(&format!("{})", best.variant)) || w.contains(&format!("{},", best.variant))
     }) {

@@ -4,7 +4,7 @@
 //! costs on the read path, and what to change in each library; or that nothing is worth it.
 
 use super::WhatifReport;
-use super::advice::{WORTH_PERCENT, how, read_path};
+use super::advice::{WORTH_PERCENT, choose, how, read_path};
 use crate::inspect::render::human;
 use std::fmt::Write;
 
@@ -39,11 +39,8 @@ pub fn recommend(reports: &[WhatifReport]) -> String {
             },
             human(today(r))
         );
-        let best = r
-            .variants
-            .iter()
-            .filter(|p| p.savings_bytes.is_some_and(f64::is_finite))
-            .max_by(|a, b| a.savings_bytes.partial_cmp(&b.savings_bytes).expect("finite"));
+        let (best, note) = choose(r);
+        let note = note.map_or(String::new(), |n| format!("; {n}"));
         let Some(best) = best else {
             lines.push(format!("{head}: no variant was measured; keep it as it is"));
             continue;
@@ -56,7 +53,7 @@ pub fn recommend(reports: &[WhatifReport]) -> String {
         if pc - ci < WORTH_PERCENT {
             lines.push(format!(
                 "{head}: keep it as it is (the best, {}, saves {pc:.1}% ±{ci:.1}, under \
-                 {WORTH_PERCENT:.0}% with its interval)",
+                 {WORTH_PERCENT:.0}% with its interval){note}",
                 best.variant
             ));
             continue;
@@ -79,6 +76,7 @@ pub fn recommend(reports: &[WhatifReport]) -> String {
                 best.unencodable
             );
         }
+        line.push_str(&note);
         lines.push(line);
     }
     let ci = 1.96 * var.sqrt();
