@@ -97,7 +97,10 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--save-sample: takes one --match (it saves one family's sample)");
         }
         let single_only = |f: OutputFormat| {
-            matches!(f, OutputFormat::Csv | OutputFormat::Svg | OutputFormat::Html)
+            matches!(
+                f,
+                OutputFormat::Csv | OutputFormat::Svg | OutputFormat::Html
+            )
         };
         if single_only(args.format) || outs.iter().any(|o| single_only(o.format())) {
             anyhow::bail!(
@@ -134,7 +137,13 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
                 }
                 let source = source.as_mut().expect("opened above");
                 let target = source.target.clone();
-                crate::whatif::sample(&mut source.walk, target, glob, args.sample, args.source.count)?
+                crate::whatif::sample(
+                    &mut source.walk,
+                    target,
+                    glob,
+                    args.sample,
+                    args.source.count,
+                )?
             }
             (None, None) => unreachable!("a glob per sample when not --from-sample"),
         };

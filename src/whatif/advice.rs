@@ -17,7 +17,8 @@ pub fn choose(r: &WhatifReport) -> (Option<&Projection>, Option<String>) {
         p.savings_bytes.unwrap_or(f64::NEG_INFINITY)
     }
     fn most(rows: Vec<&Projection>) -> Option<&Projection> {
-        rows.into_iter().max_by(|a, b| saving(a).total_cmp(&saving(b)))
+        rows.into_iter()
+            .max_by(|a, b| saving(a).total_cmp(&saving(b)))
     }
     let measured: Vec<&Projection> = r
         .variants
@@ -29,18 +30,32 @@ pub fn choose(r: &WhatifReport) -> (Option<&Projection>, Option<String>) {
         .copied()
         .filter(|p| !p.library.is_empty())
         .collect();
-    let pool = if own.is_empty() { measured.clone() } else { own };
-    let whole: Vec<&Projection> = pool.iter().copied().filter(|p| p.unencodable == 0).collect();
+    let pool = if own.is_empty() {
+        measured.clone()
+    } else {
+        own
+    };
+    let whole: Vec<&Projection> = pool
+        .iter()
+        .copied()
+        .filter(|p| p.unencodable == 0)
+        .collect();
     let best = most(if whole.is_empty() { pool } else { whole });
     let overall = most(measured);
     let note = match (best, overall) {
         (Some(b), Some(o)) if o.variant != b.variant && saving(&o) > saving(&b) => {
             let why = if o.library.is_empty() && !b.library.is_empty() {
-                format!("means moving the family from {} to dogpile.cache", b.library)
+                format!(
+                    "means moving the family from {} to dogpile.cache",
+                    b.library
+                )
             } else if let Some(first) = o.cannot_encode.first() {
                 first.clone()
             } else {
-                format!("{} sampled records cannot be encoded that way", o.unencodable)
+                format!(
+                    "{} sampled records cannot be encoded that way",
+                    o.unencodable
+                )
             };
             Some(format!(
                 "{} would save {} ({:.1}%) but {why}",

@@ -34,10 +34,11 @@ pub fn analyse(sample: &Sample) -> anyhow::Result<Family> {
             None => {}
         }
     }
-    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0);
-    let stored = (counts[best] > 0).then(|| {
-        [Serializer::Pickle, Serializer::Json, Serializer::Msgpack][best]
-    });
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    let stored = (counts[best] > 0)
+        .then(|| [Serializer::Pickle, Serializer::Json, Serializer::Msgpack][best]);
     Ok(Family {
         library: recode::library(sample, &parsed),
         stored,
@@ -131,7 +132,8 @@ pub fn rows(
             Ok(b) => (Some(b), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
-        let projected = bytes.map(|b| project::project(b as f64, base.written, base.population.keys));
+        let projected =
+            bytes.map(|b| project::project(b as f64, base.written, base.population.keys));
         let savings = projected.map(|p| base.today - p);
         let savings_ci = savings.map(|s| base.population.ci95(&diffs, s));
         let percent = |x: f64| (base.today > 0.0).then(|| x / base.today * 100.0);
@@ -140,7 +142,10 @@ pub fn rows(
             variant: v.name.clone(),
             codec: v
                 .serializer
-                .map_or_else(|| family.stored.map_or("value", serializer_name), |t| t.name())
+                .map_or_else(
+                    || family.stored.map_or("value", serializer_name),
+                    |t| t.name(),
+                )
                 .into(),
             envelope: v.compressor.map_or("none", |c| c.name()).into(),
             layout: "keys".into(),

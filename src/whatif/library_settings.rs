@@ -20,8 +20,7 @@ pub fn how(p: &Projection) -> String {
                     "\"SERIALIZER\": \"django_redis.serializers.json.JSONSerializer\"".into(),
                 ),
                 Some("msgpack") => opts.push(
-                    "\"SERIALIZER\": \"django_redis.serializers.msgpack.MSGPackSerializer\""
-                        .into(),
+                    "\"SERIALIZER\": \"django_redis.serializers.msgpack.MSGPackSerializer\"".into(),
                 ),
                 _ => {}
             }

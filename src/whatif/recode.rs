@@ -81,7 +81,11 @@ pub fn parse(stored: &[u8]) -> Parsed {
     let mut inner = stored.to_vec();
     let body = stored
         .strip_prefix(compress::CELERY_MAGIC)
-        .and_then(|rest| rest.iter().position(|&b| b == 0).map(|nul| &rest[nul + 1..]));
+        .and_then(|rest| {
+            rest.iter()
+                .position(|&b| b == 0)
+                .map(|nul| &rest[nul + 1..])
+        });
     if let Some(c) = compress::sniff(body.unwrap_or(stored))
         && let Ok(plain) = c.decompress(body.unwrap_or(stored))
     {
@@ -90,7 +94,12 @@ pub fn parse(stored: &[u8]) -> Parsed {
     let d = detect(&inner);
     let integer = !inner.is_empty()
         && inner.len() <= 20
-        && std::str::from_utf8(&inner).is_ok_and(|s| s.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) && s != "-");
+        && std::str::from_utf8(&inner).is_ok_and(|s| {
+            s.trim_start_matches('-')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                && s != "-"
+        });
     let (serializer, dogpile) = match d.format {
         ValueFormat::Plain(s) | ValueFormat::FlaskCaching(s) => (Some(s), false),
         ValueFormat::Dogpile(s) | ValueFormat::DogpileTuple(s) => (Some(s), true),
@@ -277,8 +286,18 @@ mod tests {
         assert_eq!(
             names(grid(Library::DjangoRedis, Some(Serializer::Pickle))),
             [
-                "zlib", "lz4", "zstd", "lzma", "json", "json+zlib", "json+lz4", "json+zstd",
-                "msgpack", "msgpack+zlib", "msgpack+lz4", "msgpack+zstd"
+                "zlib",
+                "lz4",
+                "zstd",
+                "lzma",
+                "json",
+                "json+zlib",
+                "json+lz4",
+                "json+zstd",
+                "msgpack",
+                "msgpack+zlib",
+                "msgpack+lz4",
+                "msgpack+zstd"
             ]
         );
         assert_eq!(
@@ -293,6 +312,9 @@ mod tests {
         let p = parse(b"12345");
         assert!(p.integer);
         let r = &grid(Library::DjangoRedis, Some(Serializer::Pickle))[0];
-        assert_eq!(encode(&p, b"12345", r, Library::DjangoRedis).unwrap(), b"12345");
+        assert_eq!(
+            encode(&p, b"12345", r, Library::DjangoRedis).unwrap(),
+            b"12345"
+        );
     }
 }

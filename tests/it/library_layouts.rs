@@ -134,7 +134,9 @@ fn whatif_measures_library_settings_and_recommends_for_the_server() {
              \"task_id\": \"{i:08x}-0000-4000-8000-000000000000\"}}"
         );
         let _: () = redis::cmd("SET")
-            .arg(format!("celery-task-meta-{i:08x}-0000-4000-8000-000000000000"))
+            .arg(format!(
+                "celery-task-meta-{i:08x}-0000-4000-8000-000000000000"
+            ))
             .arg(result)
             .arg("EX")
             .arg(86_400)
@@ -177,7 +179,8 @@ fn whatif_measures_library_settings_and_recommends_for_the_server() {
     assert_eq!(json_row["unencodable"], 10);
     let why = json_row["cannot_encode"][0].as_str().unwrap();
     assert!(
-        why.starts_with("cannot encode as json: datetime.datetime at record ") && why.contains("10 of 300"),
+        why.starts_with("cannot encode as json: datetime.datetime at record ")
+            && why.contains("10 of 300"),
         "{why}"
     );
     let celery = &families[1];
@@ -188,11 +191,18 @@ fn whatif_measures_library_settings_and_recommends_for_the_server() {
         server_line.contains("django_redis.compressors.zlib.ZlibCompressor"),
         "{server_line}"
     );
-    assert!(server_line.contains("celery: app.conf result_"), "{server_line}");
-    assert!(server_line.contains("read path: not measured"), "{server_line}");
+    assert!(
+        server_line.contains("celery: app.conf result_"),
+        "{server_line}"
+    );
+    assert!(
+        server_line.contains("read path: not measured"),
+        "{server_line}"
+    );
     // The table names the same, and refuses what it cannot show for several families.
-    let table = redisadv(&["whatif", "--url", &url, "--match", "pages:*", "--match", "x:*",
-        "--format", "csv", "-q"]);
+    let table = redisadv(&[
+        "whatif", "--url", &url, "--match", "pages:*", "--match", "x:*", "--format", "csv", "-q",
+    ]);
     assert_eq!(table.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&table.stderr).contains("take one --match"));
 }

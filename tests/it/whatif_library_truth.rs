@@ -51,7 +51,13 @@ fn library_rows_agree_with_re_priming_through_the_real_libraries() {
         let whole = run("100000");
         assert_eq!(whole["library"], library, "{glob}");
         let truth = script(&[
-            "reprime", "--port", &port, "--match", glob, "--variants", variants,
+            "reprime",
+            "--port",
+            &port,
+            "--match",
+            glob,
+            "--variants",
+            variants,
         ]);
         for line in truth.lines() {
             let t: Json = serde_json::from_str(line).unwrap();
