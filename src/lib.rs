@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod codec;
 pub mod commands;
+pub mod compress;
 pub mod dataset;
 pub mod document;
 pub mod engine_set;

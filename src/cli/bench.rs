@@ -50,7 +50,8 @@ pub struct BenchArgs {
 #[command(next_help_heading = heading::SELECTION)]
 pub struct VariantsArgs {
     /// Run only these variants (comma-separated): a variant's name, a sweep run's full
-    /// name, or a swept variant's name for all its runs.
+    /// name, or a swept variant's name for all its runs; in whatif also a library
+    /// setting's (zlib, lz4, zstd, lzma, json, msgpack, json+zlib...).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub only: Vec<String>,
 }

@@ -16,9 +16,10 @@ pub struct WhatifArgs {
     /// Measure a saved sample instead of reading a server.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "rdb", "save_sample"], help_heading = heading::SOURCE)]
     pub from_sample: Option<PathBuf>,
-    /// The keys to sample, a SCAN glob such as 'user:*'.
+    /// The keys to sample, a SCAN glob such as 'user:*'. Repeat it for several families:
+    /// each is measured on its own, then one recommendation for the server.
     #[arg(long = "match", value_name = "GLOB", help_heading = heading::SELECTION)]
-    pub pattern: Option<String>,
+    pub pattern: Vec<String>,
     /// Keys to read (whole SCAN pages). Smaller than inspect's default (100000): every
     /// record sampled is written and measured once per variant of the grid.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000), help_heading = heading::SELECTION)]

@@ -4,7 +4,10 @@ use crate::cli::WhatifArgs;
 use crate::commands::inspect::open;
 use crate::dataset::sample::Sample;
 use crate::job::{RunOptions, TargetChoice};
+use crate::report::OutputFormat;
 use crate::scenario::Scenario;
+use crate::whatif::RecodeFilter;
+use crate::whatif::render::Families;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -39,33 +42,39 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Scenario::load(path)?,
         None => crate::whatif::default_grid(workdir.path())?,
     };
-    if !args.variants.only.is_empty() {
-        grid.select(&args.variants.only)?;
+    let (recode_names, grid_names): (Vec<String>, Vec<String>) = args
+        .variants
+        .only
+        .iter()
+        .cloned()
+        .partition(|n| crate::whatif::library_rows::is_recode_name(n));
+    if !grid_names.is_empty() {
+        grid.select(&grid_names)?;
+    } else if !recode_names.is_empty() {
+        grid.variants.clear();
     }
-    let sample = match &args.from_sample {
-        Some(path) => Sample::load(path)?,
-        None => {
-            let Some(glob) = &args.pattern else {
-                anyhow::bail!("--match GLOB: name the keys to sample, e.g. --match 'user:*'");
-            };
-            let mut source = open(&args.source, args.progress.bars())?;
-            let target = source.target.clone();
-            crate::whatif::sample(
-                &mut source.walk,
-                target,
-                glob,
-                args.sample,
-                args.source.count,
-            )?
-        }
+    let recodes = if args.variants.only.is_empty() {
+        RecodeFilter::All
+    } else {
+        RecodeFilter::Only(recode_names)
     };
-    if let Some(path) = &args.save_sample {
-        sample.save(path)?;
-        eprintln!(
-            "saved {} records to {}",
-            sample.records.len(),
-            path.display()
-        );
+    let several = args.pattern.len() > 1;
+    if several {
+        if args.save_sample.is_some() {
+            anyhow::bail!("--save-sample: takes one --match (it saves one family's sample)");
+        }
+        let single_only = |f: OutputFormat| {
+            matches!(
+                f,
+                OutputFormat::Csv | OutputFormat::Svg | OutputFormat::Html
+            )
+        };
+        if single_only(out.format) || outs.iter().any(|o| single_only(o.format())) {
+            anyhow::bail!(
+                "--format csv, svg and html take one --match; with several, use table, \
+                 markdown or json (also for --out)"
+            );
+        }
     }
     let options = RunOptions {
         target: TargetChoice::Private,
@@ -77,18 +86,61 @@ pub fn run(args: WhatifArgs) -> anyhow::Result<ExitCode> {
         overlap: true,
         read: None,
     };
-    let mut report = crate::whatif::run(Arc::new(sample), grid, &options)?;
-    if args.source.rdb.is_some() && args.from_sample.is_none() {
-        // What a loaded copy does not tell about the live server.
-        report.warnings.insert(
-            0,
-            "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
-             load (encodings follow this server's default listpack limits, allocations are \
-             fresh, without the live server's fragmentation), so inspect's figures can differ \
-             from the live server's; whatif's rows are measured on private servers either way"
-                .into(),
-        );
+    let mut reports = Vec::new();
+    let samples: Vec<Option<&String>> = if args.from_sample.is_some() {
+        vec![None]
+    } else if args.pattern.is_empty() {
+        anyhow::bail!("--match GLOB: name the keys to sample, e.g. --match 'user:*'");
+    } else {
+        args.pattern.iter().map(Some).collect()
+    };
+    let mut source = None;
+    for glob in samples {
+        let sample = match (&args.from_sample, glob) {
+            (Some(path), _) => Sample::load(path)?,
+            (None, Some(glob)) => {
+                if source.is_none() {
+                    source = Some(open(&args.source, args.progress.bars())?);
+                }
+                let source = source.as_mut().expect("opened above");
+                let target = source.target.clone();
+                crate::whatif::sample(
+                    &mut source.walk,
+                    target,
+                    glob,
+                    args.sample,
+                    args.source.count,
+                )?
+            }
+            (None, None) => unreachable!("a glob per sample when not --from-sample"),
+        };
+        if let Some(path) = &args.save_sample {
+            sample.save(path)?;
+            crate::ui::say!(
+                "saved {} records to {}",
+                sample.records.len(),
+                path.display()
+            );
+        }
+        let mut report = crate::whatif::run(Arc::new(sample), grid.clone(), &options, &recodes)?;
+        if args.source.rdb.is_some() && args.from_sample.is_none() {
+            // What a loaded copy does not tell about the live server.
+            report.warnings.insert(
+                0,
+                "--rdb: a loaded copy, not the live server: Redis rebuilds streams and hashes on \
+                 load (encodings follow this server's default listpack limits, allocations are \
+                 fresh, without the live server's fragmentation), so inspect's figures can differ \
+                 from the live server's; whatif's rows are measured on private servers either way"
+                    .into(),
+            );
+        }
+        reports.push(report);
     }
-    crate::commands::output::emit(&report, out.format, &outs)?;
+    if several {
+        crate::commands::output::emit(&Families::new(reports), out.format, &outs)?;
+    } else {
+        let report = reports.pop().expect("one report");
+        crate::commands::output::emit(&report, out.format, &outs)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,12 @@
 
 pub mod advice;
 pub mod buckets;
+pub mod library_rows;
+pub mod library_settings;
 pub mod project;
+pub mod recode;
 pub mod render;
+pub mod server_advice;
 pub mod today;
 
 use crate::codec::detect::detect;
@@ -141,6 +145,30 @@ pub struct Projection {
     /// leaves out the key table's slots: a few percent more optimistic.
     pub savings_vs_inspect_percent: Option<f64>,
     pub error: Option<String>,
+    /// For a library setting's row (not the dogpile grid's): the library whose setting
+    /// writes it (`django-redis`...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub library: String,
+    /// Why records could not be written this way: the type, the first record, how many.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cannot_encode: Vec<String>,
+}
+
+/// Which of the library settings' rows (recode.rs) to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecodeFilter {
+    All,
+    /// Only these names (`--only` named some; none when it named only grid variants).
+    Only(Vec<String>),
+}
+
+impl RecodeFilter {
+    fn allows(&self, name: &str) -> bool {
+        match self {
+            RecodeFilter::All => true,
+            RecodeFilter::Only(names) => names.iter().any(|n| n == name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +189,9 @@ pub struct WhatifReport {
     /// The best variant and how to get there, or that nothing is worth changing.
     #[serde(default)]
     pub recommendation: String,
+    /// The library that wrote the family, as its values and keys tell (`django-redis`...).
+    #[serde(default)]
+    pub library: String,
 }
 
 /// Whether `codec` can carry record `i`'s payload.
@@ -191,6 +222,7 @@ pub fn run(
     sample: Arc<Sample>,
     mut grid: Scenario,
     options: &crate::job::RunOptions,
+    recodes: &RecodeFilter,
 ) -> anyhow::Result<WhatifReport> {
     let ttl = sample_ttl(&sample);
     for v in &mut grid.variants {
@@ -240,6 +272,8 @@ pub fn run(
         savings_percent_ci95: Some(0.0),
         savings_vs_inspect_percent: vs_inspect(today),
         error: None,
+        library: String::new(),
+        cannot_encode: Vec::new(),
     };
     let mut projections = Vec::new();
     let mut warnings: Vec<(String, Vec<String>)> = Vec::new();
@@ -310,11 +344,36 @@ pub fn run(
                 savings_percent_ci95: savings_ci.and_then(percent),
                 savings_vs_inspect_percent: projected.and_then(vs_inspect),
                 error,
+                library: String::new(),
+                cannot_encode: Vec::new(),
             });
         }
     }
     // The grid's order.
     projections.sort_by_key(|p| grid.variants.iter().position(|v| v.name == p.variant));
+    // Then the family's own library settings (compression, serializer swaps).
+    let family = library_rows::analyse(&sample)?;
+    let wanted: Vec<recode::Recode> = recode::grid(family.library, family.stored)
+        .into_iter()
+        .filter(|r| recodes.allows(&r.name))
+        .collect();
+    if !wanted.is_empty() {
+        let base = library_rows::Baseline {
+            population,
+            today,
+            today_sizes: today_sizes.clone(),
+            written: today_written,
+            inspected,
+        };
+        projections.extend(library_rows::rows(
+            &sample,
+            &family,
+            &wanted,
+            &grid,
+            &base,
+            options.progress,
+        )?);
+    }
     let mut report = WhatifReport {
         tool: format!("redisadv {}", env!("CARGO_PKG_VERSION")),
         sample: sample.header.clone(),
@@ -328,6 +387,7 @@ pub fn run(
             .map(|(text, names)| format!("{} ({})", text, names.join(", ")))
             .collect(),
         recommendation: String::new(),
+        library: family.library.name().into(),
     };
     report.recommendation = advice::recommend(&report);
     Ok(report)

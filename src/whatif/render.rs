@@ -18,27 +18,76 @@ impl Reported for WhatifReport {
         doc.push(Block::Title(
             "What if: the same records cached other ways".into(),
         ));
-        doc.push(Block::Lines(
-            heading(self).lines().map(String::from).collect(),
-        ));
-        doc.push(Block::Chart(chart(self)));
-        let mut t = Table::new(
-            &HEADERS,
-            &[false, false, true, true, true, true, true, false],
-        );
-        t.rows = self
-            .as_stored
-            .iter()
-            .chain(&self.variants)
-            .map(cells)
-            .collect();
-        doc.push_for(document::PROSE, Block::Table(t));
-        doc.push_for(document::CSV, Block::Table(csv(self)));
+        body(self, &mut doc);
         doc
     }
 
     fn json(&self) -> anyhow::Result<String> {
         document::json_of(self)
+    }
+}
+
+/// One family's heading lines, chart and table (the CSV its own table).
+fn body(r: &WhatifReport, doc: &mut Document) {
+    doc.push(Block::Lines(heading(r).lines().map(String::from).collect()));
+    doc.push(Block::Chart(chart(r)));
+    let mut t = Table::new(
+        &HEADERS,
+        &[false, false, true, true, true, true, true, false],
+    );
+    t.rows = r.as_stored.iter().chain(&r.variants).map(cells).collect();
+    doc.push_for(document::PROSE, Block::Table(t));
+    doc.push_for(document::CSV, Block::Table(csv(r)));
+}
+
+/// Several families (`--match A --match B`): each family's report under its glob, then the
+/// server's recommendation; JSON `{"families": [...], "server_recommendation": "..."}`.
+pub struct Families {
+    pub reports: Vec<WhatifReport>,
+    pub server_recommendation: String,
+}
+
+impl Families {
+    pub fn new(reports: Vec<WhatifReport>) -> Self {
+        let server_recommendation = super::server_advice::recommend(&reports);
+        Families {
+            reports,
+            server_recommendation,
+        }
+    }
+}
+
+impl Reported for Families {
+    fn document(&self) -> Document {
+        let mut doc = Document::new();
+        doc.push(Block::Title(
+            "What if: the same records cached other ways, per family".into(),
+        ));
+        for r in &self.reports {
+            doc.push(Block::Heading {
+                level: 2,
+                text: format!("--match {}", r.sample.match_glob),
+            });
+            body(r, &mut doc);
+        }
+        doc.push(Block::Heading {
+            level: 2,
+            text: "Server recommendation".into(),
+        });
+        doc.push(Block::Lines(
+            self.server_recommendation
+                .lines()
+                .map(String::from)
+                .collect(),
+        ));
+        doc
+    }
+
+    fn json(&self) -> anyhow::Result<String> {
+        document::json_of(&serde_json::json!({
+            "families": self.reports,
+            "server_recommendation": self.server_recommendation,
+        }))
     }
 }
 
@@ -106,8 +155,22 @@ fn heading(r: &WhatifReport) -> String {
          population, key and expires tables sized for the population; ± is a 95% interval \
          (sampled sizes and the population estimate); savings against the first row"
     );
+    if !r.library.is_empty() && r.variants.iter().any(|p| !p.library.is_empty()) {
+        let _ = write!(
+            out,
+            "\nwritten by {} (as its values and keys tell): the rows after the grid's are its \
+             own settings (compression as the library compresses, serializer swaps), keys \
+             and TTLs as they are",
+            r.library
+        );
+    }
     for w in &r.warnings {
         let _ = write!(out, "\nwarning: {w}");
+    }
+    for p in &r.variants {
+        for why in &p.cannot_encode {
+            let _ = write!(out, "\n{}: {why}", p.variant);
+        }
     }
     if !r.recommendation.is_empty() {
         let _ = write!(out, "\n{}", r.recommendation);

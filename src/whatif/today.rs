@@ -15,6 +15,31 @@ const MIN_TTL_MS: i64 = 3_600_000;
 
 /// Bytes the sample's stored values add to an empty server, settled.
 pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
+    measure_with(sample, grid, "as stored today", &|i| {
+        sample.records[i].stored.as_slice()
+    })
+}
+
+/// Bytes the sample's records add to an empty server, settled, each written under its own
+/// key and TTL with `values[i]` as its value (a library setting's re-encoding).
+pub fn measure_values(sample: &Sample, values: &[Vec<u8>], grid: &Scenario) -> anyhow::Result<u64> {
+    anyhow::ensure!(
+        values.len() == sample.records.len(),
+        "{} values for {} sampled records",
+        values.len(),
+        sample.records.len()
+    );
+    measure_with(sample, grid, "a library setting", &|i| values[i].as_slice())
+}
+
+/// Bytes the sample's records add under their keys and TTLs, record `i` with `value(i)`,
+/// measured by the one protocol on a private server of the grid's engine and config.
+fn measure_with<'a>(
+    sample: &'a Sample,
+    grid: &Scenario,
+    name: &'a str,
+    value: &'a dyn Fn(usize) -> &'a [u8],
+) -> anyhow::Result<u64> {
     let session = crate::protocol::private::open_plain(
         grid.server
             .binary
@@ -23,15 +48,26 @@ pub fn measure(sample: &Sample, grid: &Scenario) -> anyhow::Result<u64> {
         grid.server.config_file.clone(),
         grid.server.overrides.clone(),
     )?;
-    crate::protocol::figure(session, &Stored(sample))
+    crate::protocol::figure(
+        session,
+        &Stored {
+            sample,
+            name,
+            value,
+        },
+    )
 }
 
-/// The sampled values as stored today: one SET per record, with its TTL.
-struct Stored<'a>(&'a Sample);
+/// The sampled records as SETs, one per record, with their TTLs.
+struct Stored<'a> {
+    sample: &'a Sample,
+    name: &'a str,
+    value: &'a dyn Fn(usize) -> &'a [u8],
+}
 
 impl Writes for Stored<'_> {
     fn name(&self) -> &str {
-        "as stored today"
+        self.name
     }
 
     fn write(
@@ -39,9 +75,8 @@ impl Writes for Stored<'_> {
         sink: &mut dyn Sink,
         _encoded: &mut dyn FnMut(&EncodedCall),
     ) -> anyhow::Result<LoadOutcome> {
-        for r in &self.0.records {
-            let mut args: Vec<&[u8]> =
-                vec![b"SET".as_slice(), r.key.as_bytes(), r.stored.as_slice()];
+        for (i, r) in self.sample.records.iter().enumerate() {
+            let mut args: Vec<&[u8]> = vec![b"SET".as_slice(), r.key.as_bytes(), (self.value)(i)];
             let ttl = r.ttl_ms.map(|ms| ms.max(MIN_TTL_MS).to_string());
             if let Some(ms) = &ttl {
                 args.extend([b"PX".as_slice(), ms.as_bytes()]);
@@ -49,7 +84,7 @@ impl Writes for Stored<'_> {
             sink.send(&args)?;
         }
         sink.flush()?;
-        let n = self.0.records.len() as u64;
+        let n = self.sample.records.len() as u64;
         Ok(LoadOutcome {
             records: n,
             calls: n,
