@@ -203,6 +203,13 @@ pub struct Sample {
     pub records: Vec<SampleRecord>,
 }
 
+/// The longest line a sample file may have (bytes, decompressed): one record with its key,
+/// hex-encoded value and payload literal. Values past ~80 MB are not cached in practice.
+const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// The most records a sample file may hold: whatif's `--sample` limit.
+const MAX_RECORDS: u64 = 1_000_000;
+
 impl Sample {
     /// Writes the sample whole or not at all (a full disk leaves no truncated file), one
     /// line at a time.
@@ -241,15 +248,28 @@ impl Sample {
         let at = |n: usize| format!("{}:{}", path.display(), n + 1);
         let mut line = String::new();
         let mut n = 0;
+        // Bounded by a stated limit, not by what the file claims: a small gzip can inflate to
+        // any size (a "gzip bomb"), and read_line would grow one line without end.
         let read = |reader: &mut BufReader<_>, line: &mut String, n: usize| {
             line.clear();
-            reader.read_line(line).with_context(|| {
-                format!(
-                    "{}: not a gzipped sample file (write it with `redisadv whatif \
-                     --save-sample`)",
-                    at(n)
-                )
-            })
+            let got = std::io::Read::take(&mut *reader, MAX_LINE_BYTES + 1)
+                .read_line(line)
+                .with_context(|| {
+                    format!(
+                        "{}: not a gzipped sample file (write it with `redisadv whatif \
+                         --save-sample`)",
+                        at(n)
+                    )
+                })?;
+            if got as u64 > MAX_LINE_BYTES {
+                anyhow::bail!(
+                    "{}: a line longer than {} MiB; a sample file written by `redisadv whatif \
+                     --save-sample` has one record per line, each well under that",
+                    at(n),
+                    MAX_LINE_BYTES >> 20
+                );
+            }
+            Ok(got)
         };
         if read(&mut reader, &mut line, n)? == 0 {
             anyhow::bail!(
@@ -274,6 +294,13 @@ impl Sample {
             }
             if line.trim().is_empty() {
                 continue;
+            }
+            if records.len() as u64 >= MAX_RECORDS {
+                anyhow::bail!(
+                    "{}: more than {MAX_RECORDS} records; whatif samples at most that many \
+                     (--sample), so this is not a file it wrote",
+                    at(n)
+                );
             }
             let l: Line = serde_json::from_str(line.trim_end())
                 .with_context(|| format!("{}: not a sample record", at(n)))?;

@@ -222,3 +222,39 @@ fn a_million_run_sweep_is_refused_with_its_count_before_planning() {
         assert!(err.contains(needle), "{err:?} lacks {needle:?}");
     }
 }
+
+#[test]
+fn a_gzip_bomb_sample_is_refused_at_a_stated_limit() {
+    // 16 KiB of gzip inflating to one 300 MiB line: read up to 256 MiB, never to the end.
+    let tmp = tempfile::tempdir().unwrap();
+    let bomb = tmp.path().join("bomb.jsonl.gz");
+    let header = zcat_first_line(&project_file("tests/fixtures/sample-v1.jsonl.gz"));
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bomb).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(header.as_bytes()).unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&block).unwrap();
+    }
+    gz.finish().unwrap();
+    let out = redisadv(&["whatif", "--from-sample", bomb.to_str().unwrap(), "-q"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bomb.jsonl.gz:2: a line longer than 256 MiB"),
+        "{err}"
+    );
+}
+
+/// The first line of a gzipped file, with its newline.
+fn zcat_first_line(path: &std::path::Path) -> String {
+    let mut line = String::new();
+    BufReader::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(path).unwrap(),
+    ))
+    .read_line(&mut line)
+    .unwrap();
+    line
+}
