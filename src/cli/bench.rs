@@ -144,7 +144,8 @@ pub struct BaselineArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A JSON report written by `bench --format json` or `--out FILE.json`.
+    /// A JSON report written by bench, inspect or whatif (`--format json` or `--out
+    /// FILE.json`).
     pub report: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,

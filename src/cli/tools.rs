@@ -84,7 +84,8 @@ pub struct SeedArgs {
     /// Keys per family.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000_000), help_heading = heading::INPUT)]
     pub count: u64,
-    /// Only the `user:{n}` family, `count` keys (for the speed benchmark).
+    // Spelled `<n>`, not `{n}`: clap reads `{n}` in a help text as a line break.
+    /// Only the `user:<n>` family, `count` keys (for the speed benchmark).
     #[arg(long, help_heading = heading::INPUT)]
     pub users_only: bool,
 }

@@ -3,7 +3,7 @@
 use super::output;
 use crate::backend::ConnectOptions;
 use crate::bench;
-use crate::cli::{BenchArgs, CommandsArgs, CompareArgs, ReportArgs};
+use crate::cli::{BenchArgs, CommandsArgs, CompareArgs};
 use crate::job::{RunOptions, TargetChoice};
 use crate::report::{self, compare};
 use crate::scenario::{self, Scenario};
@@ -198,14 +198,6 @@ fn check_baseline(
         );
     }
     Ok(())
-}
-
-pub fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let out = args.output.resolve();
-    let files = output::prepare(&out, &[(args.report.as_path(), "the report being read")])?;
-    let report = report::load(&args.report)?;
-    output::emit(&report, out.format, &files)?;
-    Ok(ExitCode::SUCCESS)
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {

@@ -6,6 +6,7 @@ mod engines;
 pub mod generate;
 mod init;
 pub mod inspect;
+mod report;
 pub mod seed;
 pub mod whatif;
 
@@ -19,7 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Encode(args) => codec::encode(args),
         Command::Decode(args) => codec::decode(args),
         Command::Bench(args) => bench::bench(args),
-        Command::Report(args) => bench::report(args),
+        Command::Report(args) => report::report(args),
         Command::Compare(args) => bench::compare(args),
         Command::Commands(args) => bench::commands(args),
         Command::Get(args) => codec::get(args),

@@ -6,8 +6,12 @@ use super::{OLDEST_READABLE, Report, SCHEMA_VERSION};
 /// Reads a saved JSON report of version [`OLDEST_READABLE`] to [`SCHEMA_VERSION`], refusing
 /// any other.
 pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
-    let text = read_bounded(path)?;
-    let probe: serde_json::Value = serde_json::from_str(&text)
+    parse(path, &read_bounded(path)?)
+}
+
+/// [`load`] of a text already read (by [`read_bounded`]) from `path`.
+pub fn parse(path: &std::path::Path, text: &str) -> anyhow::Result<Report> {
+    let probe: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("{}: not a JSON report: {e}", path.display()))?;
     match probe.get("schema_version").and_then(|v| v.as_u64()) {
         Some(v) if (OLDEST_READABLE as u64..=SCHEMA_VERSION as u64).contains(&v) => {}
@@ -17,11 +21,12 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
             path.display()
         ),
         None => anyhow::bail!(
-            "{}: not a redisadv report (no schema_version)",
+            "{}: not a bench report (no schema_version); compare and --baseline read the JSON \
+             of `bench --out FILE.json` (`report` also renders inspect's and whatif's)",
             path.display()
         ),
     }
-    serde_json::from_str(&text)
+    serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("{}: invalid report: {e}", path.display()))
 }
 
@@ -31,7 +36,7 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
 pub const MAX_REPORT_BYTES: u64 = 256 << 20;
 
 /// The file's text, read up to [`MAX_REPORT_BYTES`]: growing with what arrives, never past.
-fn read_bounded(path: &std::path::Path) -> anyhow::Result<String> {
+pub fn read_bounded(path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read;
     let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read report {}: {e}", path.display());
     let file = std::fs::File::open(path).map_err(cannot)?;

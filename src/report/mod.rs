@@ -17,7 +17,7 @@ pub mod why;
 pub mod cluster;
 pub mod compare;
 pub mod engines;
-pub use load::{MAX_REPORT_BYTES, load};
+pub use load::{MAX_REPORT_BYTES, load, parse as parse_report, read_bounded};
 
 /// How figures read (one size formatter, thousands, percentages) and where text is made
 /// safe: shared with every document, named here as reports always have.

@@ -192,3 +192,44 @@ fn inspect_and_whatif_fixtures_render_as_their_snapshots() {
         differ.join("; ")
     );
 }
+
+/// `report FILE` re-renders inspect's and whatif's JSON as bench's: in every format, the
+/// same text the command printed (the snapshots above), and a JSON that is no report is
+/// refused by name.
+#[test]
+fn report_renders_inspect_and_whatif_json_in_every_format() {
+    let fixtures = project_file("tests/fixtures/documents");
+    let dir = project_file("tests/expected/documents");
+    for stem in ["inspect-sample", "inspect-rdb", "whatif"] {
+        let path = fixtures.join(format!("{stem}.json"));
+        for (format, ext) in [
+            ("table", "txt"),
+            ("markdown", "md"),
+            ("csv", "csv"),
+            ("html", "html"),
+            ("svg", "svg"),
+        ] {
+            let out =
+                crate::bench_cli::redisadv(&["report", path.to_str().unwrap(), "--format", format]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{stem} {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let want = std::fs::read_to_string(dir.join(format!("{stem}.{ext}"))).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                want,
+                "{stem} {format}"
+            );
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tmp.path().join("other.json");
+    std::fs::write(&other, "{\"name\": \"not a report\"}").unwrap();
+    let out = crate::bench_cli::redisadv(&["report", other.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("other.json: not a redisadv report"), "{err}");
+}
