@@ -276,3 +276,43 @@ fn a_server_that_does_not_answer_is_an_error_within_the_timeout() {
         started.elapsed()
     );
 }
+
+/// A loading stream that predicts replies (EXISTS on a server only it writes to) goes on
+/// without waiting, and a reply the server did not bear out fails the load at its end.
+#[test]
+fn a_predicted_reply_the_server_does_not_bear_out_fails_the_load() {
+    use redisadv::backend::PipeStream;
+    use redisadv::backend::resp::Value as Reply;
+    let server = redis();
+    let mut conn = server.connect().unwrap();
+    redis::cmd("HSET")
+        .arg("bucket:1")
+        .arg("f")
+        .arg("v")
+        .query::<()>(&mut conn)
+        .unwrap();
+    let exists = |key: &str| {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(key);
+        cmd
+    };
+    // Right predictions pass.
+    let mut stream = PipeStream::connect(&server.connect_options()).unwrap();
+    stream
+        .send_expecting(
+            &[exists("bucket:1"), exists("bucket:2")],
+            vec![Reply::Int(1), Reply::Int(0)],
+        )
+        .unwrap();
+    stream.finish().unwrap().check().unwrap();
+    // A bucket written by someone else: the prediction "0" is wrong, and says why.
+    let mut stream = PipeStream::connect(&server.connect_options()).unwrap();
+    stream
+        .send_expecting(&[exists("bucket:1")], vec![Reply::Int(0)])
+        .unwrap();
+    let err = stream.finish().unwrap().check().unwrap_err().to_string();
+    assert!(
+        err.contains("Int(1) where a server that only this load wrote to answers Int(0)"),
+        "{err}"
+    );
+}
