@@ -48,6 +48,10 @@ pub const HTML: &[OutputFormat] = &[OutputFormat::Html];
 pub const CSV: &[OutputFormat] = &[OutputFormat::Csv];
 /// The terminal and Markdown.
 pub const TEXT: &[OutputFormat] = &[OutputFormat::Table, OutputFormat::Markdown];
+/// Markdown and HTML: the formats that read as a page with a title.
+pub const PAGES: &[OutputFormat] = &[OutputFormat::Markdown, OutputFormat::Html];
+/// HTML and SVG: where charts are drawn.
+pub const PICTURES: &[OutputFormat] = &[OutputFormat::Html, OutputFormat::Svg];
 /// Every format that reads as prose: terminal, Markdown, HTML.
 pub const PROSE: &[OutputFormat] = &[
     OutputFormat::Table,

@@ -3,7 +3,7 @@
 
 use super::InspectReport;
 use super::rdb_file::RdbSection;
-use super::render::human;
+use crate::figures::human_size as human;
 use crate::document::{Cell, Table};
 
 /// The heading's lines on sampling, for a streamed file.

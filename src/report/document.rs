@@ -6,12 +6,8 @@
 
 use super::{Report, VariantReport, across_label, engine_line, sections};
 use crate::document::{self, Block, Document, Reported};
-use crate::report::OutputFormat;
 
-/// Markdown and HTML: the formats that read as a page with a title.
-pub const PAGES: &[OutputFormat] = &[OutputFormat::Markdown, OutputFormat::Html];
-/// HTML and SVG: where charts are drawn.
-pub const PICTURES: &[OutputFormat] = &[OutputFormat::Html, OutputFormat::Svg];
+use crate::document::{PAGES, PICTURES};
 
 impl Reported for Report {
     fn document(&self) -> Document {

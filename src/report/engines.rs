@@ -48,7 +48,7 @@ impl crate::document::Reported for EngineList {
     fn document(&self) -> crate::document::Document {
         use crate::document::{self, Block, Cell, Document, Table};
         let mut doc = Document::new();
-        doc.push_for(super::document::PAGES, Block::Title("Engines".into()));
+        doc.push_for(crate::document::PAGES, Block::Title("Engines".into()));
         let mut table = Table::new(&["engine", "server", "installed", "origin"], &[]);
         for row in &self.engines {
             table.row(
@@ -66,7 +66,7 @@ impl crate::document::Reported for EngineList {
             document::TERMINAL,
             Block::Lines(vec![String::new(), cache.clone()]),
         );
-        doc.push_for(super::document::PAGES, Block::Paragraph(cache));
+        doc.push_for(crate::document::PAGES, Block::Paragraph(cache));
         doc
     }
 
