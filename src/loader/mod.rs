@@ -9,8 +9,10 @@ use crate::codec::{self, Codec, Encoder, Envelope, Format, Metadata, msgpack, py
 use crate::dataset::{Dataset, Key, Layout};
 use anyhow::Context;
 use indicatif::ProgressBar;
+
+mod dump;
+pub use dump::DumpSink;
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 
 /// Calls are grouped into batches of about this many records; only the on-create policy
 /// waits for Redis between batches (for EXISTS).
@@ -132,82 +134,6 @@ impl Sink for Watched<'_> {
     }
     fn commands_sent(&self) -> u64 {
         self.sink.commands_sent()
-    }
-}
-
-/// Writes the commands a load would send, in RESP, as `redis-cli --pipe` reads them. It
-/// answers EXISTS as a fresh server would: a bucket exists once an HSET wrote it.
-pub struct DumpSink<W: Write> {
-    out: W,
-    buf: Vec<u8>,
-    written_buckets: HashSet<Vec<u8>, Fast>,
-    answers: std::collections::VecDeque<Value>,
-    sent: u64,
-}
-
-impl<W: Write> DumpSink<W> {
-    pub fn new(out: W) -> Self {
-        DumpSink {
-            out,
-            buf: Vec::with_capacity(1 << 16),
-            written_buckets: HashSet::default(),
-            answers: Default::default(),
-            sent: 0,
-        }
-    }
-}
-
-impl<W: Write> Sink for DumpSink<W> {
-    fn send(&mut self, args: &[&[u8]]) -> std::io::Result<()> {
-        if let [b"HSET", bucket, ..] = args
-            && !self.written_buckets.contains(*bucket)
-        {
-            self.written_buckets.insert(bucket.to_vec());
-        }
-        plan::write_resp(&mut self.buf, args);
-        self.sent += 1;
-        if self.buf.len() > 1 << 16 {
-            self.flush()?;
-        }
-        Ok(())
-    }
-    fn query_start(&mut self, cmds: &[redis::Cmd]) -> anyhow::Result<()> {
-        for cmd in cmds {
-            // Answered as a fresh server would, after everything written before it.
-            let exists = match cmd.args_iter().nth(1) {
-                Some(redis::Arg::Simple(key)) => self.written_buckets.contains(key),
-                _ => false,
-            };
-            cmd.write_packed_command(&mut self.buf);
-            self.sent += 1;
-            self.answers.push_back(Value::Int(exists as i64));
-        }
-        Ok(())
-    }
-    fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
-        anyhow::ensure!(
-            n <= self.answers.len(),
-            "more replies asked for than commands sent"
-        );
-        Ok(self.answers.drain(..n).collect())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        self.out.flush()
-    }
-    fn commands_sent(&self) -> u64 {
-        self.sent
-    }
-    fn fresh(&self) -> bool {
-        true
-    }
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], _expected: Vec<Value>) -> anyhow::Result<()> {
-        for cmd in cmds {
-            cmd.write_packed_command(&mut self.buf);
-        }
-        self.sent += cmds.len() as u64;
-        Ok(())
     }
 }
 
