@@ -19,9 +19,6 @@ enum Expect {
     Discard(u64),
     /// Hand this many replies back to the writer.
     Return(u64),
-    /// These replies, in order: one that differs counts as an error (a prediction the
-    /// server did not bear out), checked without the writer waiting.
-    Check(Vec<Value>),
 }
 
 /// What the reader saw: replies read, how many were errors, and the first error reply with
@@ -183,25 +180,6 @@ impl PipeStream {
         Ok(())
     }
 
-    /// Queues `cmds`, whose replies must be `expected`: the reader checks them as they
-    /// arrive, and a difference fails [`StreamSummary::check`] like an error reply. The
-    /// writer goes on at once, as `redis-cli --pipe` does.
-    pub fn send_expecting(&mut self, cmds: &[Cmd], expected: Vec<Value>) -> std::io::Result<()> {
-        debug_assert_eq!(cmds.len(), expected.len());
-        self.announce_discards();
-        for cmd in cmds {
-            cmd.write_packed_command(&mut self.buf);
-        }
-        self.sent += cmds.len() as u64;
-        if let Some(tx) = &self.expect {
-            let _ = tx.send(Expect::Check(expected));
-        }
-        if self.buf.len() >= FLUSH_AT {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
     /// The replies of the oldest `n` commands sent with `query_start`.
     pub fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
         let mut out = Vec::with_capacity(n);
@@ -271,28 +249,17 @@ fn read_replies(
     let mut line = Vec::with_capacity(64);
     let mut summary = StreamSummary::default();
     for what in expect {
-        let (count, give_back, expected) = match what {
-            Expect::Discard(n) => (n, false, Vec::new()),
-            Expect::Return(n) => (n, true, Vec::new()),
-            Expect::Check(values) => (values.len() as u64, false, values),
+        let (count, give_back) = match what {
+            Expect::Discard(n) => (n, false),
+            Expect::Return(n) => (n, true),
         };
-        let mut expected = expected.into_iter();
         for _ in 0..count {
             let value = resp::read_reply(&mut reader, &mut line)?;
             summary.replies += 1;
-            let wrong = match (&value, expected.next()) {
-                (Value::Error(err), _) => Some(err.clone()),
-                (got, Some(want)) if *got != want => Some(format!(
-                    "the reply was {got:?} where a server that only this load wrote to \
-                     answers {want:?} (another client wrote to it, or a key expired during \
-                     the load)"
-                )),
-                _ => None,
-            };
-            if let Some(err) = wrong {
+            if let Value::Error(err) = &value {
                 summary.errors += 1;
                 if summary.first_error.is_none() {
-                    summary.first_error = Some((summary.replies, err));
+                    summary.first_error = Some((summary.replies, err.clone()));
                 }
             }
             if give_back && results.send(value).is_err() {

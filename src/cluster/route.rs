@@ -160,27 +160,6 @@ impl Sink for RoutedSink {
     fn commands_sent(&self) -> u64 {
         self.streams.iter().map(|s| s.commands_sent()).sum()
     }
-
-    /// The nodes of a private cluster hold only what this load writes.
-    fn fresh(&self) -> bool {
-        true
-    }
-
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], expected: Vec<Value>) -> anyhow::Result<()> {
-        let mut per_node: Vec<(Vec<redis::Cmd>, Vec<Value>)> =
-            vec![(Vec::new(), Vec::new()); self.streams.len()];
-        for (cmd, want) in cmds.iter().zip(expected) {
-            let node = self.node_of_cmd(cmd);
-            per_node[node].0.push(cmd.clone());
-            per_node[node].1.push(want);
-        }
-        for (stream, (cmds, expected)) in self.streams.iter_mut().zip(per_node) {
-            if !cmds.is_empty() {
-                stream.send_expecting(&cmds, expected)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Plain connections to every node, for reading figures and records back.

@@ -71,14 +71,4 @@ impl<W: Write> Sink for DumpSink<W> {
     fn commands_sent(&self) -> u64 {
         self.sent
     }
-    fn fresh(&self) -> bool {
-        true
-    }
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], _expected: Vec<Value>) -> anyhow::Result<()> {
-        for cmd in cmds {
-            cmd.write_packed_command(&mut self.buf);
-        }
-        self.sent += cmds.len() as u64;
-        Ok(())
-    }
 }

@@ -40,23 +40,6 @@ pub trait Sink {
     fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>>;
     fn flush(&mut self) -> std::io::Result<()>;
     fn commands_sent(&self) -> u64;
-    /// Whether a bucket's EXISTS answer is known without asking: redisadv started the
-    /// server empty and only this load writes to it, so a bucket exists once written.
-    fn fresh(&self) -> bool {
-        false
-    }
-    /// Sends `cmds`, whose replies must equal `expected`. A live stream checks them as they
-    /// arrive and goes on at once (a difference fails the load at its end); this default
-    /// waits and compares.
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], expected: Vec<Value>) -> anyhow::Result<()> {
-        self.query_start(cmds)?;
-        let got = self.query_finish(cmds.len())?;
-        anyhow::ensure!(
-            got == expected,
-            "Redis answered {got:?} where {expected:?} was predicted"
-        );
-        Ok(())
-    }
 }
 
 impl Sink for PipeStream {
@@ -74,9 +57,6 @@ impl Sink for PipeStream {
     }
     fn commands_sent(&self) -> u64 {
         PipeStream::commands_sent(self)
-    }
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], expected: Vec<Value>) -> anyhow::Result<()> {
-        Ok(PipeStream::send_expecting(self, cmds, expected)?)
     }
 }
 
@@ -103,8 +83,6 @@ pub struct Watched<'a> {
     pub sink: &'a mut dyn Sink,
     pub watch: &'a mut dyn LoadWatch,
     pub stopped: Option<anyhow::Error>,
-    /// See [`Sink::fresh`]: true for a server redisadv started for this load.
-    pub fresh: bool,
 }
 
 impl Sink for Watched<'_> {
@@ -116,12 +94,6 @@ impl Sink for Watched<'_> {
     }
     fn query_finish(&mut self, n: usize) -> anyhow::Result<Vec<Value>> {
         self.sink.query_finish(n)
-    }
-    fn fresh(&self) -> bool {
-        self.fresh
-    }
-    fn send_expecting(&mut self, cmds: &[redis::Cmd], expected: Vec<Value>) -> anyhow::Result<()> {
-        self.sink.send_expecting(cmds, expected)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.sink.flush()?;
@@ -149,14 +121,7 @@ struct Batch {
     bytes: usize,
     /// Distinct buckets, in order, whose EXISTS replies are pending.
     asked: Vec<String>,
-    /// Their answers when known without waiting ([`Sink::fresh`]); Redis's replies are
-    /// checked against them as they arrive.
-    predicted: Option<Vec<Value>>,
 }
-
-/// The shortest TTL under which EXISTS answers are predicted: a bucket must not expire
-/// while the load runs, or the prediction (and the run) would be wrong.
-const MIN_PREDICTED_TTL: u64 = 600;
 
 /// Encodes records one at a time, stamping record `n` with the clock's `ct_at(n)`. A fixed
 /// clock (or an envelope without `ct`) uses one encoder for the whole load; under a moving
@@ -276,7 +241,6 @@ pub fn load(
             records: 0,
             bytes: 0,
             asked: Vec::new(),
-            predicted: None,
         };
         while batch.records < BATCH_RECORDS as u64 && batch.bytes < BATCH_BYTES {
             let Some(call) = calls_iter.next() else { break };
@@ -298,19 +262,12 @@ pub fn load(
         }
         Ok((!batch.calls.is_empty()).then_some(batch))
     };
-    // On a fresh server the loader knows what EXISTS will answer (a bucket exists once
-    // written), so it streams on without waiting, as `redis-cli --pipe` does on the same
-    // commands; the replies are still checked, as they arrive.
-    let mut written: Option<HashSet<String, Fast>> = (plan.needs_exists()
-        && stream.fresh()
-        && plan.redis_ttl.is_some_and(|t| t >= MIN_PREDICTED_TTL))
-    .then(HashSet::default);
     let (mut records, mut calls) = (0u64, 0u64);
     let mut pending = next_batch()?;
     if let Some(batch) = &mut pending {
-        ask_exists(stream, batch, plan, written.as_ref())?;
+        ask_exists(stream, batch, plan)?;
     }
-    while let Some(mut batch) = pending {
+    while let Some(batch) = pending {
         // Under the on-create policy the next batch is encoded while Redis works on this
         // one; otherwise this batch is sent (and dropped) first, so only one batch of
         // values is held at a time.
@@ -319,16 +276,10 @@ pub fn load(
         } else {
             None
         };
-        let answers = match batch.predicted.take() {
-            Some(answers) => answers,
-            None => stream
-                .query_finish(batch.asked.len())
-                .context("asking Redis which buckets exist")?,
-        };
+        let answers = stream
+            .query_finish(batch.asked.len())
+            .context("asking Redis which buckets exist")?;
         send_writes(stream, &batch, &answers, plan)?;
-        if let Some(written) = &mut written {
-            written.extend(batch.asked.iter().cloned());
-        }
         records += batch.records;
         calls += batch.calls.len() as u64;
         progress.inc(batch.records);
@@ -338,7 +289,7 @@ pub fn load(
             following = next_batch()?;
         }
         if let Some(next) = &mut following {
-            ask_exists(stream, next, plan, written.as_ref())?;
+            ask_exists(stream, next, plan)?;
         }
         stream.flush().context("writing to Redis")?;
         pending = following;
@@ -351,14 +302,8 @@ pub fn load(
     })
 }
 
-/// Sends EXISTS for the batch's buckets (on-create policy only) without waiting; with
-/// `written` (the buckets written so far on a fresh server) the answers are predicted.
-fn ask_exists(
-    stream: &mut dyn Sink,
-    batch: &mut Batch,
-    plan: plan::TtlPlan,
-    written: Option<&HashSet<String, Fast>>,
-) -> anyhow::Result<()> {
+/// Sends EXISTS for the batch's buckets (on-create policy only) without waiting.
+fn ask_exists(stream: &mut dyn Sink, batch: &mut Batch, plan: plan::TtlPlan) -> anyhow::Result<()> {
     if !plan.needs_exists() {
         return Ok(());
     }
@@ -380,17 +325,6 @@ fn ask_exists(
             cmd
         })
         .collect();
-    if let Some(written) = written {
-        let answers: Vec<Value> = batch
-            .asked
-            .iter()
-            .map(|b| Value::Int(written.contains(b) as i64))
-            .collect();
-        batch.predicted = Some(answers.clone());
-        return stream
-            .send_expecting(&cmds, answers)
-            .context("asking Redis which buckets exist");
-    }
     stream
         .query_start(&cmds)
         .context("asking Redis which buckets exist")

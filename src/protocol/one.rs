@@ -155,8 +155,6 @@ impl<A: Around> Session for OneServer<'_, A> {
             sink: &mut stream,
             watch: &mut self.around,
             stopped: None,
-            // A server redisadv started holds only what this load writes.
-            fresh: self.owned,
         };
         let outcome = writes
             .write(&mut sink, &mut |records| {
