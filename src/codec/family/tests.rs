@@ -19,7 +19,11 @@ fn read_all(values: &[Vec<u8>]) -> Vec<Detected> {
 fn msgpack_raw_small_ints_read_as_msgpack_in_their_family() {
     // 0x00-0x20 (control characters and space), 33-126 (printable), 127 (DEL), beyond.
     let values: Vec<Vec<u8>> = (0..=300).map(msgpack_int).collect();
-    assert_eq!(detect(&values[42]).format, ValueFormat::Text, "per record: text");
+    assert_eq!(
+        detect(&values[42]).format,
+        ValueFormat::Text,
+        "per record: text"
+    );
     assert_eq!(detect(&values[127]).format, ValueFormat::Binary);
     for (i, d) in read_all(&values).iter().enumerate() {
         assert_eq!(d.format, ValueFormat::Plain(Serializer::Msgpack), "{i}");
@@ -27,7 +31,11 @@ fn msgpack_raw_small_ints_read_as_msgpack_in_their_family() {
     }
     // Ints 0..120 only: most of them (33..120) read as text one by one.
     let small: Vec<Vec<u8>> = (0..=120).map(msgpack_int).collect();
-    assert!(read_all(&small).iter().all(|d| d.format.name() == "msgpack"));
+    assert!(
+        read_all(&small)
+            .iter()
+            .all(|d| d.format.name() == "msgpack")
+    );
     // nil, false, true and a mix of them with printable ints.
     let mut mixed: Vec<Vec<u8>> = vec![vec![0xc0], vec![0xc2], vec![0xc3]];
     mixed.extend((40..50).map(msgpack_int));
@@ -90,7 +98,11 @@ fn text_stays_text() {
         .map(|s| s.as_bytes().to_vec())
         .collect();
     assert_eq!(family_of(text.iter().map(|v| v.as_slice())), None);
-    assert!(read_all(&text).iter().all(|d| d.format == ValueFormat::Text));
+    assert!(
+        read_all(&text)
+            .iter()
+            .all(|d| d.format == ValueFormat::Text)
+    );
     // A few msgpack values among mostly words that decode as nothing: per record.
     let mut mixed = text.clone();
     mixed.extend(["order shipped", "cart empty", "hello again"].map(|s| s.as_bytes().to_vec()));
@@ -118,7 +130,10 @@ fn counts_and_names_follow_the_rule() {
         *formats.entry(f.name()).or_insert(0u64) += 1;
     }
     assert_eq!(formats["text"], 89);
-    assert_eq!(t.apply(&formats), BTreeMap::from([("msgpack".to_string(), 121)]));
+    assert_eq!(
+        t.apply(&formats),
+        BTreeMap::from([("msgpack".to_string(), 121)])
+    );
     // Merged halves say the same as the whole.
     let (mut a, mut b) = (Tally::default(), Tally::default());
     for (i, v) in values.iter().enumerate() {
