@@ -209,7 +209,7 @@ fn msgpack_raw_small_ints_project_as_the_real_plugin_stores_them() {
     let server = redis();
     let port = server.port();
     let fill = Command::new(project_file("tests/own_data/run.sh"))
-        .args([&port.to_string(), "--keys", "40000"])
+        .args([&port.to_string(), "--keys", "3000", "--inventory", "20000"])
         .output()
         .expect("tests/own_data/run.sh runs");
     assert!(
@@ -244,16 +244,18 @@ fn msgpack_raw_small_ints_project_as_the_real_plugin_stores_them() {
             p["bytes_per_record"],
             truth[name]["per_record"]
         );
+        // 200 buckets: the real layout's figure moves by one allocation at most between
+        // re-primings, well inside 2%.
+        assert!(
+            (projected / real - 1.0).abs() < 0.02 || (projected - real).abs() <= ci,
+            "{name}: {projected} ±{ci} vs {real} real"
+        );
         // The payload-only msgpack variant writes exactly the bytes stored today (a small int
         // read as text would be re-encoded as a one-character string, a byte longer).
         if name == "region_msgpack_raw" {
             assert_eq!(
                 projected,
                 report["as_stored"]["projected_bytes"].as_f64().unwrap()
-            );
-            assert!(
-                (projected / real - 1.0).abs() < 0.02,
-                "{name}: {projected} vs {real}"
             );
         }
     }
