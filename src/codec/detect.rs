@@ -98,19 +98,14 @@ pub fn detect(bytes: &[u8]) -> Detected {
         d.format = ValueFormat::FlaskCaching(Serializer::Pickle);
         return d;
     }
-    if bytes.starts_with(b"{\"ct\"")
-        && let Some(bar) = bytes.iter().position(|&b| b == b'|')
-        && let Ok(meta) = json::loads(&bytes[..bar])
-        && let Some(meta) = Metadata::from_value(&meta)
-    {
-        let inner = &bytes[bar + 1..];
+    if let Some((ct, inner)) = envelope(bytes) {
         let mut d = serialized(inner).unwrap_or_else(|| opaque(ValueFormat::Binary, inner));
         d.format = match d.format {
             ValueFormat::Plain(s) => ValueFormat::Dogpile(s),
             ValueFormat::DogpileTuple(s) => ValueFormat::DogpileTuple(s),
             other => other,
         };
-        d.created = Some(meta.ct);
+        d.created = Some(ct);
         return d;
     }
     if let Some(d) = serialized(bytes) {
@@ -122,6 +117,17 @@ pub fn detect(bytes: &[u8]) -> Detected {
         }
         _ => opaque(ValueFormat::Binary, bytes),
     }
+}
+
+/// dogpile >= 1.1's `{"ct": ..., "v": ...}|` prefix: the creation time and the bytes after it.
+pub(super) fn envelope(bytes: &[u8]) -> Option<(f64, &[u8])> {
+    if !bytes.starts_with(b"{\"ct\"") {
+        return None;
+    }
+    let bar = bytes.iter().position(|&b| b == b'|')?;
+    let meta = json::loads(&bytes[..bar]).ok()?;
+    let meta = Metadata::from_value(&meta)?;
+    Some((meta.ct, &bytes[bar + 1..]))
 }
 
 fn opaque(format: ValueFormat, bytes: &[u8]) -> Detected {
@@ -185,7 +191,7 @@ fn serialized(b: &[u8]) -> Option<Detected> {
     None
 }
 
-fn decoded(format: ValueFormat, payload: Value) -> Detected {
+pub(super) fn decoded(format: ValueFormat, payload: Value) -> Detected {
     Detected {
         format,
         payload,

@@ -2,6 +2,7 @@
 //! Python libraries, and the four envelopes a variant wraps its payload in.
 
 pub mod detect;
+pub mod family;
 pub mod json;
 pub mod msgpack;
 pub mod pickle;

@@ -7,8 +7,10 @@
 
 use super::{Dataset, Family, Template, ValueGen};
 use crate::codec::{Value, pyliteral};
-// The format detection inspect uses (in codec, so the dataset need not import inspect): a sample's payload is what its stored bytes decode to.
+// The format detection inspect uses (in codec, so the dataset need not import inspect): a
+// sample's payload is what its stored bytes decode to, read within their family.
 use crate::codec::detect::detect;
+use crate::codec::family::{Tally, detect_as, reading};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
@@ -176,7 +178,7 @@ impl SampleRecord {
     pub fn payload(&self) -> Value {
         match &self.given {
             Some(v) => v.clone(),
-            None => detect(&self.stored).payload,
+            None => detect_as(&self.stored, &self.format).payload,
         }
     }
 }
@@ -287,6 +289,7 @@ impl Sample {
             );
         }
         let mut records = Vec::new();
+        let mut tally = Tally::default();
         loop {
             n += 1;
             if read(&mut reader, &mut line, n)? == 0 {
@@ -308,7 +311,8 @@ impl Sample {
                 .map_err(|e| anyhow::anyhow!("{}: stored is not hex: {e}", at(n)))?;
             // The literal this redisadv would write for the stored bytes: the same text
             // means the same payload, and none is kept.
-            let given = if pyliteral::repr(&detect(&stored).payload) == l.payload {
+            tally.add(&stored, detect(&stored).format);
+            let given = if pyliteral::repr(&detect_as(&stored, &l.format).payload) == l.payload {
                 None
             } else {
                 Some(pyliteral::parse(&l.payload).map_err(|e| {
@@ -328,6 +332,13 @@ impl Sample {
         }
         if records.is_empty() {
             anyhow::bail!("{}: the sample holds no records", path.display());
+        }
+        // The family rule whatif applied when it took the sample (a file written before
+        // the rule reads its family's one-byte values as whatif reads them now).
+        if let Some(f) = tally.family() {
+            for r in records.iter_mut().filter(|r| r.given.is_none()) {
+                r.format = reading(&r.stored, Some(f)).format.name();
+            }
         }
         records.shrink_to_fit();
         Ok(Sample { header, records })

@@ -444,7 +444,7 @@ impl Extrapolation {
             ttl: TtlCoverage::of(s),
             types: s.types.clone(),
             encodings: s.encodings.clone(),
-            formats: s.formats.clone(),
+            formats: s.family_formats(),
             mean_value_bytes: (s.values > 0).then(|| s.value_bytes as f64 / s.values as f64),
             mean_string_bytes: (s.strings > 0).then(|| s.string_bytes as f64 / s.strings as f64),
             mean_hash_field_bytes: (s.hash_fields > 0)

@@ -8,6 +8,7 @@ use super::pattern;
 use super::plan::{Candidates, Plan, Planned, Thresholds};
 use super::scan::Observation;
 use crate::codec::detect::detect;
+use crate::codec::family::Tally;
 use std::collections::{BTreeMap, HashMap};
 
 /// TTLs kept per pattern for the median (a reservoir sample beyond that).
@@ -30,6 +31,9 @@ pub struct PatternStats {
     pub types: BTreeMap<String, u64>,
     pub encodings: BTreeMap<String, u64>,
     pub formats: BTreeMap<String, u64>,
+    /// What the formats say once the family rule reads one-byte and bare-number values in
+    /// the family's serializer ([`PatternStats::family_formats`]).
+    pub family: Tally,
     /// Value bytes (a string's length; a hash's field values read) and how many values.
     pub value_bytes: u64,
     pub values: u64,
@@ -67,7 +71,11 @@ impl PatternStats {
         *self.types.entry(o.kind.to_string()).or_default() += 1;
         *self.encodings.entry(o.encoding.to_string()).or_default() += 1;
         let format = match o.values.first() {
-            Some(v) => detect(v).format.name(),
+            Some(v) => {
+                let f = detect(v).format;
+                self.family.add(v, f);
+                f.name()
+            }
             None if o.kind == "string" => "empty".into(),
             None => format!("({})", o.kind),
         };
@@ -88,6 +96,12 @@ impl PatternStats {
             }
             _ => {}
         }
+    }
+
+    /// Format counts with the family rule applied: a family mostly in one serializer
+    /// counts its one-byte and bare-number values in it (as whatif reads them).
+    pub fn family_formats(&self) -> BTreeMap<String, u64> {
+        self.family.apply(&self.formats)
     }
 
     pub fn merge(&mut self, other: &PatternStats) {
@@ -124,6 +138,7 @@ impl PatternStats {
                 *mine.entry(k.clone()).or_default() += v;
             }
         }
+        self.family.merge(&other.family);
         self.value_bytes += other.value_bytes;
         self.values += other.values;
         self.string_bytes += other.string_bytes;

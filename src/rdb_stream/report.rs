@@ -144,7 +144,7 @@ pub fn build(
             ttl: TtlCoverage::of(s),
             types: s.types.clone(),
             encodings: r.stratum.measured.encodings.clone(),
-            formats: r.stratum.measured.formats.clone(),
+            formats: r.stratum.measured.family_formats(),
             mean_value_bytes: (r.stratum.measured.values > 0)
                 .then(|| r.stratum.measured.value_bytes as f64 / r.stratum.measured.values as f64),
             // The stream's sample reads values whole, not per type: one mean, above.

@@ -14,6 +14,7 @@ pub mod server_advice;
 pub mod today;
 
 use crate::codec::detect::detect;
+use crate::codec::family;
 use crate::codec::{Codec, Envelope, Format, Metadata};
 use crate::dataset::Layout;
 use crate::dataset::sample::{Sample, SampleHeader, SampleRecord};
@@ -41,6 +42,7 @@ pub fn sample(
     };
     let mut records = Vec::new();
     let mut skipped = 0;
+    let mut tally = family::Tally::default();
     let report = walk.run(source.clone(), &options, &mut |o| {
         if o.kind != "string" {
             skipped += 1;
@@ -48,6 +50,7 @@ pub fn sample(
         }
         let stored = &o.values[0];
         let d = detect(stored);
+        tally.add(stored, d.format);
         records.push(SampleRecord {
             key: String::from_utf8_lossy(o.key).into_owned(),
             bucket: String::new(),
@@ -77,6 +80,14 @@ pub fn sample(
              string keys (one record each)",
             summary_keys
         );
+    }
+    // A family mostly in one serializer reads its one-byte and bare-number values in it.
+    if let Some(f) = tally.family() {
+        for r in &mut records {
+            if r.format != f.name() {
+                r.format = family::reading(&r.stored, Some(f)).format.name();
+            }
+        }
     }
     let population = report.total.keys;
     // Today's bytes of the string keys only (the records whatif rewrites).

@@ -36,6 +36,8 @@ parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--db", type=int, default=0)
 parser.add_argument("--keys", type=int, default=3000)
 parser.add_argument("--seed", type=int, default=7)
+parser.add_argument("--inventory", type=int, default=None,
+                    help="keys in the shop.inventory family (default: 3%% of --keys)")
 ARGS = parser.parse_args()
 URL = f"redis://{ARGS.host}:{ARGS.port}/{ARGS.db}"
 RNG = random.Random(ARGS.seed)
@@ -142,7 +144,7 @@ def dogpile():
     get_quantity = raw.cache_on_arguments()(named(
         "shop.inventory.regional_warehouses", "get_available_quantity_for_sku_now",
         lambda sku: RNG.randint(0, 120)))
-    for i in range(1000, 1000 + share(0.03)):
+    for i in range(1000, 1000 + (ARGS.inventory or share(0.03))):
         get_quantity(i)
 
 

@@ -62,10 +62,28 @@ def read_family():
     return out
 
 
+MSGPACK_FAMILY = False
+
+
+def msgpack_family(values):
+    """Most values are msgpack that is not a bare number: a lone digit byte is then the
+    plugin's msgpack int 48..57 (the payload-only proxy), not django-redis's bare integer."""
+    def decodes(v):
+        try:
+            msgpack.unpackb(v, raw=False)
+            return True
+        except Exception:
+            return False
+    n = sum(1 for v in values if not re.fullmatch(rb"-?\d+", v) and decodes(v))
+    return 2 * n > len(values)
+
+
 def payload(stored):
     """The payload the library that stored `stored` would hand back."""
     from dogpile.cache.api import CachedValue
 
+    if MSGPACK_FAMILY and len(stored) == 1:
+        return msgpack.unpackb(stored, raw=False)
     if re.fullmatch(rb"-?\d+", stored):
         return int(stored)  # django-redis stores integers bare
     if stored.startswith(b'{"ct"') and b"}|" in stored:
@@ -176,6 +194,8 @@ def main():
     family = read_family()
     if not family:
         raise SystemExit(f"--match {ARGS.match}: no string key")
+    global MSGPACK_FAMILY
+    MSGPACK_FAMILY = msgpack_family([stored for _, stored, _ in family])
     ttls = sorted(t for _, _, t in family if t)
     ttl = max(HOUR, (ttls[len(ttls) // 2] + 999) // 1000) if ttls else HOUR
     for variant in ARGS.variants.split(","):
