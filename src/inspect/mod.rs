@@ -16,6 +16,7 @@ pub mod rdb_file;
 pub mod render;
 mod render_rdb;
 pub mod scan;
+pub mod pattern_stats;
 pub mod stats;
 pub mod views;
 

@@ -299,6 +299,27 @@ pub fn literal_prefix(pattern: &str) -> &str {
     &pattern[..pattern.find('{').unwrap_or(pattern.len())]
 }
 
+/// A pattern grouped by its first segment: `shop:{n}:x` is `shop:{*}`; a pattern without a
+/// separator keeps its first 8 characters.
+pub fn coarse(name: &str) -> String {
+    let cut = name
+        .char_indices()
+        .find(|(_, c)| c.is_ascii() && b":|/,;=#@ ".contains(&(*c as u8)))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or_else(|| name.char_indices().nth(8).map_or(name.len(), |(i, _)| i));
+    let segment = &name[..cut];
+    // A long first segment that runs into a token (`flask_cache_89Jhm4/`) keeps only its
+    // leading lowercase words, so the whole family lands in one group.
+    let words = segment
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_lowercase() || matches!(c, '_' | '.' | '-')))
+        .map_or(segment.len(), |(i, _)| i);
+    if cut > 12 && words >= 4 && words < cut {
+        return format!("{}{{*}}", &segment[..words]);
+    }
+    format!("{segment}{{*}}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::derive;

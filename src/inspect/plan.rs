@@ -7,7 +7,8 @@
 //! and the second pass counts them exactly, so the rows depend only on the keys, not on the
 //! order SCAN lists them.
 
-use super::stats::{PatternStats, coarse};
+use super::pattern::coarse;
+use super::pattern_stats::PatternStats;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The Space-Saving summary (Metwally et al.): at most `k` counters; a name weighing more
