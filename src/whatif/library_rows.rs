@@ -129,7 +129,10 @@ pub fn rows(
         let projected =
             bytes.map(|b| project::project(b as f64, base.written, base.population.keys));
         let savings = projected.map(|p| base.today - p);
-        let savings_ci = savings.map(|s| base.population.ci95(&diffs, s));
+        let savings_ci = savings.map(|s| {
+            base.population
+                .savings_ci95(&diffs, s, base.written, base.written)
+        });
         let percent = |x: f64| (base.today > 0.0).then(|| x / base.today * 100.0);
         let inspected = base.inspected;
         out.push(Projection {
@@ -149,7 +152,8 @@ pub fn rows(
             dataset_bytes: bytes,
             bytes_per_record: projected.map(|p| p / base.population.keys.max(1.0)),
             projected_bytes: projected,
-            projected_ci95: projected.map(|p| base.population.ci95(&sizes, p)),
+            projected_ci95: projected
+                .map(|p| base.population.projected_ci95(&sizes, p, base.written)),
             savings_bytes: savings,
             savings_percent: savings.and_then(percent),
             savings_ci95: savings_ci,

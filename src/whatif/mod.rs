@@ -262,7 +262,7 @@ pub fn run(
         expires: sample.records.iter().filter(|r| r.ttl_ms.is_some()).count() as f64,
     };
     let today = project::project(stored_bytes as f64, today_written, population.keys);
-    let today_ci = population.ci95(&today_sizes, today);
+    let today_ci = population.projected_ci95(&today_sizes, today, today_written);
     let inspected = sample.header.today_bytes;
     let vs_inspect = |p: f64| (inspected > 0.0).then(|| (inspected - p) / inspected * 100.0);
     let as_stored = Projection {
@@ -335,7 +335,8 @@ pub fn run(
             let (written_at, sizes, diffs) = variant_sizes(&sample, &keep, &v, &today_sizes);
             let projected = bytes.map(|b| project::project(b as f64, written_at, population.keys));
             let savings = projected.map(|p| today - p);
-            let savings_ci = savings.map(|s| population.ci95(&diffs, s));
+            let savings_ci =
+                savings.map(|s| population.savings_ci95(&diffs, s, today_written, written_at));
             let percent = |x: f64| (today > 0.0).then(|| x / today * 100.0);
             projections.push(Projection {
                 variant: v.name.clone(),
@@ -348,7 +349,7 @@ pub fn run(
                 dataset_bytes: bytes,
                 bytes_per_record: projected.map(|p| p / population.keys.max(1.0)),
                 projected_bytes: projected,
-                projected_ci95: projected.map(|p| population.ci95(&sizes, p)),
+                projected_ci95: projected.map(|p| population.projected_ci95(&sizes, p, written_at)),
                 savings_bytes: savings,
                 savings_percent: savings.and_then(percent),
                 savings_ci95: savings_ci,

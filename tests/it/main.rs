@@ -43,4 +43,5 @@ mod url_safety;
 mod whatif;
 mod whatif_library_truth;
 mod whatif_own_data;
+mod whatif_tables;
 mod wrong_answers;
