@@ -12,7 +12,10 @@ then written again through dogpile.cache 1.5 with dogpile_backend_redis_advanced
   region_msgpack_raw_hash  the hstore backend's set_serialized with msgpack payload bytes
                            (its pickle serializer cannot be swapped under dogpile 1.5's
                            region.set), tuple keys as the plugin's demo makes them:
-                           (prefix + str(id - id % 100), str(id))
+                           (prefix + str(id - id % 100), str(id)); keys without a numeric
+                           id (a UUID, a token) by whatif's stable-hash rule: bucket
+                           prefix + str(FNV-1a-64(key) % ceil(n / 100)), field the key after
+                           the glob's literal prefix
   region_json_raw          already_serialized + a payload-only json proxy, a TTL
 
 Each server starts from the project's redis.conf with no persistence; used_memory is read
@@ -155,6 +158,18 @@ def numeric(key):
     return m.group(1) or "", int(m.group(2)), m.group(3) or ""
 
 
+def fnv1a64(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def hash_key(key, prefix, buckets):
+    """(bucket, field) for a key without a numeric id, as whatif places it."""
+    return (f"{prefix}{fnv1a64(key) % buckets}", key[len(prefix):])
+
+
 def region(kind, port, ttl):
     import dogpile_backend_redis_advanced  # noqa: F401  (registers the backends)
     from dogpile.cache import make_region
@@ -198,6 +213,9 @@ def main():
     MSGPACK_FAMILY = msgpack_family([stored for _, stored, _ in family])
     ttls = sorted(t for _, _, t in family if t)
     ttl = max(HOUR, (ttls[len(ttls) // 2] + 999) // 1000) if ttls else HOUR
+    all_numeric = all(numeric(k) is not None for k, _, _ in family)
+    prefix = re.split(r"[*?\[]", ARGS.match)[0]
+    buckets = max(1, -(-len(family) // 100))
     for variant in ARGS.variants.split(","):
         server = Server()
         try:
@@ -214,11 +232,11 @@ def main():
                 for key, stored, _ in family:
                     value = payload(stored)
                     if variant == "region_msgpack_raw_hash":
-                        parts = numeric(key)
-                        if parts is None:
-                            raise SystemExit(f"{key}: no numeric id for the hash layout")
-                        before, i, after = parts
-                        key = (f"{before}{i - i % 100}{after}", str(i))
+                        if all_numeric:
+                            before, i, after = numeric(key)
+                            key = (f"{before}{i - i % 100}{after}", str(i))
+                        else:
+                            key = hash_key(key, prefix, buckets)
                     try:
                         if variant == "region_msgpack_raw_hash":
                             r.actual_backend.set_serialized(
