@@ -10,13 +10,13 @@ pub mod cluster;
 pub mod conn;
 pub mod discover;
 pub mod pattern;
+pub mod pattern_stats;
 pub mod plan;
 pub mod rdb;
 pub mod rdb_file;
 pub mod render;
 mod render_rdb;
 pub mod scan;
-pub mod pattern_stats;
 pub mod stats;
 pub mod views;
 

@@ -3,8 +3,8 @@
 
 use super::InspectReport;
 use super::rdb_file::RdbSection;
-use crate::figures::human_size as human;
 use crate::document::{Cell, Table};
+use crate::figures::human_size as human;
 
 /// The heading's lines on sampling, for a streamed file.
 pub fn heading(report: &InspectReport, rdb: &RdbSection) -> String {

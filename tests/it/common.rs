@@ -132,3 +132,14 @@ pub fn cluster(nodes: usize) -> redisadv::cluster::Cluster {
     };
     redisadv::cluster::Cluster::start(&options, nodes).expect("a private cluster starts")
 }
+
+/// A command's JSON on stdout, after checking that it succeeded (its stderr in the message).
+pub fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}

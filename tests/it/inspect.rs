@@ -4,11 +4,11 @@
 //! serializer cannot encode.
 
 use crate::bench_cli::redisadv;
+use crate::common::json;
 use crate::common::redis;
 use redisadv::server::RedisServer;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
-use std::process::Output;
 
 /// The commands inspect and whatif use, and nothing else.
 const READ_ONLY_ACL: &str = "on >s3cret-pw ~* -@all +scan +pttl +memory|usage +memory|stats \
@@ -34,16 +34,6 @@ fn seeded(count: u64) -> RedisServer {
 
 fn url(server: &RedisServer) -> String {
     format!("redis://127.0.0.1:{}/0", server.port())
-}
-
-fn json(out: &Output) -> Json {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 /// Every key's DUMP and absolute expiry (PEXPIRETIME), to compare before and after.

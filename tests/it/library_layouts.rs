@@ -100,14 +100,7 @@ fn recode_pickle() -> redisadv::codec::detect::Serializer {
 }
 
 fn run_json(args: &[&str]) -> Json {
-    let out = redisadv(args);
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    crate::common::json(&redisadv(args))
 }
 
 #[test]

@@ -5,10 +5,11 @@
 //! full server, and key names that cannot break any output format.
 
 use crate::bench_cli::redisadv;
+use crate::common::json;
 use crate::common::{project_file, redis, redis_with};
 use redisadv::server::RedisServer;
 use serde_json::Value as Json;
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn url(server: &RedisServer) -> String {
     format!("redis://127.0.0.1:{}/0", server.port())
@@ -34,16 +35,6 @@ fn filled(keys: u64) -> RedisServer {
     let server = redis();
     own_data(&[&server.port().to_string(), "--keys", &keys.to_string()]);
     server
-}
-
-fn json(out: &Output) -> Json {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn info(server: &RedisServer, section: &str) -> String {

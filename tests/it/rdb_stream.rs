@@ -4,6 +4,7 @@
 //! truncated or corrupted files give an error naming the offset, never a panic.
 
 use crate::bench_cli::redisadv;
+use crate::common::json;
 use crate::common::redis;
 use redisadv::rdb_stream::payload::dump_payload;
 use redisadv::rdb_stream::reader::RdbReader;
@@ -113,16 +114,6 @@ fn mixed(dir: &Path, reload: bool) -> (RedisServer, PathBuf) {
     let path = dir.join("dump.rdb");
     std::fs::copy(server.dir().join("dump.rdb"), &path).unwrap();
     (server, path)
-}
-
-fn json(out: &std::process::Output) -> Json {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn rows(report: &Json) -> BTreeMap<String, Json> {

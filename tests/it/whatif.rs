@@ -3,18 +3,9 @@
 //! saved sample reruns offline, and as `[dataset] kind = "sample"` in a scenario.
 
 use crate::bench_cli::redisadv;
+use crate::common::json;
 use crate::common::{project_file, redis};
 use serde_json::Value as Json;
-
-fn json(out: &std::process::Output) -> Json {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
 
 fn variant<'a>(report: &'a Json, name: &str) -> &'a Json {
     report["variants"]
