@@ -28,16 +28,12 @@ import json
 import os
 import pickle
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import zlib
 
 import msgpack
 import redis
+from private_redis import Server, read_family, used_memory
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--host", default="127.0.0.1")
@@ -51,21 +47,6 @@ parser.add_argument("--conf", default=os.path.join(os.path.dirname(__file__), ".
 parser.add_argument("--redis-server", default="redis-server")
 ARGS = parser.parse_args()
 HOUR = 3600
-
-
-def read_family():
-    """(key, stored bytes, pttl ms or None) of every key matching --match that is a string."""
-    src = redis.Redis(host=ARGS.host, port=ARGS.port, db=ARGS.db)
-    out = []
-    for key in src.scan_iter(match=ARGS.match, count=1000):
-        if src.type(key) != b"string":
-            continue
-        value, pttl = src.get(key), src.pttl(key)
-        out.append((key.decode(), value, pttl if pttl > 0 else None))
-    return out
-
-
-MSGPACK_FAMILY = False
 
 
 def msgpack_family(values):
@@ -105,49 +86,6 @@ def payload(stored):
             return value[0]
         return value
     return stored
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def used_memory(client):
-    """used_memory once three readings 100 ms apart agree (rehashing and frees done)."""
-    seen = []
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        seen.append(client.info("memory")["used_memory"])
-        if len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
-            return seen[-1]
-        time.sleep(0.1)
-    raise SystemExit("used_memory did not settle in 120 s")
-
-
-class Server:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="reprime-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [ARGS.redis_server, ARGS.conf, "--port", str(self.port), "--dir", self.dir,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        self.client = redis.Redis(port=self.port)
-        deadline = time.time() + 30
-        while True:
-            try:
-                self.client.ping()
-                break
-            except redis.ConnectionError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def close(self):
-        self.client.close()
-        self.proc.terminate()
-        self.proc.wait(30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def numeric(key):
@@ -206,7 +144,7 @@ def region(kind, port, ttl):
 
 
 def main():
-    family = read_family()
+    family = read_family(ARGS.host, ARGS.port, ARGS.db, ARGS.match)
     if not family:
         raise SystemExit(f"--match {ARGS.match}: no string key")
     global MSGPACK_FAMILY
@@ -217,7 +155,7 @@ def main():
     prefix = re.split(r"[*?\[]", ARGS.match)[0]
     buckets = max(1, -(-len(family) // 100))
     for variant in ARGS.variants.split(","):
-        server = Server()
+        server = Server(ARGS.redis_server, ARGS.conf, "reprime-")
         try:
             empty = used_memory(server.client)
             written = 0

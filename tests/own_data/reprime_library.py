@@ -25,14 +25,10 @@ import json
 import os
 import pickle
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 import redis
+from private_redis import Server, read_family, used_memory
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--host", default="127.0.0.1")
@@ -55,59 +51,6 @@ SERIALIZERS = {
     "json": "django_redis.serializers.json.JSONSerializer",
     "msgpack": "django_redis.serializers.msgpack.MSGPackSerializer",
 }
-
-
-def read_family():
-    src = redis.Redis(host=ARGS.host, port=ARGS.port, db=ARGS.db)
-    out = []
-    for key in src.scan_iter(match=ARGS.match, count=1000):
-        if src.type(key) != b"string":
-            continue
-        value, pttl = src.get(key), src.pttl(key)
-        out.append((key.decode(), value, pttl if pttl > 0 else None))
-    return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def used_memory(client):
-    seen = []
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        seen.append(client.info("memory")["used_memory"])
-        if len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]:
-            return seen[-1]
-        time.sleep(0.1)
-    raise SystemExit("used_memory did not settle in 120 s")
-
-
-class Server:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="reprime-library-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [ARGS.redis_server, ARGS.conf, "--port", str(self.port), "--dir", self.dir,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        self.client = redis.Redis(port=self.port)
-        deadline = time.time() + 30
-        while True:
-            try:
-                self.client.ping()
-                break
-            except redis.ConnectionError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def close(self):
-        self.client.close()
-        self.proc.terminate()
-        self.proc.wait(30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def library(family):
@@ -256,12 +199,12 @@ def write_flask(server, family, setting):
 
 
 def main():
-    family = read_family()
+    family = read_family(ARGS.host, ARGS.port, ARGS.db, ARGS.match)
     if not family:
         raise SystemExit(f"--match {ARGS.match}: no string key")
     lib = library(family)
     for variant in ARGS.variants.split(","):
-        server = Server()
+        server = Server(ARGS.redis_server, ARGS.conf, "reprime-library-")
         try:
             empty = used_memory(server.client)
             refused = 0
