@@ -64,28 +64,7 @@ fn every_committed_report_renders_as_its_snapshot() {
         for (format, ext) in FORMATS {
             let name = format!("{stem}.{ext}");
             let got = render(&path, format);
-            let snapshot = dir.join(&name);
-            if bless {
-                std::fs::write(&snapshot, &got).unwrap();
-            }
-            match std::fs::read_to_string(&snapshot) {
-                Ok(want) if want == got => {}
-                Ok(want) => {
-                    // The first line that differs, so a failure says what moved.
-                    let line = want
-                        .lines()
-                        .zip(got.lines())
-                        .position(|(a, b)| a != b)
-                        .unwrap_or(want.lines().count().min(got.lines().count()));
-                    differ.push(format!(
-                        "{name} differs at line {}: {:?} (was {:?})",
-                        line + 1,
-                        got.lines().nth(line).unwrap_or(""),
-                        want.lines().nth(line).unwrap_or("")
-                    ))
-                }
-                Err(_) => differ.push(format!("{name} is missing")),
-            }
+            differ.extend(against_snapshot(&dir, &name, &got, bless));
             wanted.insert(name);
         }
     }
@@ -151,27 +130,7 @@ fn inspect_and_whatif_fixtures_render_as_their_snapshots() {
             };
             let got = got.unwrap_or_else(|e| format!("error: {e:#}\n"));
             let name = format!("{stem}.{ext}");
-            let snapshot = dir.join(&name);
-            if bless {
-                std::fs::write(&snapshot, &got).unwrap();
-            }
-            match std::fs::read_to_string(&snapshot) {
-                Ok(want) if want == got => {}
-                Ok(want) => {
-                    let line = want
-                        .lines()
-                        .zip(got.lines())
-                        .position(|(a, b)| a != b)
-                        .unwrap_or(want.lines().count().min(got.lines().count()));
-                    differ.push(format!(
-                        "{name} differs at line {}: {:?} (was {:?})",
-                        line + 1,
-                        got.lines().nth(line).unwrap_or(""),
-                        want.lines().nth(line).unwrap_or("")
-                    ))
-                }
-                Err(_) => differ.push(format!("{name} is missing")),
-            }
+            differ.extend(against_snapshot(&dir, &name, &got, bless));
             wanted.insert(name);
         }
     }
@@ -232,4 +191,30 @@ fn report_renders_inspect_and_whatif_json_in_every_format() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("other.json: not a redisadv report"), "{err}");
+}
+
+/// `got` against the snapshot `dir/name` (rewritten first when blessing): `None` when equal,
+/// else the first line that differs, so a failure says what moved.
+fn against_snapshot(dir: &Path, name: &str, got: &str, bless: bool) -> Option<String> {
+    let snapshot = dir.join(name);
+    if bless {
+        std::fs::write(&snapshot, got).unwrap();
+    }
+    match std::fs::read_to_string(&snapshot) {
+        Ok(want) if want == got => None,
+        Ok(want) => {
+            let line = want
+                .lines()
+                .zip(got.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(want.lines().count().min(got.lines().count()));
+            Some(format!(
+                "{name} differs at line {}: {:?} (was {:?})",
+                line + 1,
+                got.lines().nth(line).unwrap_or(""),
+                want.lines().nth(line).unwrap_or("")
+            ))
+        }
+        Err(_) => Some(format!("{name} is missing")),
+    }
 }
